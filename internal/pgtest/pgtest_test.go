@@ -1,0 +1,36 @@
+package pgtest
+
+import (
+	"context"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+)
+
+func TestNewDBIsFreshAndUsable(t *testing.T) {
+	ctx := context.Background()
+	a, b := NewDB(t), NewDB(t)
+	if a == b {
+		t.Fatalf("two calls gave the same database %s", a)
+	}
+	conn, err := pgx.Connect(ctx, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, "CREATE TABLE x (id int)"); err != nil {
+		t.Fatal(err)
+	}
+	conn2, err := pgx.Connect(ctx, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn2.Close(ctx)
+	var n int
+	if err := conn2.QueryRow(ctx, "SELECT count(*) FROM pg_tables WHERE tablename = 'x'").Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != 0 {
+		t.Fatalf("second database sees the first one's table")
+	}
+}
