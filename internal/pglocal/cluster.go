@@ -583,3 +583,17 @@ func tailFile(p string, n int) string {
 	}
 	return tail(string(b), n)
 }
+
+// ListDatabases lists the databases (not templates) on the server adminURL points to.
+func ListDatabases(ctx context.Context, adminURL string) ([]string, error) {
+	conn, err := pgx.Connect(ctx, adminURL)
+	if err != nil {
+		return nil, fmt.Errorf("list databases: %w", err)
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	rows, err := conn.Query(ctx, "SELECT datname FROM pg_database WHERE NOT datistemplate ORDER BY datname")
+	if err != nil {
+		return nil, fmt.Errorf("list databases: %w", err)
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[string])
+}

@@ -1,0 +1,193 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/crmigrate/crmigrate/crm"
+	"github.com/crmigrate/crmigrate/plans"
+)
+
+func init() { crm.Register(plans.KindPostgres, Open) }
+
+// Source reads objects from a PostgreSQL database.
+type Source struct {
+	sys  *plans.System
+	conn *pgx.Conn
+}
+
+// Open connects to the system's database (local:DB through env.URL).
+func Open(ctx context.Context, s *plans.System, env crm.Env) (crm.Source, error) {
+	url := s.URL
+	if env.URL != nil {
+		var err error
+		if url, err = env.URL(ctx, s); err != nil {
+			return nil, err
+		}
+	}
+	cfg, err := pgx.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("parse connection URL of system %s: %w", s.Name, err)
+	}
+	if cfg.RuntimeParams["application_name"] == "" {
+		cfg.RuntimeParams["application_name"] = "crmigrate"
+	}
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("connect: %w", err)
+	}
+	return &Source{sys: s, conn: conn}, nil
+}
+
+// Close closes the connection.
+func (s *Source) Close() error { return s.conn.Close(context.Background()) }
+
+// Conn is the source's connection (for tests and tools).
+func (s *Source) Conn() *pgx.Conn { return s.conn }
+
+// Columns lists the mapping's columns; a missing table is crm.ErrNotFound.
+func (s *Source) Columns(ctx context.Context, m *plans.Mapping) ([]string, error) {
+	if m.Query != "" {
+		return QueryColumns(ctx, s.conn, m.Query)
+	}
+	cols, found, err := TableColumns(ctx, s.conn, m.Table)
+	if err != nil {
+		return nil, err
+	}
+	if !found {
+		return nil, fmt.Errorf("table %s: %w", m.Table, crm.ErrNotFound)
+	}
+	return cols, nil
+}
+
+// SelectSQL builds the read query of an object's mapping: id, updated_at and the field columns in
+// field order, all as text, ordered by id. Identifiers are quoted; a read query is wrapped.
+func SelectSQL(obj *plans.Object, m *plans.Mapping, system string) string {
+	var b strings.Builder
+	b.WriteString("SELECT ")
+	col := func(name string) {
+		if name == "" {
+			b.WriteString("NULL::text")
+			return
+		}
+		b.WriteString("s." + pgx.Identifier{name}.Sanitize() + "::text")
+	}
+	col(m.ID)
+	b.WriteString(", ")
+	col(m.UpdatedAt)
+	for _, f := range obj.Fields {
+		b.WriteString(", ")
+		c, _ := f.Column(system)
+		col(c)
+	}
+	if m.Query != "" {
+		b.WriteString(" FROM (" + m.Query + ") AS s")
+	} else {
+		b.WriteString(" FROM " + QuoteTable(m.Table) + " AS s")
+		if m.Where != "" {
+			b.WriteString(" WHERE " + m.Where)
+		}
+	}
+	b.WriteString(" ORDER BY 1")
+	return b.String()
+}
+
+// Reader streams the object's rows in one query (pgx reads them from the socket as they come, so
+// memory stays bounded by the batch size).
+func (s *Source) Reader(ctx context.Context, obj *plans.Object, reject func(crm.Reject)) (crm.RecordReader, error) {
+	m := obj.Mapping(s.sys.Name)
+	if m == nil {
+		return nil, fmt.Errorf("object %s has no mapping on system %s", obj.Name, s.sys.Name)
+	}
+	q := SelectSQL(obj, m, s.sys.Name)
+	rows, err := s.conn.Query(ctx, q)
+	if err != nil {
+		var pgErr *pgconn.PgError
+		if errors.As(err, &pgErr) && pgErr.Code == "42P01" {
+			return nil, fmt.Errorf("read %s from system %s: %w: %s", obj.Name, s.sys.Name, crm.ErrNotFound, pgErr.Message)
+		}
+		return nil, fmt.Errorf("read %s from system %s: %w", obj.Name, s.sys.Name, err)
+	}
+	return &reader{rows: rows, n: len(obj.Fields), obj: obj.Name, sys: s.sys.Name, reject: reject}, nil
+}
+
+type reader struct {
+	rows   pgx.Rows
+	n      int
+	row    int64
+	obj    string
+	sys    string
+	reject func(crm.Reject)
+	done   bool
+}
+
+func (r *reader) Next(ctx context.Context) ([]crm.Record, error) {
+	if r.done {
+		return nil, io.EOF
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	batch := make([]crm.Record, 0, crm.BatchSize)
+	vals := make([]*string, r.n+2)
+	for len(batch) < crm.BatchSize {
+		if !r.rows.Next() {
+			r.done = true
+			r.rows.Close()
+			if err := r.rows.Err(); err != nil {
+				return nil, fmt.Errorf("read %s from system %s at row %d: %w", r.obj, r.sys, r.row, err)
+			}
+			break
+		}
+		r.row++
+		dst := make([]any, r.n+2)
+		for i := range vals {
+			vals[i] = nil
+			dst[i] = &vals[i]
+		}
+		if err := r.rows.Scan(dst...); err != nil {
+			r.reject(crm.Reject{System: r.sys, Object: r.obj, Line: r.row, Reason: "cannot read row: " + err.Error()})
+			continue
+		}
+		rec := crm.Record{Line: r.row, Values: make([]string, r.n)}
+		if vals[0] != nil {
+			rec.ID = strings.TrimSpace(*vals[0])
+		}
+		if vals[1] != nil {
+			rec.UpdatedAt = *vals[1]
+		}
+		for i := 0; i < r.n; i++ {
+			if v := vals[i+2]; v != nil {
+				rec.Values[i] = *v
+			}
+		}
+		if rec.ID == "" {
+			r.reject(crm.Reject{System: r.sys, Object: r.obj, Line: r.row, Reason: "empty id", Raw: rawOf(rec.Values)})
+			continue
+		}
+		batch = append(batch, rec)
+	}
+	if len(batch) == 0 && r.done {
+		return nil, io.EOF
+	}
+	return batch, nil
+}
+
+func (r *reader) Close() error {
+	r.rows.Close()
+	return nil
+}
+
+func rawOf(vals []string) string {
+	s := strings.Join(vals, ",")
+	if len(s) > 300 {
+		s = s[:300] + "…"
+	}
+	return s
+}
