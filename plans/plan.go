@@ -402,7 +402,7 @@ type Dedup struct {
 	// Review is the score at or above which a pair goes to manual review.
 	Review float64 `json:"review"`
 	// MaxBlock is the largest block compared pairwise; bigger blocks are
-	// reported and skipped.
+	// reported and compared only within a sliding window (sorted neighbourhood).
 	MaxBlock int `json:"max_block"`
 	Pos      Pos `json:"-"`
 }

@@ -272,7 +272,7 @@ func Normalization(p *Plan, f *Field) string {
 	case TypeBool:
 		return "true/false (yes/no, 1/0 accepted)"
 	case TypeEnum:
-		return fmt.Sprintf("trim, value map (%d); unmapped values rejected", len(f.Values))
+		return fmt.Sprintf("trim, value map (%d); unknown values kept and flagged", len(f.Values))
 	case TypeRef:
 		return "id via crosswalk to " + f.To
 	case TypeUser:

@@ -32,8 +32,10 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		ExitErrHandler:  func(*cli.Context, error) {}, // Main maps errors to exit codes
 		OnUsageError:    onUsageError,
 		Commands: []*cli.Command{
-			// demoCommand(),
+			demoCommand(),
 			planCommand(),
+			cleanCommand(),
+			reviewCommand(),
 			dbCommand(),
 			runsCommand(),
 		},

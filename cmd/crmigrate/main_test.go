@@ -234,3 +234,48 @@ func TestDBStartStatusURLStop(t *testing.T) {
 		t.Fatalf("db url when stopped: exit %d, want 1", code)
 	}
 }
+
+func TestDemoLeavesNothingRunningAndCommandsWorkAfterwards(t *testing.T) {
+	dir := projectDir(t)
+	demoDir := filepath.Join(dir, "demo")
+	code, stdout, stderr := run(t, "demo", "--dir", demoDir, "--companies", "40", "--contacts", "150", "--deals", "60", "--seed", "7")
+	if code != 0 {
+		t.Fatalf("demo: exit %d\n%s", code, stderr)
+	}
+	for _, want := range []string{"Data-model map", "Old CRM profile", "Likely duplicates", "Phone formats"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("demo output lacks %q", want)
+		}
+	}
+	for _, f := range []string{"crmigrate.yaml", "exports/hubspot/contacts.csv", "exports/salesforce/Contact.csv", "truth/contacts.csv"} {
+		if _, err := os.Stat(filepath.Join(demoDir, f)); err != nil {
+			t.Errorf("demo did not write %s: %v", f, err)
+		}
+	}
+	plan := filepath.Join(demoDir, "crmigrate.yaml")
+	code, stdout, _ = run(t, "db", "status", "--plan", plan, "--json")
+	var st struct {
+		Running bool `json:"running"`
+	}
+	if code != 0 || json.Unmarshal([]byte(stdout), &st) != nil || st.Running {
+		t.Fatalf("after demo the server still runs (or status failed, exit %d): %s", code, stdout)
+	}
+	// Commands work again, starting the server as needed.
+	code, stdout, stderr = run(t, "plan", "check", "--plan", plan, "--connect")
+	if code != 0 {
+		t.Fatalf("plan check --connect after demo: exit %d\n%s%s", code, stdout, stderr)
+	}
+	code, stdout, _ = run(t, "runs", "--plan", plan, "--json")
+	if code != 0 || !strings.Contains(stdout, `"phase": "demo"`) || !strings.Contains(stdout, `"status": "passed"`) {
+		t.Fatalf("runs after demo: exit %d: %s", code, stdout)
+	}
+	// --keep leaves it running and prints socket URLs without a password.
+	code, stdout, _ = run(t, "demo", "--dir", demoDir, "--companies", "20", "--contacts", "50", "--deals", "10", "--keep")
+	if code != 0 || !strings.Contains(stdout, "demo_old?host=") || strings.Contains(stdout, "password") {
+		t.Fatalf("demo --keep: exit %d\n%s", code, stdout)
+	}
+	code, stdout, _ = run(t, "db", "status", "--plan", plan, "--json")
+	if code != 0 || json.Unmarshal([]byte(stdout), &st) != nil || !st.Running {
+		t.Fatalf("after demo --keep the server is not running: %s", stdout)
+	}
+}

@@ -1,0 +1,613 @@
+package clean
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"math/big"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/crmigrate/crmigrate/crm"
+	"github.com/crmigrate/crmigrate/plans"
+	"github.com/crmigrate/crmigrate/state"
+)
+
+// Options are the clean phase's surroundings.
+type Options struct {
+	DB       *state.DB   // the control database (staging is written there)
+	RunID    int64       // the run this clean is recorded as
+	Env      crm.Env     // how connectors reach the systems
+	Workers  int         // normalization and comparison goroutines (default GOMAXPROCS)
+	Progress func(Event) // optional; called from one goroutine at a time
+	Now      func() time.Time
+}
+
+// Event reports progress: records done out of total (0 when unknown) in a stage of an object.
+type Event struct {
+	Object string
+	Source string
+	Stage  string // read, dedup, write
+	Done   int64
+	Total  int64
+}
+
+// record is one source record after normalization.
+type record struct {
+	src     int // index into the plan's systems
+	id      string
+	line    int64
+	updated time.Time
+	vals    []string
+	key     string
+}
+
+// objectRun is what one object's clean produced.
+type objectRun struct {
+	obj     *plans.Object
+	recs    []record
+	res     *DedupResult
+	golden  []state.GoldenRow
+	members []state.MemberRow
+	review  []state.ReviewRow
+	// clusterOf maps a source record to its cluster's size, for the pipeline overstatement.
+	clusterSize map[state.SourceRef]int
+}
+
+// Run is the clean phase: it reads every source system of the plan, normalizes every field by its
+// type, resolves canonical keys, finds exact and fuzzy duplicates, merges clusters into golden
+// records by the plan's survivorship rules and writes staging (golden records, cluster
+// membership, the review queue, rejects) to the control database. Records that cannot be read or
+// lack a required field are rejected with their line and reason; the run goes on. Memory holds one
+// object's normalized records at a time (about 100 bytes plus the values per record).
+func Run(ctx context.Context, p *plans.Plan, opts Options) (*Summary, error) {
+	if opts.Workers <= 0 {
+		opts.Workers = runtime.GOMAXPROCS(0)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	start := opts.Now()
+	sum := newSummary(p, opts.RunID)
+	norm := NewNormalizer(NormalizerOptions{Region: p.DefaultRegion, Location: p.Location, FreeMailDomains: p.Clean.FreeMailDomains})
+	var rejects []state.RejectRow
+	var rejMu sync.Mutex
+	reject := func(r state.RejectRow) {
+		rejMu.Lock()
+		rejects = append(rejects, r)
+		rejMu.Unlock()
+	}
+	done := map[string]*objectRun{}
+	for _, obj := range dependencyOrder(p) {
+		if err := ctx.Err(); err != nil {
+			return sum, err
+		}
+		os := sum.object(obj.Name)
+		t0 := time.Now()
+		recs, err := readObject(ctx, p, obj, norm, opts, os, sum, reject)
+		if err != nil {
+			return sum, err
+		}
+		sum.Timing.Read += time.Since(t0).Seconds()
+		or, err := dedupObject(ctx, p, obj, recs, opts, os, sum)
+		if err != nil {
+			return sum, err
+		}
+		t0 = time.Now()
+		if opts.DB != nil {
+			if err := opts.DB.ReplaceStaging(ctx, p.Name, obj.Name, opts.RunID, or.golden, or.members); err != nil {
+				return sum, err
+			}
+			if err := opts.DB.UpsertReview(ctx, p.Name, opts.RunID, or.review); err != nil {
+				return sum, err
+			}
+		}
+		sum.Timing.Write += time.Since(t0).Seconds()
+		if opts.Progress != nil {
+			opts.Progress(Event{Object: obj.Name, Stage: "write", Done: int64(len(or.golden)), Total: int64(len(or.golden))})
+		}
+		or.recs = nil // free the records; only cluster sizes are kept for references
+		done[obj.Name] = or
+	}
+	sum.Pipeline = pipelineOverstatement(p, done)
+	t0 := time.Now()
+	if opts.DB != nil {
+		if err := opts.DB.WriteRejects(ctx, p.Name, opts.RunID, "clean", rejects); err != nil {
+			return sum, err
+		}
+	}
+	sum.Timing.Write += time.Since(t0).Seconds()
+	sum.finish(p, opts.Now().Sub(start))
+	return sum, nil
+}
+
+// dependencyOrder puts referenced objects before the objects that reference them (plan order
+// otherwise), so references can be resolved to clusters.
+func dependencyOrder(p *plans.Plan) []*plans.Object {
+	var out []*plans.Object
+	seen := map[string]int{} // 1 visiting, 2 done
+	var visit func(o *plans.Object)
+	visit = func(o *plans.Object) {
+		if seen[o.Name] != 0 {
+			return
+		}
+		seen[o.Name] = 1
+		for _, f := range o.Fields {
+			if f.Type == plans.TypeRef && f.To != o.Name {
+				if to := p.Object(f.To); to != nil {
+					visit(to)
+				}
+			}
+		}
+		seen[o.Name] = 2
+		out = append(out, o)
+	}
+	for _, o := range p.Objects {
+		visit(o)
+	}
+	return out
+}
+
+// readObject reads and normalizes an object from every source system that maps it.
+func readObject(ctx context.Context, p *plans.Plan, obj *plans.Object, norm *Normalizer, opts Options, os *ObjectSummary, sum *Summary, reject func(state.RejectRow)) ([]record, error) {
+	var recs []record
+	for si, sys := range p.Systems {
+		if sys.Name == plans.SystemNew || obj.Mapping(sys.Name) == nil {
+			continue
+		}
+		src, err := crm.Open(ctx, sys, opts.Env)
+		if err != nil {
+			return nil, fmt.Errorf("clean %s: %w", obj.Name, err)
+		}
+		got, err := readSource(ctx, p, obj, sys, si, src, norm, opts, os, sum, reject)
+		src.Close()
+		if err != nil {
+			return nil, err
+		}
+		recs = append(recs, got...)
+	}
+	return recs, nil
+}
+
+type normBatch struct {
+	seq  int
+	in   []crm.Record
+	out  []record
+	stat typeCounts
+}
+
+func readSource(ctx context.Context, p *plans.Plan, obj *plans.Object, sys *plans.System, si int, src crm.Source, norm *Normalizer, opts Options, os *ObjectSummary, sum *Summary, reject func(state.RejectRow)) ([]record, error) {
+	var rejected int64
+	var rmu sync.Mutex
+	r, err := src.Reader(ctx, obj, func(rj crm.Reject) {
+		rmu.Lock()
+		rejected++
+		rmu.Unlock()
+		reject(state.RejectRow{Object: obj.Name, System: sys.Name, Line: rj.Line, SourceID: rj.ID, Reason: rj.Reason, Raw: rj.Raw})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("clean %s: %w", obj.Name, err)
+	}
+	defer r.Close()
+
+	countryIdx := -1
+	for i, f := range obj.Fields {
+		if f.Name == "country" {
+			countryIdx = i
+		}
+	}
+	keyIdx := obj.FieldIndex(obj.Key)
+
+	g, gctx := errgroup.WithContext(ctx)
+	in := make(chan *normBatch, opts.Workers)
+	out := make(chan *normBatch, opts.Workers)
+	g.Go(func() error { // reader
+		defer close(in)
+		for seq := 0; ; seq++ {
+			b, err := r.Next(gctx)
+			if err == io.EOF {
+				return nil
+			}
+			if err != nil {
+				return fmt.Errorf("clean %s: read %s: %w", obj.Name, sys.Name, err)
+			}
+			select {
+			case in <- &normBatch{seq: seq, in: b}:
+			case <-gctx.Done():
+				return gctx.Err()
+			}
+		}
+	})
+	var wg sync.WaitGroup
+	for w := 0; w < opts.Workers; w++ {
+		wg.Add(1)
+		g.Go(func() error {
+			defer wg.Done()
+			for b := range in {
+				b.out = make([]record, 0, len(b.in))
+				for _, cr := range b.in {
+					rec, why := normalizeRecord(p, obj, norm, cr, si, countryIdx, keyIdx, &b.stat)
+					if why != "" {
+						rmu.Lock()
+						rejected++
+						rmu.Unlock()
+						reject(state.RejectRow{Object: obj.Name, System: sys.Name, Line: cr.Line, SourceID: cr.ID, Reason: why, Raw: rawPreview(cr.Values)})
+						continue
+					}
+					b.out = append(b.out, rec)
+				}
+				b.in = nil
+				select {
+				case out <- b:
+				case <-gctx.Done():
+					return gctx.Err()
+				}
+			}
+			return nil
+		})
+	}
+	go func() { wg.Wait(); close(out) }()
+
+	var recs []record
+	pending := map[int]*normBatch{}
+	next := 0
+	var read int64
+	seen := map[string]int64{} // duplicate ids within one source
+	for b := range out {
+		pending[b.seq] = b
+		for pb, ok := pending[next]; ok; pb, ok = pending[next] {
+			delete(pending, next)
+			next++
+			sum.Types.add(&pb.stat)
+			for _, rec := range pb.out {
+				if line, dup := seen[rec.id]; dup {
+					rmu.Lock()
+					rejected++
+					rmu.Unlock()
+					reject(state.RejectRow{Object: obj.Name, System: sys.Name, Line: rec.line, SourceID: rec.id,
+						Reason: fmt.Sprintf("id %q appears twice in %s (first at line %d); ids must be unique", rec.id, sys.Name, line), Raw: rawPreview(rec.vals)})
+					continue
+				}
+				seen[rec.id] = rec.line
+				recs = append(recs, rec)
+			}
+			read += int64(len(pb.out))
+			if opts.Progress != nil {
+				opts.Progress(Event{Object: obj.Name, Source: sys.Name, Stage: "read", Done: read})
+			}
+		}
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	os.addRead(sys.Name, int64(len(recs))+rejected, rejected)
+	return recs, nil
+}
+
+// normalizeRecord turns a source record into canonical values; a non-empty reason rejects it.
+func normalizeRecord(p *plans.Plan, obj *plans.Object, norm *Normalizer, cr crm.Record, si, countryIdx, keyIdx int, st *typeCounts) (record, string) {
+	rec := record{src: si, id: cr.ID, line: cr.Line, vals: make([]string, len(obj.Fields))}
+	region := ""
+	if countryIdx >= 0 {
+		region = countryCode(cr.Values[countryIdx])
+	}
+	for i, f := range obj.Fields {
+		spec := FieldSpec{Region: region, Currency: f.Currency, Values: f.Values}
+		v, status := norm.Value(f.Type, cr.Values[i], spec)
+		st.count(f.Type, status)
+		rec.vals[i] = v
+		if f.Required && v == "" {
+			return rec, fmt.Sprintf("required field %s is empty", f.Name)
+		}
+		if i == keyIdx && status != Invalid && v != "" {
+			if f.Type == plans.TypeDomain && norm.IsFreeMail(v) {
+				continue // a free-mail domain never identifies a company
+			}
+			rec.key = v
+		}
+	}
+	if cr.UpdatedAt != "" {
+		if v, status := norm.DateTime(cr.UpdatedAt); status != Invalid && v != "" {
+			rec.updated, _ = time.Parse(time.RFC3339, v)
+		}
+	}
+	return rec, ""
+}
+
+// dedupObject finds duplicates, merges clusters and prepares the staging rows.
+func dedupObject(ctx context.Context, p *plans.Plan, obj *plans.Object, recs []record, opts Options, os *ObjectSummary, sum *Summary) (*objectRun, error) {
+	t0 := time.Now()
+	mr := make([]MatchRecord, len(recs))
+	index := make(map[state.SourceRef]int, len(recs))
+	for i, r := range recs {
+		src := p.Systems[r.src].Name
+		mr[i] = MatchRecord{Source: src, ID: r.id, Key: r.key, Values: r.vals}
+		index[state.SourceRef{Source: src, ID: r.id}] = i
+	}
+	cfg := DedupConfig{Workers: opts.Workers}
+	for _, f := range obj.Fields {
+		cfg.Fields = append(cfg.Fields, f.Name)
+	}
+	if d := obj.Dedup; d != nil {
+		for _, b := range d.Block {
+			cfg.Block = append(cfg.Block, b.Raw)
+		}
+		for _, c := range d.Compare {
+			cfg.Compare = append(cfg.Compare, CompareSpec{Field: obj.FieldIndex(c.Field), Method: c.Method, Weight: c.Weight})
+		}
+		cfg.AutoMerge, cfg.Review, cfg.MaxBlock = d.AutoMerge, d.Review, d.MaxBlock
+	}
+	var accepted, rejected [][2]int
+	var decided []state.ReviewRow
+	if opts.DB != nil {
+		var err error
+		if decided, err = opts.DB.ReviewDecided(ctx, p.Name, obj.Name); err != nil {
+			return nil, err
+		}
+	}
+	for _, d := range decided {
+		a, okA := index[state.SourceRef{Source: d.ASource, ID: d.AID}]
+		b, okB := index[state.SourceRef{Source: d.BSource, ID: d.BID}]
+		if !okA || !okB {
+			continue
+		}
+		if d.Status == state.ReviewAccepted {
+			accepted = append(accepted, [2]int{a, b})
+		} else {
+			rejected = append(rejected, [2]int{a, b})
+		}
+	}
+	res, err := DedupWithDecisions(ctx, mr, cfg, accepted, rejected)
+	if err != nil {
+		return nil, fmt.Errorf("clean %s: find duplicates: %w", obj.Name, err)
+	}
+	sum.Timing.Dedup += time.Since(t0).Seconds()
+	if opts.Progress != nil {
+		opts.Progress(Event{Object: obj.Name, Stage: "dedup", Done: int64(len(recs)), Total: int64(len(recs))})
+	}
+
+	t0 = time.Now()
+	or := &objectRun{obj: obj, recs: recs, res: res, clusterSize: make(map[state.SourceRef]int, len(recs))}
+	var previous map[state.SourceRef]string
+	if opts.DB != nil {
+		if previous, err = opts.DB.PreviousGolden(ctx, p.Name, obj.Name); err != nil {
+			return nil, err
+		}
+	}
+	ids := assignGoldenIDs(obj.Name, res.Clusters, mr, p, previous)
+	or.golden = make([]state.GoldenRow, 0, len(res.Clusters))
+	or.members = make([]state.MemberRow, 0, len(recs))
+	for ci, cl := range res.Clusters {
+		members := make([]MergeMember, len(cl))
+		for k, i := range cl {
+			r := recs[i]
+			members[k] = MergeMember{Source: p.Systems[r.src].Name, SourceIdx: r.src, ID: r.id, Updated: r.updated, Vals: r.vals}
+			or.clusterSize[state.SourceRef{Source: members[k].Source, ID: r.id}] = len(cl)
+		}
+		m := Merge(obj.Fields, members)
+		key := ""
+		for _, i := range cl {
+			if recs[i].key != "" && (key == "" || recs[i].key < key) {
+				key = recs[i].key
+			}
+		}
+		if len(m.Conflicts) > 0 {
+			os.Conflicts += int64(len(m.Conflicts))
+		}
+		g := state.GoldenRow{GoldenID: ids[ci], Key: key, Vals: m.Vals, Provenance: m.Provenance, Members: len(cl), Digest: digest(m.Vals)}
+		if !m.Updated.IsZero() {
+			u := m.Updated
+			g.UpdatedAt = &u
+		}
+		or.golden = append(or.golden, g)
+		for _, i := range cl {
+			r := recs[i]
+			mrow := state.MemberRow{Source: p.Systems[r.src].Name, SourceID: r.id, GoldenID: ids[ci], Decision: string(res.Decision[i]),
+				Score: res.Score[i], Line: r.line, Vals: r.vals}
+			if !r.updated.IsZero() {
+				u := r.updated
+				mrow.UpdatedAt = &u
+			}
+			or.members = append(or.members, mrow)
+		}
+	}
+	for _, rp := range res.Review {
+		a, b := recs[rp.A], recs[rp.B]
+		ra := state.SourceRef{Source: p.Systems[a.src].Name, ID: a.id}
+		rb := state.SourceRef{Source: p.Systems[b.src].Name, ID: b.id}
+		if rb.Source < ra.Source || (rb.Source == ra.Source && rb.ID < ra.ID) {
+			ra, rb = rb, ra
+		}
+		or.review = append(or.review, state.ReviewRow{Object: obj.Name, ASource: ra.Source, AID: ra.ID, BSource: rb.Source, BID: rb.ID,
+			Score: rp.Score, FieldScores: rp.FieldScores, Reason: rp.Reason})
+	}
+	sum.Timing.Merge += time.Since(t0).Seconds()
+	os.addDedup(res, len(or.golden))
+	return or, nil
+}
+
+// assignGoldenIDs keeps golden ids stable across runs: a cluster takes the id most of its members
+// had last time (each old id goes to one cluster only, the first in order); a new cluster gets an
+// id derived from its first member, so re-running on the same data gives the same ids.
+func assignGoldenIDs(object string, clusters [][]int, recs []MatchRecord, p *plans.Plan, previous map[state.SourceRef]string) []string {
+	ids := make([]string, len(clusters))
+	taken := map[string]bool{}
+	for ci, cl := range clusters {
+		votes := map[string]int{}
+		for _, i := range cl {
+			if g, ok := previous[state.SourceRef{Source: recs[i].Source, ID: recs[i].ID}]; ok {
+				votes[g]++
+			}
+		}
+		best, n := "", 0
+		for g, v := range votes {
+			if !taken[g] && (v > n || (v == n && g < best)) {
+				best, n = g, v
+			}
+		}
+		if best == "" {
+			first := recs[cl[0]]
+			for _, i := range cl[1:] {
+				if r := recs[i]; r.Source < first.Source || (r.Source == first.Source && r.ID < first.ID) {
+					first = r
+				}
+			}
+			sum := sha256.Sum256([]byte(object + "\x00" + first.Source + "\x00" + first.ID))
+			best = object + "-" + hex.EncodeToString(sum[:8])
+			for k := 2; taken[best] || (previousHas(previous, best) && votes[best] == 0); k++ {
+				best = fmt.Sprintf("%s-%s-%d", object, hex.EncodeToString(sum[:8]), k)
+			}
+		}
+		taken[best] = true
+		ids[ci] = best
+	}
+	return ids
+}
+
+func previousHas(previous map[state.SourceRef]string, id string) bool {
+	for _, g := range previous {
+		if g == id {
+			return true
+		}
+	}
+	return false
+}
+
+func digest(vals []string) string {
+	h := sha256.New()
+	for _, v := range vals {
+		h.Write([]byte(v))
+		h.Write([]byte{0x1f})
+	}
+	return hex.EncodeToString(h.Sum(nil)[:12])
+}
+
+func rawPreview(vals []string) string {
+	s := strings.Join(vals, " | ")
+	if len(s) > 300 {
+		s = s[:300] + "…"
+	}
+	return s
+}
+
+// countryCode turns a country field into an ISO 3166 alpha-2 region for phone parsing.
+func countryCode(v string) string {
+	v = strings.TrimSpace(v)
+	if len(v) == 2 {
+		return strings.ToUpper(v)
+	}
+	return countryNames[strings.ToLower(v)]
+}
+
+var countryNames = map[string]string{
+	"sweden": "SE", "sverige": "SE", "france": "FR", "germany": "DE", "deutschland": "DE",
+	"united kingdom": "GB", "uk": "GB", "great britain": "GB", "england": "GB",
+	"united states": "US", "usa": "US", "united states of america": "US",
+	"norway": "NO", "norge": "NO", "denmark": "DK", "danmark": "DK", "finland": "FI", "suomi": "FI",
+	"spain": "ES", "españa": "ES", "italy": "IT", "italia": "IT", "netherlands": "NL", "nederland": "NL",
+	"belgium": "BE", "switzerland": "CH", "austria": "AT", "österreich": "AT", "ireland": "IE",
+	"portugal": "PT", "poland": "PL", "canada": "CA", "australia": "AU",
+}
+
+// pipelineOverstatement compares the money of objects with a money field before and after dedup,
+// and how much of it hangs on duplicated parents (companies or contacts merged from several
+// records).
+func pipelineOverstatement(p *plans.Plan, done map[string]*objectRun) []Pipeline {
+	var out []Pipeline
+	for _, obj := range p.Objects {
+		or := done[obj.Name]
+		if or == nil {
+			continue
+		}
+		mi := -1
+		for i, f := range obj.Fields {
+			if f.Type == plans.TypeMoney {
+				mi = i
+				break
+			}
+		}
+		if mi < 0 {
+			continue
+		}
+		pl := Pipeline{Object: obj.Name, Field: obj.Fields[mi].Name}
+		totals := map[string]*big.Rat{}
+		add := func(cur, amount string, into func(string) *big.Rat) {
+			if r, ok := new(big.Rat).SetString(amount); ok {
+				into(cur).Add(into(cur), r)
+			}
+		}
+		src := func(c string) *big.Rat {
+			if totals["s"+c] == nil {
+				totals["s"+c] = new(big.Rat)
+			}
+			return totals["s"+c]
+		}
+		gold := func(c string) *big.Rat {
+			if totals["g"+c] == nil {
+				totals["g"+c] = new(big.Rat)
+			}
+			return totals["g"+c]
+		}
+		curCount := map[string]int{}
+		for _, m := range or.members {
+			if v := m.Vals[mi]; v != "" {
+				add(currencyOf(v), amountOf(v), src)
+				curCount[currencyOf(v)]++
+			}
+		}
+		for _, g := range or.golden {
+			if v := g.Vals[mi]; v != "" {
+				add(currencyOf(v), amountOf(v), gold)
+			}
+		}
+		// The currency with most records is reported.
+		cur, n := "", -1
+		for c, k := range curCount {
+			if k > n || (k == n && c < cur) {
+				cur, n = c, k
+			}
+		}
+		if n <= 0 {
+			continue
+		}
+		pl.Currency = cur
+		s, g := src(cur), gold(cur)
+		pl.SourceTotal, _ = s.Float64()
+		pl.GoldenTotal, _ = g.Float64()
+		pl.Overstated = pl.SourceTotal - pl.GoldenTotal
+		if pl.GoldenTotal != 0 {
+			pl.Percent = 100 * pl.Overstated / pl.GoldenTotal
+		}
+		// Records of this object whose parent (a ref) is a duplicated record.
+		for fi, f := range obj.Fields {
+			if f.Type != plans.TypeRef {
+				continue
+			}
+			parent := done[f.To]
+			if parent == nil {
+				continue
+			}
+			for _, m := range or.members {
+				ref := m.Vals[fi]
+				if ref == "" {
+					continue
+				}
+				if parent.clusterSize[state.SourceRef{Source: m.Source, ID: ref}] > 1 {
+					pl.OnDuplicateParents++
+				}
+			}
+		}
+		out = append(out, pl)
+	}
+	return out
+}
+
+// ErrThreshold is wrapped when a clean crosses a plan threshold (exit code 3).
+var ErrThreshold = errors.New("clean crossed a plan threshold")

@@ -1,0 +1,155 @@
+package main
+
+import (
+	"encoding/csv"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/crmigrate/crmigrate/clean"
+	"github.com/crmigrate/crmigrate/crm"
+	"github.com/crmigrate/crmigrate/internal/workspace"
+	"github.com/crmigrate/crmigrate/reports"
+	"github.com/crmigrate/crmigrate/state"
+)
+
+func cleanCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "clean",
+		Usage: "read every source system, normalize, find duplicates, merge them into golden records, and stage them in the control database",
+		Flags: append([]cli.Flag{planFlag(), stateURLFlag(),
+			&cli.StringFlag{Name: "export-clusters", Usage: "write every source record's cluster to `FILE` (CSV: object,source,source_id,cluster_id,decision,score)"},
+			&cli.IntFlag{Name: "workers", Value: 0, EnvVars: []string{"CRMIGRATE_WORKERS"}, Usage: "goroutines for normalization and comparison (default: one per core)"},
+		}, formatFlags("table", "json")...),
+		OnUsageError: onUsageError,
+		Action:       runClean,
+	}
+}
+
+func runClean(c *cli.Context) error {
+	format, err := formatOf(c, "table", "json")
+	if err != nil {
+		return err
+	}
+	ws, err := openWorkspace(c, false)
+	if err != nil {
+		return err
+	}
+	defer ws.Close()
+	sum, err := cleanPhase(c, ws, c.Int("workers"))
+	if sum != nil {
+		if rerr := reports.RenderCleanSummary(c.App.Writer, sum, format); rerr != nil && err == nil {
+			err = rerr
+		}
+	}
+	if err != nil {
+		return err
+	}
+	if path := c.String("export-clusters"); path != "" {
+		db, err := ws.State(c.Context)
+		if err != nil {
+			return err
+		}
+		if err := exportClusters(c, db, ws.Plan.Name, path); err != nil {
+			return err
+		}
+	}
+	if !sum.Passed {
+		return &ExitCodeError{Code: ExitFailed}
+	}
+	return nil
+}
+
+// cleanPhase runs clean as a recorded run of the plan.
+func cleanPhase(c *cli.Context, ws *workspace.Workspace, workers int) (*clean.Summary, error) {
+	ctx := c.Context
+	db, err := ws.State(ctx)
+	if err != nil {
+		return nil, err
+	}
+	p := ws.Plan
+	run, err := db.StartRun(ctx, state.RunSpec{Plan: p.Name, PlanHash: p.Hash, PlanPath: p.Path, Phase: "clean", Args: redactedArgs(os.Args[1:])})
+	if err != nil {
+		return nil, err
+	}
+	prog := newProgress(c.App.ErrWriter)
+	sum, runErr := clean.Run(ctx, p, clean.Options{DB: db, RunID: run.ID, Workers: workers,
+		Env: crm.Env{Plan: p, URL: ws.SystemURL}, Progress: prog.clean})
+	prog.done()
+	status := state.StatusPassed
+	switch {
+	case runErr != nil && ctx.Err() != nil:
+		status = state.StatusAborted
+	case runErr != nil:
+		status = state.StatusFailed
+	case !sum.Passed:
+		status = state.StatusFailed
+	}
+	counts := map[string]int64{}
+	if sum != nil {
+		counts["read"], counts["rejected"] = sum.Read, sum.Rejected
+		for _, o := range sum.Objects {
+			counts[o.Object+".golden"] = o.Golden
+			counts[o.Object+".review"] = o.Review
+		}
+		if runErr == nil {
+			if err := db.SaveReport(ctx, run.ID, sum); err != nil {
+				runErr = err
+				status = state.StatusFailed
+			}
+		}
+	}
+	var finishErr error = runErr
+	if finishErr == nil && sum != nil && !sum.Passed {
+		finishErr = fmt.Errorf("%v", sum.Problems)
+	}
+	if err := run.Finish(ctx, status, counts, finishErr); err != nil && runErr == nil {
+		runErr = err
+	}
+	if runErr != nil {
+		return nil, runErr
+	}
+	return sum, nil
+}
+
+// exportClusters writes the staged clusters as CSV, atomically.
+func exportClusters(c *cli.Context, db *state.DB, plan, path string) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".clusters-*.csv")
+	if err != nil {
+		return fmt.Errorf("export clusters: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	w := csv.NewWriter(tmp)
+	_ = w.Write([]string{"object", "source", "source_id", "cluster_id", "decision", "score"})
+	n := 0
+	err = db.EachClusterMember(c.Context, plan, func(r state.ClusterRow) error {
+		score := ""
+		switch r.Decision {
+		case "single":
+		case "exact":
+			score = "1"
+		default:
+			score = strconv.FormatFloat(r.Score, 'f', 4, 64)
+		}
+		n++
+		return w.Write([]string{r.Object, r.Source, r.SourceID, r.GoldenID, r.Decision, score})
+	})
+	w.Flush()
+	if err == nil {
+		err = w.Error()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("export clusters: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("export clusters: %w", err)
+	}
+	fmt.Fprintf(c.App.ErrWriter, "crmigrate: wrote %d records' clusters to %s\n", n, path)
+	return nil
+}

@@ -1,0 +1,188 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/urfave/cli/v2"
+
+	"github.com/crmigrate/crmigrate/crm"
+	"github.com/crmigrate/crmigrate/demo"
+	"github.com/crmigrate/crmigrate/internal/workspace"
+	"github.com/crmigrate/crmigrate/plans"
+	"github.com/crmigrate/crmigrate/reports"
+	"github.com/crmigrate/crmigrate/state"
+)
+
+func demoCommand() *cli.Command {
+	def := demo.DefaultOptions()
+	return &cli.Command{
+		Name:  "demo",
+		Usage: "generate a realistic messy old CRM and an empty new one in a private PostgreSQL, with an example plan, CSV exports and ground truth; check the plan and profile the old CRM",
+		Flags: append([]cli.Flag{
+			&cli.StringFlag{Name: "dir", Value: "crmigrate-demo", EnvVars: []string{"CRMIGRATE_DEMO_DIR"}, Usage: "write the demo project into `DIR`"},
+			&cli.IntFlag{Name: "companies", Value: def.Companies, Usage: "number of companies in the old CRM"},
+			&cli.IntFlag{Name: "contacts", Value: def.Contacts, Usage: "number of people (contacts and leads) in the old CRM"},
+			&cli.IntFlag{Name: "deals", Value: def.Deals, Usage: "number of opportunities in the old CRM"},
+			&cli.Uint64Flag{Name: "seed", Value: def.Seed, Usage: "random seed; the same seed gives the same data"},
+			&cli.BoolFlag{Name: "keep", Usage: "leave the private PostgreSQL running and print the connection URLs"},
+			&cli.BoolFlag{Name: "show-pii", Usage: "show emails and phone numbers unmasked in the profile"},
+		}, formatFlags("table", "json")...),
+		OnUsageError: onUsageError,
+		Action:       runDemo,
+	}
+}
+
+// demoResult is what `crmigrate demo --json` prints.
+type demoResult struct {
+	Dir       string              `json:"dir"`
+	Plan      string              `json:"plan"`
+	Options   demo.Options        `json:"options"`
+	Generated *demo.Summary       `json:"generated"`
+	Files     *demo.Summary       `json:"files"`
+	Connected []crm.SystemCheck   `json:"connected"`
+	Map       *plans.Map          `json:"map"`
+	Profile   *demo.ProfileResult `json:"profile"`
+	URLs      map[string]string   `json:"urls,omitempty"`
+	Seconds   float64             `json:"seconds"`
+}
+
+func runDemo(c *cli.Context) error {
+	format, err := formatOf(c, "table", "json")
+	if err != nil {
+		return err
+	}
+	ctx := c.Context
+	start := time.Now()
+	opts := demo.Options{Companies: c.Int("companies"), Contacts: c.Int("contacts"), Deals: c.Int("deals"), Seed: c.Uint64("seed")}
+	if opts.Companies < 1 || opts.Contacts < 1 || opts.Deals < 0 {
+		return usageError("--companies and --contacts must be at least 1, --deals at least 0")
+	}
+	dir, err := filepath.Abs(c.String("dir"))
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("create demo folder: %w", err)
+	}
+	say := func(format string, args ...any) { fmt.Fprintf(c.App.ErrWriter, format+"\n", args...) }
+	res := demoResult{Dir: dir, Options: opts}
+
+	say("crmigrate demo: writing the example plan, CSV exports and ground truth to %s", dir)
+	if res.Files, err = demo.WriteFiles(dir, opts); err != nil {
+		return fmt.Errorf("write demo files: %w", err)
+	}
+	res.Plan = filepath.Join(dir, "crmigrate.yaml")
+	ws, err := workspace.Open(workspace.Options{PlanPath: res.Plan, Keep: c.Bool("keep"), Log: c.App.ErrWriter})
+	if err != nil {
+		return fmt.Errorf("the demo's own plan does not load (a bug): %w", err)
+	}
+	defer ws.Close()
+	say("crmigrate demo: starting the private PostgreSQL in %s", ws.Home)
+	oldURL, err := ws.SystemURL(ctx, ws.Plan.Old())
+	if err != nil {
+		return err
+	}
+	newURL, err := ws.SystemURL(ctx, ws.Plan.New())
+	if err != nil {
+		return err
+	}
+	db, err := ws.State(ctx)
+	if err != nil {
+		return err
+	}
+	run, err := db.StartRun(ctx, state.RunSpec{Plan: ws.Plan.Name, PlanHash: ws.Plan.Hash, PlanPath: ws.Plan.Path, Phase: "demo", Args: redactedArgs(os.Args[1:])})
+	if err != nil {
+		return err
+	}
+	runErr := func() error {
+		say("crmigrate demo: generating the old CRM (%d companies, %d people, %d deals, seed %d) and the empty new CRM",
+			opts.Companies, opts.Contacts, opts.Deals, opts.Seed)
+		oldConn, err := pgx.Connect(ctx, oldURL)
+		if err != nil {
+			return fmt.Errorf("connect to the old CRM: %w", err)
+		}
+		defer oldConn.Close(ctx)
+		if res.Generated, err = demo.CreateOldCRM(ctx, oldConn, opts); err != nil {
+			return err
+		}
+		newConn, err := pgx.Connect(ctx, newURL)
+		if err != nil {
+			return fmt.Errorf("connect to the new CRM: %w", err)
+		}
+		defer newConn.Close(ctx)
+		if err := demo.CreateNewCRM(ctx, newConn, opts); err != nil {
+			return err
+		}
+		say("crmigrate demo: checking the plan against both CRMs and the exports")
+		checks, errs := crm.CheckMappings(ctx, ws.Plan, ws.SystemURL)
+		res.Connected = checks
+		if len(errs) > 0 {
+			return fmt.Errorf("the demo plan does not match the generated data (a bug):\n%w", errs)
+		}
+		if res.Profile, err = demo.Profile(ctx, oldConn); err != nil {
+			return err
+		}
+		return nil
+	}()
+	status := state.StatusPassed
+	if runErr != nil {
+		status = state.StatusFailed
+	}
+	counts := map[string]int64{}
+	if res.Generated != nil {
+		for k, v := range res.Generated.Tables {
+			counts[k] = v
+		}
+	}
+	if err := run.Finish(ctx, status, counts, runErr); err != nil && runErr == nil {
+		runErr = err
+	}
+	if runErr != nil {
+		return runErr
+	}
+	res.Map = plans.BuildMap(ws.Plan)
+	if c.Bool("keep") {
+		h, err := ws.Local(ctx)
+		if err != nil {
+			return err
+		}
+		res.URLs = map[string]string{"old": h.URL("demo_old"), "new": h.URL("demo_new"), "control": h.URL(workspace.ControlDB)}
+	}
+	res.Seconds = time.Since(start).Seconds()
+
+	out := c.App.Writer
+	if format == "json" {
+		return reports.WriteJSON(out, res)
+	}
+	fmt.Fprintf(out, "Demo project in %s (plan %s, seed %d)\n\n", dir, filepath.Base(res.Plan), opts.Seed)
+	if err := reports.RenderPlanMap(out, res.Map, "table"); err != nil {
+		return err
+	}
+	fmt.Fprintln(out)
+	if err := reports.RenderProfile(out, res.Profile, "table", c.Bool("show-pii")); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "\nDone in %.1fs. Next: crmigrate plan show --plan %s\n", res.Seconds, relOrAbs(res.Plan))
+	if res.URLs != nil {
+		fmt.Fprintln(out, "\nThe private PostgreSQL keeps running (stop it with `crmigrate db stop --plan "+relOrAbs(res.Plan)+"`):")
+		for _, k := range []string{"old", "new", "control"} {
+			fmt.Fprintf(out, "  %-8s %s\n", k, res.URLs[k])
+		}
+	}
+	return nil
+}
+
+func relOrAbs(p string) string {
+	wd, err := os.Getwd()
+	if err != nil {
+		return p
+	}
+	if r, err := filepath.Rel(wd, p); err == nil && !filepath.IsAbs(r) && len(r) < len(p) {
+		return r
+	}
+	return p
+}

@@ -1,0 +1,318 @@
+package state
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// GoldenRow is one golden record in staging.
+type GoldenRow struct {
+	GoldenID   string
+	Key        string
+	Vals       []string
+	Provenance []string
+	UpdatedAt  *time.Time
+	Members    int
+	Digest     string
+}
+
+// MemberRow places one source record in a golden record.
+type MemberRow struct {
+	Source    string
+	SourceID  string
+	GoldenID  string
+	Decision  string
+	Score     float64
+	Line      int64
+	UpdatedAt *time.Time
+	Vals      []string
+}
+
+// ReviewRow is a pair in the review queue.
+type ReviewRow struct {
+	ID          int64      `json:"id"`
+	Object      string     `json:"object"`
+	ASource     string     `json:"a_source"`
+	AID         string     `json:"a_id"`
+	BSource     string     `json:"b_source"`
+	BID         string     `json:"b_id"`
+	Score       float64    `json:"score"`
+	FieldScores []float64  `json:"field_scores"`
+	Reason      string     `json:"reason,omitempty"`
+	Status      string     `json:"status"`
+	FirstRun    int64      `json:"first_run"`
+	LastRun     int64      `json:"last_run"`
+	DecidedBy   string     `json:"decided_by,omitempty"`
+	DecidedAt   *time.Time `json:"decided_at,omitempty"`
+	// The two records' staged canonical values and last updates (nil when no longer staged).
+	AVals    []string   `json:"a_values,omitempty"`
+	BVals    []string   `json:"b_values,omitempty"`
+	AUpdated *time.Time `json:"a_updated_at,omitempty"`
+	BUpdated *time.Time `json:"b_updated_at,omitempty"`
+}
+
+// RejectRow is a record that could not be used.
+type RejectRow struct {
+	Object   string `json:"object"`
+	System   string `json:"system"`
+	Line     int64  `json:"line"`
+	SourceID string `json:"source_id,omitempty"`
+	Reason   string `json:"reason"`
+	Raw      string `json:"raw,omitempty"`
+}
+
+// Review statuses.
+const (
+	ReviewPending  = "pending"
+	ReviewAccepted = "accepted"
+	ReviewRejected = "rejected"
+)
+
+// SourceRef names a source record.
+type SourceRef struct{ Source, ID string }
+
+// PreviousGolden returns, for an object, the golden id each source record had after the last clean.
+func (db *DB) PreviousGolden(ctx context.Context, plan, object string) (map[SourceRef]string, error) {
+	rows, err := db.Pool.Query(ctx, `SELECT source, source_id, golden_id FROM crmigrate.cluster_members WHERE plan = $1 AND object = $2`, plan, object)
+	if err != nil {
+		return nil, fmt.Errorf("read previous clusters of %s: %w", object, err)
+	}
+	defer rows.Close()
+	out := map[SourceRef]string{}
+	for rows.Next() {
+		var r SourceRef
+		var g string
+		if err := rows.Scan(&r.Source, &r.ID, &g); err != nil {
+			return nil, fmt.Errorf("read previous clusters of %s: %w", object, err)
+		}
+		out[r] = g
+	}
+	return out, rows.Err()
+}
+
+// ReplaceStaging replaces an object's golden records and cluster membership with the ones given,
+// in one transaction, loading them with COPY.
+func (db *DB) ReplaceStaging(ctx context.Context, plan, object string, runID int64, golden []GoldenRow, members []MemberRow) error {
+	tx, err := db.Pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("write staging of %s: %w", object, err)
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx))
+	for _, t := range []string{"golden", "cluster_members"} {
+		if _, err := tx.Exec(ctx, `DELETE FROM crmigrate.`+t+` WHERE plan = $1 AND object = $2`, plan, object); err != nil {
+			return fmt.Errorf("clear staging %s of %s: %w", t, object, err)
+		}
+	}
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"crmigrate", "golden"},
+		[]string{"plan", "object", "golden_id", "run_id", "canonical_key", "vals", "provenance", "updated_at", "members", "digest"},
+		pgx.CopyFromSlice(len(golden), func(i int) ([]any, error) {
+			g := golden[i]
+			return []any{plan, object, g.GoldenID, runID, g.Key, g.Vals, g.Provenance, g.UpdatedAt, g.Members, g.Digest}, nil
+		})); err != nil {
+		return fmt.Errorf("copy golden %s records: %w", object, err)
+	}
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"crmigrate", "cluster_members"},
+		[]string{"plan", "object", "source", "source_id", "golden_id", "decision", "score", "run_id", "line", "updated_at", "vals"},
+		pgx.CopyFromSlice(len(members), func(i int) ([]any, error) {
+			m := members[i]
+			return []any{plan, object, m.Source, m.SourceID, m.GoldenID, m.Decision, m.Score, runID, m.Line, m.UpdatedAt, m.Vals}, nil
+		})); err != nil {
+		return fmt.Errorf("copy %s cluster members: %w", object, err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("write staging of %s: %w", object, err)
+	}
+	return nil
+}
+
+// ReviewDecided returns the decided pairs (accepted or rejected) of an object.
+func (db *DB) ReviewDecided(ctx context.Context, plan, object string) ([]ReviewRow, error) {
+	return db.reviewQuery(ctx, ` WHERE q.plan = $1 AND q.object = $2 AND q.status <> 'pending' ORDER BY q.id`, plan, object)
+}
+
+// UpsertReview records the pairs this run sends to review: new pairs are added as pending; known
+// pairs get the new score and run, and keep their decision.
+func (db *DB) UpsertReview(ctx context.Context, plan string, runID int64, pairs []ReviewRow) error {
+	if len(pairs) == 0 {
+		return nil
+	}
+	batch := &pgx.Batch{}
+	for _, p := range pairs {
+		fs := p.FieldScores
+		if fs == nil {
+			fs = []float64{}
+		}
+		batch.Queue(`INSERT INTO crmigrate.review_queue (plan, object, a_source, a_id, b_source, b_id, score, field_scores, reason, first_run, last_run)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)
+			ON CONFLICT (plan, object, a_source, a_id, b_source, b_id) DO UPDATE
+			SET score = EXCLUDED.score, field_scores = EXCLUDED.field_scores, reason = EXCLUDED.reason, last_run = EXCLUDED.last_run`,
+			plan, p.Object, p.ASource, p.AID, p.BSource, p.BID, p.Score, fs, p.Reason, runID)
+	}
+	tx, err := db.Pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("update review queue: %w", err)
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx))
+	if err := tx.SendBatch(ctx, batch).Close(); err != nil {
+		return fmt.Errorf("update review queue: %w", err)
+	}
+	return tx.Commit(ctx)
+}
+
+// ReviewList lists review pairs of a plan: status "" means pending ones seen in the latest clean,
+// "all" means every pair; object "" means all objects.
+func (db *DB) ReviewList(ctx context.Context, plan, object, status string, limit int) ([]ReviewRow, error) {
+	if limit <= 0 {
+		limit = 1 << 30
+	}
+	switch status {
+	case "":
+		return db.reviewQuery(ctx, ` WHERE q.plan = $1 AND ($2 = '' OR q.object = $2) AND q.status = 'pending'
+			AND q.last_run = (SELECT max(r.last_run) FROM crmigrate.review_queue r WHERE r.plan = $1) ORDER BY q.object, q.score DESC, q.id LIMIT $3`, plan, object, limit)
+	case "all":
+		return db.reviewQuery(ctx, ` WHERE q.plan = $1 AND ($2 = '' OR q.object = $2) ORDER BY q.object, q.id LIMIT $3`, plan, object, limit)
+	default:
+		return db.reviewQuery(ctx, ` WHERE q.plan = $1 AND ($2 = '' OR q.object = $2) AND q.status = $4 ORDER BY q.object, q.id LIMIT $3`, plan, object, limit, status)
+	}
+}
+
+// ErrNoSuchPair is returned for a review id that does not exist in the plan.
+var ErrNoSuchPair = errors.New("no such review pair")
+
+// ReviewGet returns one pair.
+func (db *DB) ReviewGet(ctx context.Context, plan string, id int64) (ReviewRow, error) {
+	rows, err := db.reviewQuery(ctx, ` WHERE q.plan = $1 AND q.id = $2`, plan, id)
+	if err != nil {
+		return ReviewRow{}, err
+	}
+	if len(rows) == 0 {
+		return ReviewRow{}, fmt.Errorf("review pair %d of plan %s: %w", id, plan, ErrNoSuchPair)
+	}
+	return rows[0], nil
+}
+
+// ReviewDecide accepts or rejects a pair and audits the decision.
+func (db *DB) ReviewDecide(ctx context.Context, plan string, id int64, status string) error {
+	if status != ReviewAccepted && status != ReviewRejected && status != ReviewPending {
+		return fmt.Errorf("review decision %q: use accepted, rejected or pending", status)
+	}
+	who, _ := actor()
+	tx, err := db.Pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("decide review pair %d: %w", id, err)
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx))
+	var before string
+	if err := tx.QueryRow(ctx, `SELECT status FROM crmigrate.review_queue WHERE plan = $1 AND id = $2 FOR UPDATE`, plan, id).Scan(&before); err != nil {
+		if errors.Is(err, pgx.ErrNoRows) {
+			return fmt.Errorf("review pair %d of plan %s: %w", id, plan, ErrNoSuchPair)
+		}
+		return fmt.Errorf("decide review pair %d: %w", id, err)
+	}
+	if _, err := tx.Exec(ctx, `UPDATE crmigrate.review_queue SET status = $3, decided_by = $4, decided_at = now() WHERE plan = $1 AND id = $2`,
+		plan, id, status, who); err != nil {
+		return fmt.Errorf("decide review pair %d: %w", id, err)
+	}
+	if err := audit(ctx, tx, Entry{Plan: plan, Action: "review." + status, Detail: map[string]any{"pair": id, "before": before}}); err != nil {
+		return err
+	}
+	return tx.Commit(ctx)
+}
+
+func (db *DB) reviewQuery(ctx context.Context, where string, args ...any) ([]ReviewRow, error) {
+	rows, err := db.Pool.Query(ctx, `SELECT q.id, q.object, q.a_source, q.a_id, q.b_source, q.b_id, q.score, q.field_scores, q.reason, q.status,
+			q.first_run, q.last_run, q.decided_by, q.decided_at, a.vals, b.vals, a.updated_at, b.updated_at
+		FROM crmigrate.review_queue q
+		LEFT JOIN crmigrate.cluster_members a ON a.plan = q.plan AND a.object = q.object AND a.source = q.a_source AND a.source_id = q.a_id
+		LEFT JOIN crmigrate.cluster_members b ON b.plan = q.plan AND b.object = q.object AND b.source = q.b_source AND b.source_id = q.b_id`+
+		where, args...)
+	if err != nil {
+		return nil, fmt.Errorf("read review queue: %w", err)
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (ReviewRow, error) {
+		var v ReviewRow
+		err := r.Scan(&v.ID, &v.Object, &v.ASource, &v.AID, &v.BSource, &v.BID, &v.Score, &v.FieldScores, &v.Reason, &v.Status,
+			&v.FirstRun, &v.LastRun, &v.DecidedBy, &v.DecidedAt, &v.AVals, &v.BVals, &v.AUpdated, &v.BUpdated)
+		return v, err
+	})
+}
+
+// MemberValues returns the canonical values staged for the given source records.
+func (db *DB) MemberValues(ctx context.Context, plan, object string, refs ...SourceRef) (map[SourceRef][]string, error) {
+	out := map[SourceRef][]string{}
+	for _, r := range refs {
+		var vals []string
+		err := db.Pool.QueryRow(ctx, `SELECT vals FROM crmigrate.cluster_members WHERE plan = $1 AND object = $2 AND source = $3 AND source_id = $4`,
+			plan, object, r.Source, r.ID).Scan(&vals)
+		if errors.Is(err, pgx.ErrNoRows) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read staged record %s:%s: %w", r.Source, r.ID, err)
+		}
+		out[r] = vals
+	}
+	return out, nil
+}
+
+// WriteRejects stores rejected records of a run with COPY.
+func (db *DB) WriteRejects(ctx context.Context, plan string, runID int64, phase string, rejects []RejectRow) error {
+	if len(rejects) == 0 {
+		return nil
+	}
+	_, err := db.Pool.CopyFrom(ctx, pgx.Identifier{"crmigrate", "rejects"},
+		[]string{"plan", "run_id", "phase", "object", "system", "line", "source_id", "reason", "raw"},
+		pgx.CopyFromSlice(len(rejects), func(i int) ([]any, error) {
+			r := rejects[i]
+			return []any{plan, runID, phase, r.Object, r.System, r.Line, r.SourceID, r.Reason, r.Raw}, nil
+		}))
+	if err != nil {
+		return fmt.Errorf("write %d rejects: %w", len(rejects), err)
+	}
+	return nil
+}
+
+// SaveReport stores a run's summary as JSON.
+func (db *DB) SaveReport(ctx context.Context, runID int64, body any) error {
+	b, err := json.Marshal(body)
+	if err != nil {
+		return fmt.Errorf("encode report of run %d: %w", runID, err)
+	}
+	if _, err := db.Pool.Exec(ctx, `INSERT INTO crmigrate.run_reports (run_id, body) VALUES ($1, $2)
+		ON CONFLICT (run_id) DO UPDATE SET body = EXCLUDED.body`, runID, b); err != nil {
+		return fmt.Errorf("save report of run %d: %w", runID, err)
+	}
+	return nil
+}
+
+// ClusterRow is one line of the clusters export.
+type ClusterRow struct {
+	Object, Source, SourceID, GoldenID, Decision string
+	Score                                        float64
+}
+
+// EachClusterMember calls fn for every staged source record of the plan, ordered by object,
+// golden id, source and id.
+func (db *DB) EachClusterMember(ctx context.Context, plan string, fn func(ClusterRow) error) error {
+	rows, err := db.Pool.Query(ctx, `SELECT object, source, source_id, golden_id, decision, score FROM crmigrate.cluster_members
+		WHERE plan = $1 ORDER BY object, golden_id, source, source_id`, plan)
+	if err != nil {
+		return fmt.Errorf("read clusters: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var c ClusterRow
+		if err := rows.Scan(&c.Object, &c.Source, &c.SourceID, &c.GoldenID, &c.Decision, &c.Score); err != nil {
+			return fmt.Errorf("read clusters: %w", err)
+		}
+		if err := fn(c); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
