@@ -152,8 +152,10 @@ type matchPlan struct {
 	scale   []float64
 	nvalues int // values a record must have
 
-	recs  []MatchRecord
-	canon [][]string // per compared field: canonical token strings (token_set only)
+	// The compared values of all records, back to back: field f of record r
+	// is arena[off[r*k+f]:off[r*k+f+1]] (k compared fields). See prepare.
+	arena string
+	off   []int
 }
 
 func matchCompile(cfg DedupConfig) (*matchPlan, error) {
@@ -238,29 +240,35 @@ func (p *matchPlan) fieldName(f int) string {
 	return fmt.Sprintf("field%d", p.fields[f])
 }
 
-// prepare keeps the records and computes, once per record, what the
-// comparisons of each field need beyond the value itself: the canonical
-// token string of token_set fields.
+// prepare copies what the comparisons read into one compact arena: for
+// each record, the compared values back to back (for token_set fields the
+// canonical token string instead of the value). A comparison then touches
+// two short runs of memory instead of a dozen scattered strings, which is
+// most of the cost on large inputs.
 func (p *matchPlan) prepare(ctx context.Context, recs []MatchRecord) error {
-	p.recs = recs
-	p.canon = make([][]string, len(p.fields))
+	k := len(p.fields)
+	n := len(recs)
+	var canon [][]string
 	const chunk = 8192
 	for f, code := range p.codes {
 		if code != matchCodeTokenSet {
 			continue
 		}
-		cs := make([]string, len(recs))
-		p.canon[f] = cs
+		if canon == nil {
+			canon = make([][]string, k)
+		}
+		cs := make([]string, n)
+		canon[f] = cs
 		fi := p.fields[f]
 		g, gctx := errgroup.WithContext(ctx)
 		g.SetLimit(p.cfg.Workers)
-		for lo := 0; lo < len(recs); lo += chunk {
+		for lo := 0; lo < n; lo += chunk {
 			g.Go(func() error {
 				if err := gctx.Err(); err != nil {
 					return err
 				}
 				sc := &matchScratch{}
-				for i := lo; i < min(len(recs), lo+chunk); i++ {
+				for i := lo; i < min(n, lo+chunk); i++ {
 					if v := recs[i].Values[fi]; v != "" {
 						cs[i] = sc.canon(v)
 					}
@@ -272,27 +280,45 @@ func (p *matchPlan) prepare(ctx context.Context, recs []MatchRecord) error {
 			return err
 		}
 	}
+	value := func(r, f int) string {
+		if canon != nil && canon[f] != nil {
+			return canon[f][r]
+		}
+		return recs[r].Values[p.fields[f]]
+	}
+	size := 0
+	for r := range n {
+		for f := range k {
+			size += len(value(r, f))
+		}
+	}
+	var b strings.Builder
+	b.Grow(size)
+	p.off = make([]int, n*k+1)
+	for r := range n {
+		for f := range k {
+			b.WriteString(value(r, f))
+			p.off[r*k+f+1] = b.Len()
+		}
+	}
+	p.arena = b.String()
 	return nil
 }
 
 // value returns what compared field f of record r is compared on.
 func (p *matchPlan) value(f int, r uint32) string {
-	if c := p.canon[f]; c != nil {
-		return c[r]
-	}
-	return p.recs[r].Values[p.fields[f]]
+	i := int(r)*len(p.fields) + f
+	return p.arena[p.off[i]:p.off[i+1]]
 }
 
 // pattern compares two records into a pattern code.
 func (p *matchPlan) pattern(sc *matchScratch, a, b uint32) uint64 {
 	var code uint64
-	va, vb := p.recs[a].Values, p.recs[b].Values
-	for f, fi := range p.fields {
-		x, y := va[fi], vb[fi]
-		if c := p.canon[f]; c != nil {
-			x, y = c[a], c[b]
-		}
-		code |= uint64(sc.level(p.codes[f], x, y)) << (fsBitsPerFld * f)
+	k := len(p.fields)
+	oa, ob := p.off[int(a)*k:int(a)*k+k+1], p.off[int(b)*k:int(b)*k+k+1]
+	for f, c := range p.codes {
+		x, y := p.arena[oa[f]:oa[f+1]], p.arena[ob[f]:ob[f+1]]
+		code |= uint64(sc.level(c, x, y)) << (fsBitsPerFld * f)
 	}
 	return code
 }

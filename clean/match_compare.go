@@ -65,17 +65,29 @@ func matchLevelOf(s float64) uint8 {
 // matchScratch holds the reusable buffers of one comparing goroutine, so a
 // comparison allocates nothing. It is not safe for concurrent use.
 type matchScratch struct {
+	ba, bb []byte
 	ra, rb []rune
+	rc     []rune
 	fa, fb []bool
 	row    []int
 	tok    matchTokens
-	ta, tb []rune
-	t0     []rune
+	ta, tb []byte
+	t0     []byte
 	da, db []string
 }
 
+// matchASCII reports whether s is pure ASCII.
+func matchASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
 // matchRunes decodes s into buf (reused) and returns it.
-func matchRunes(buf []rune, s string) []rune {
+func matchRunes[S string | []byte](buf []rune, s S) []rune {
 	buf = buf[:0]
 	for i := 0; i < len(s); {
 		c := s[i]
@@ -84,11 +96,24 @@ func matchRunes(buf []rune, s string) []rune {
 			i++
 			continue
 		}
-		r, n := utf8.DecodeRuneInString(s[i:])
+		r, n := utf8.DecodeRuneInString(string(s[i:min(len(s), i+utf8.UTFMax)]))
 		buf = append(buf, r)
 		i += n
 	}
 	return buf
+}
+
+// load puts a and b in the scratch buffers: as bytes when both are ASCII
+// (the common case after normalization, and cheaper), else as runes.
+func (sc *matchScratch) load(a, b string) (ascii bool) {
+	if matchASCII(a) && matchASCII(b) {
+		sc.ba = append(sc.ba[:0], a...)
+		sc.bb = append(sc.bb[:0], b...)
+		return true
+	}
+	sc.ra = matchRunes(sc.ra, a)
+	sc.rb = matchRunes(sc.rb, b)
+	return false
 }
 
 // JaroWinkler returns the Jaro-Winkler similarity of a and b in [0,1]
@@ -103,13 +128,14 @@ func (sc *matchScratch) jaroWinkler(a, b string) float64 {
 	if a == b {
 		return 1
 	}
-	sc.ra = matchRunes(sc.ra, a)
-	sc.rb = matchRunes(sc.rb, b)
-	return sc.jaroWinklerRunes(sc.ra, sc.rb)
+	if sc.load(a, b) {
+		return matchJaroWinkler(sc, sc.ba, sc.bb)
+	}
+	return matchJaroWinkler(sc, sc.ra, sc.rb)
 }
 
-func (sc *matchScratch) jaroWinklerRunes(a, b []rune) float64 {
-	j := sc.jaroRunes(a, b)
+func matchJaroWinkler[T byte | rune](sc *matchScratch, a, b []T) float64 {
+	j := matchJaro(sc, a, b)
 	if j <= 0.7 {
 		return j
 	}
@@ -120,7 +146,7 @@ func (sc *matchScratch) jaroWinklerRunes(a, b []rune) float64 {
 	return j + float64(l)*0.1*(1-j)
 }
 
-func (sc *matchScratch) jaroRunes(a, b []rune) float64 {
+func matchJaro[T byte | rune](sc *matchScratch, a, b []T) float64 {
 	la, lb := len(a), len(b)
 	if la == 0 && lb == 0 {
 		return 1
@@ -181,9 +207,10 @@ func matchFlags(buf []bool, n int) []bool {
 // substitutions, each costing 1) between a and b, counted in runes.
 func Levenshtein(a, b string) int {
 	var sc matchScratch
-	sc.ra = matchRunes(sc.ra, a)
-	sc.rb = matchRunes(sc.rb, b)
-	return sc.levenshteinRunes(sc.ra, sc.rb, -1)
+	if sc.load(a, b) {
+		return matchLevenshtein(&sc, sc.ba, sc.bb, -1)
+	}
+	return matchLevenshtein(&sc, sc.ra, sc.rb, -1)
 }
 
 // LevenshteinRatio returns 1 - distance/max(len(a), len(b)) in runes; two
@@ -197,45 +224,47 @@ func (sc *matchScratch) levenshteinRatio(a, b string) float64 {
 	if a == b {
 		return 1
 	}
-	sc.ra = matchRunes(sc.ra, a)
-	sc.rb = matchRunes(sc.rb, b)
-	return sc.levenshteinRatioRunes(sc.ra, sc.rb)
+	if sc.load(a, b) {
+		return matchLevenshteinRatio(sc, sc.ba, sc.bb)
+	}
+	return matchLevenshteinRatio(sc, sc.ra, sc.rb)
 }
 
-func (sc *matchScratch) levenshteinRatioRunes(a, b []rune) float64 {
+func matchLevenshteinRatio[T byte | rune](sc *matchScratch, a, b []T) float64 {
 	l := max(len(a), len(b))
 	if l == 0 {
 		return 1
 	}
-	return 1 - float64(sc.levenshteinRunes(a, b, -1))/float64(l)
+	return 1 - float64(matchLevenshtein(sc, a, b, -1))/float64(l)
 }
 
 // levenshteinLevel returns the agreement level of the Levenshtein ratio of a
 // and b without computing distances beyond what the partial cut-off allows
 // (banded dynamic programming with early exit).
 func (sc *matchScratch) levenshteinLevel(a, b string) uint8 {
-	sc.ra = matchRunes(sc.ra, a)
-	sc.rb = matchRunes(sc.rb, b)
-	return sc.levenshteinLevelRunes(sc.ra, sc.rb)
+	if sc.load(a, b) {
+		return matchLevenshteinLevel(sc, sc.ba, sc.bb)
+	}
+	return matchLevenshteinLevel(sc, sc.ra, sc.rb)
 }
 
-func (sc *matchScratch) levenshteinLevelRunes(a, b []rune) uint8 {
+func matchLevenshteinLevel[T byte | rune](sc *matchScratch, a, b []T) uint8 {
 	l := max(len(a), len(b))
 	if l == 0 {
 		return LevelExact
 	}
 	bound := int(math.Floor((1 - matchPartialAt) * float64(l) * (1 + 1e-12)))
-	d := sc.levenshteinRunes(a, b, bound)
+	d := matchLevenshtein(sc, a, b, bound)
 	if d > bound {
 		return LevelDisagree
 	}
 	return matchLevelOf(1 - float64(d)/float64(l))
 }
 
-// levenshteinRunes returns the edit distance of a and b. With bound ≥ 0 it
+// matchLevenshtein returns the edit distance of a and b. With bound ≥ 0 it
 // only explores the diagonal band of width bound and returns bound+1 as soon
 // as the distance is known to exceed bound.
-func (sc *matchScratch) levenshteinRunes(a, b []rune, bound int) int {
+func matchLevenshtein[T byte | rune](sc *matchScratch, a, b []T, bound int) int {
 	// Common prefix and suffix do not change the distance.
 	for len(a) > 0 && len(b) > 0 && a[0] == b[0] {
 		a, b = a[1:], b[1:]
@@ -488,14 +517,11 @@ func (sc *matchScratch) tokenSetCanon(a, b string, full bool) (float64, uint8) {
 	if a == "" || b == "" {
 		return 0, LevelDisagree
 	}
-	appendTok := func(dst []rune, tok string) []rune {
+	appendTok := func(dst []byte, tok string) []byte {
 		if len(dst) > 0 {
 			dst = append(dst, ' ')
 		}
-		for _, r := range tok {
-			dst = append(dst, r)
-		}
-		return dst
+		return append(dst, tok...)
 	}
 	t0, t1, t2 := sc.t0[:0], sc.ta[:0], sc.tb[:0]
 	da, db := sc.da[:0], sc.db[:0]
@@ -530,19 +556,30 @@ func (sc *matchScratch) tokenSetCanon(a, b string, full bool) (float64, uint8) {
 		t2 = appendTok(t2, tok)
 	}
 	sc.t0, sc.ta, sc.tb, sc.da, sc.db = t0, t1, t2, da, db
+	if !full && len(t0) > 0 && (len(da) == 0 || len(db) == 0) {
+		return 1, LevelExact // one token set contains the other
+	}
+	if matchASCII(a) && matchASCII(b) {
+		return matchTokenSetRatio(sc, t0, t1, t2, full)
+	}
+	sc.ra = matchRunes(sc.ra, t1)
+	sc.rb = matchRunes(sc.rb, t2)
+	sc.rc = matchRunes(sc.rc, t0)
+	return matchTokenSetRatio(sc, sc.rc, sc.ra, sc.rb, full)
+}
+
+// matchTokenSetRatio finishes tokenSetCanon on the three token strings.
+func matchTokenSetRatio[T byte | rune](sc *matchScratch, t0, t1, t2 []T, full bool) (float64, uint8) {
 	if full {
-		best := sc.levenshteinRatioRunes(t1, t2)
+		best := matchLevenshteinRatio(sc, t1, t2)
 		if len(t0) > 0 {
-			best = max(best, sc.levenshteinRatioRunes(t0, t1), sc.levenshteinRatioRunes(t0, t2))
+			best = max(best, matchLevenshteinRatio(sc, t0, t1), matchLevenshteinRatio(sc, t0, t2))
 		}
 		return best, matchLevelOf(best)
 	}
-	if len(t0) > 0 && (len(da) == 0 || len(db) == 0) {
-		return 1, LevelExact // one token set contains the other
-	}
-	lvl := sc.levenshteinLevelRunes(t1, t2)
+	lvl := matchLevenshteinLevel(sc, t1, t2)
 	if len(t0) > 0 {
-		lvl = max(lvl, sc.levenshteinLevelRunes(t0, t1), sc.levenshteinLevelRunes(t0, t2))
+		lvl = max(lvl, matchLevenshteinLevel(sc, t0, t1), matchLevenshteinLevel(sc, t0, t2))
 	}
 	return 0, lvl
 }

@@ -74,9 +74,12 @@ func TestLevenshteinBanded(t *testing.T) {
 	for _, a := range words {
 		for _, b := range words {
 			ra, rb := []rune(a), []rune(b)
-			full := sc.levenshteinRunes(ra, rb, -1)
+			full := matchLevenshtein(&sc, ra, rb, -1)
+			if fb := matchLevenshtein(&sc, []byte(a), []byte(b), -1); fb != full {
+				t.Fatalf("bytes and runes differ on %q, %q: %d vs %d", a, b, fb, full)
+			}
 			for bound := 0; bound <= 12; bound++ {
-				got := sc.levenshteinRunes(ra, rb, bound)
+				got := matchLevenshtein(&sc, ra, rb, bound)
 				want := full
 				if full > bound {
 					want = bound + 1
@@ -216,10 +219,14 @@ func TestCompareNoAlloc(t *testing.T) {
 	sc.level(matchCodeJaroWinkler, "jonathan", "jonathon")
 	sc.level(matchCodeLevenshtein, "jonathan", "jonathon")
 	sc.level(matchCodeTokenSet, "acme holding", "acme holdings")
+	sc.level(matchCodeTokenSet, "åkesson bygg", "akesson byggnad")
+	sc.level(matchCodeJaroWinkler, "åsa", "åse")
 	allocs := testing.AllocsPerRun(100, func() {
 		sc.level(matchCodeJaroWinkler, "jonathan", "jonathon")
 		sc.level(matchCodeLevenshtein, "jonathan", "jonathon")
 		sc.level(matchCodeTokenSet, "acme holding", "acme holdings")
+		sc.level(matchCodeTokenSet, "åkesson bygg", "akesson byggnad")
+		sc.level(matchCodeJaroWinkler, "åsa", "åse")
 		sc.level(matchCodeDate, "1980-05-17", "1980-05-18")
 		sc.level(matchCodeNumeric, "100", "95")
 	})

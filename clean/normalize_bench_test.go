@@ -97,19 +97,19 @@ func BenchmarkDate(b *testing.B) {
 	}, n.Date)
 }
 
-func BenchmarkNumber(b *testing.B) {
+func BenchmarkNormNumber(b *testing.B) {
 	n := normTestNormalizer(b)
 	normBench(b, []string{"1234.5", "1 234,50", "1,234.50", "42", "12e3", "abc"}, n.Number)
 }
 
-func BenchmarkText(b *testing.B) {
+func BenchmarkNormText(b *testing.B) {
 	n := normTestNormalizer(b)
 	normBench(b, []string{"Acme AB", "  Acme   AB ", "Café Åkesson", "Nordlys Consulting – Stockholm", "Cafe\u0301"}, n.Text)
 }
 
-// BenchmarkRecord normalizes a typical ten-field contact record; records/s
+// BenchmarkNormRecord normalizes a typical ten-field contact record; records/s
 // is 1e9 / (ns/op).
-func BenchmarkRecord(b *testing.B) {
+func BenchmarkNormRecord(b *testing.B) {
 	n := normTestNormalizer(b)
 	type field struct {
 		typ  string

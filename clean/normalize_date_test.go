@@ -6,7 +6,7 @@ import (
 	"time"
 )
 
-func TestDate(t *testing.T) {
+func TestNormDate(t *testing.T) {
 	type testcase = normTestCase
 	n := normTestNormalizer(t) // SE, Europe/Stockholm: day first
 	normRunCases(t, n.Date, []testcase{
@@ -99,7 +99,7 @@ func TestDate(t *testing.T) {
 	})
 }
 
-func TestDateTime(t *testing.T) {
+func TestNormDateTime(t *testing.T) {
 	type testcase = normTestCase
 	n := normTestNormalizer(t) // Europe/Stockholm: +01:00 in March, +02:00 in July
 	unix := time.Date(2024, 3, 5, 13, 30, 0, 0, time.UTC)

@@ -5,7 +5,7 @@ import (
 	"testing"
 )
 
-func TestEmail(t *testing.T) {
+func TestNormEmail(t *testing.T) {
 	type testcase = normTestCase
 	n := normTestNormalizer(t)
 	normRunCases(t, n.Email, []testcase{
@@ -62,7 +62,7 @@ func TestEmail(t *testing.T) {
 	})
 }
 
-func TestDomain(t *testing.T) {
+func TestNormDomain(t *testing.T) {
 	type testcase = normTestCase
 	n := normTestNormalizer(t)
 	normRunCases(t, n.Domain, []testcase{
@@ -112,7 +112,7 @@ func TestDomain(t *testing.T) {
 	})
 }
 
-func TestCompanyDomain(t *testing.T) {
+func TestNormCompanyDomain(t *testing.T) {
 	type testcase = normTestCase
 	n := NewNormalizer(NormalizerOptions{FreeMailDomains: []string{"Fastpost.Example", " https://www.mailbox-corp.example/ "}})
 	for _, tc := range []testcase{
@@ -139,7 +139,7 @@ func TestCompanyDomain(t *testing.T) {
 	}
 }
 
-func TestIsFreeMail(t *testing.T) {
+func TestNormIsFreeMail(t *testing.T) {
 	n := NewNormalizer(NormalizerOptions{FreeMailDomains: []string{"fastpost.example"}})
 	for in, want := range map[string]bool{
 		"gmail.com": true, "GMail.com": true, "jane@gmail.com": true, "googlemail.com": true,
@@ -164,7 +164,7 @@ func TestIsFreeMail(t *testing.T) {
 	}
 }
 
-func TestURL(t *testing.T) {
+func TestNormURL(t *testing.T) {
 	type testcase = normTestCase
 	n := normTestNormalizer(t)
 	normRunCases(t, n.URL, []testcase{

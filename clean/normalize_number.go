@@ -100,11 +100,10 @@ func normNumberCanonical(s string) bool {
 // after the first point digits, no leading zeros in the integer part and no
 // trailing zeros in the fraction.
 type normDecimal struct {
-	neg     bool
-	signed  bool // a sign or parentheses were written
-	digits  []byte
-	point   int
-	written bool // the value had digits (a zero value has none left)
+	neg    bool
+	signed bool // a sign or parentheses were written
+	digits []byte
+	point  int
 }
 
 // appendTo writes the canonical number to dst. minFrac < 0 writes the
@@ -296,7 +295,6 @@ func normParseDecimal(s string, dotThousands bool, buf []byte) (normDecimal, boo
 	if len(digits) == 0 {
 		return d, false // "." alone
 	}
-	d.written = true
 	point += exp
 	if point < 0 {
 		pad := -point
@@ -515,6 +513,15 @@ func normIsASCIILetter(c byte) bool { return c|0x20 >= 'a' && c|0x20 <= 'z' }
 
 // normCurrencyPrefix returns the currency at the start of s and its length.
 func normCurrencyPrefix(s, pref string) (string, int) {
+	if s == "" || s[0] >= '0' && s[0] <= '9' {
+		return "", 0
+	}
+	if len(s) >= 3 && normIsASCIILetter(s[0]) && normIsASCIILetter(s[1]) && normIsASCIILetter(s[2]) &&
+		(len(s) == 3 || !normIsASCIILetter(s[3])) {
+		if c, ok := normCurrencies[normCurrencyKey(s[:3])]; ok {
+			return c.code, 3
+		}
+	}
 	for _, sy := range normSymbols {
 		if strings.HasPrefix(s, sy.sym) {
 			rest := s[len(sy.sym):]
@@ -524,17 +531,21 @@ func normCurrencyPrefix(s, pref string) (string, int) {
 			return normResolveSymbol(sy.code, pref), len(sy.sym)
 		}
 	}
-	if len(s) >= 3 && normIsASCIILetter(s[0]) && normIsASCIILetter(s[1]) && normIsASCIILetter(s[2]) &&
-		(len(s) == 3 || !normIsASCIILetter(s[3])) {
-		if c, ok := normCurrencies[normCurrencyKey(s[:3])]; ok {
-			return c.code, 3
-		}
-	}
 	return "", 0
 }
 
 // normCurrencySuffix returns the currency at the end of s and its length.
 func normCurrencySuffix(s, pref string) (string, int) {
+	if s == "" || s[len(s)-1] >= '0' && s[len(s)-1] <= '9' {
+		return "", 0
+	}
+	l := len(s)
+	if l >= 3 && normIsASCIILetter(s[l-1]) && normIsASCIILetter(s[l-2]) && normIsASCIILetter(s[l-3]) &&
+		(l == 3 || !normIsASCIILetter(s[l-4])) {
+		if c, ok := normCurrencies[normCurrencyKey(s[l-3:])]; ok {
+			return c.code, 3
+		}
+	}
 	for _, sy := range normSymbols {
 		if strings.HasSuffix(s, sy.sym) {
 			rest := s[:len(s)-len(sy.sym)]
@@ -542,13 +553,6 @@ func normCurrencySuffix(s, pref string) (string, int) {
 				continue
 			}
 			return normResolveSymbol(sy.code, pref), len(sy.sym)
-		}
-	}
-	l := len(s)
-	if l >= 3 && normIsASCIILetter(s[l-1]) && normIsASCIILetter(s[l-2]) && normIsASCIILetter(s[l-3]) &&
-		(l == 3 || !normIsASCIILetter(s[l-4])) {
-		if c, ok := normCurrencies[normCurrencyKey(s[l-3:])]; ok {
-			return c.code, 3
 		}
 	}
 	return "", 0

@@ -5,7 +5,7 @@ import (
 	"testing"
 )
 
-func TestNumber(t *testing.T) {
+func TestNormNumber(t *testing.T) {
 	type testcase = normTestCase
 	n := normTestNormalizer(t)
 	normRunCases(t, n.Number, []testcase{
@@ -81,7 +81,7 @@ func TestNumber(t *testing.T) {
 	})
 }
 
-func TestMoney(t *testing.T) {
+func TestNormMoney(t *testing.T) {
 	type testcase = normTestCase
 	n := normTestNormalizer(t) // no default currency
 	money := func(s string) (string, Status) { return n.Money(s, "") }

@@ -7,7 +7,7 @@ import (
 	"testing"
 )
 
-func TestPhone(t *testing.T) {
+func TestNormPhone(t *testing.T) {
 	type testcase struct {
 		name, in, region, want string
 		wantStatus             Status
@@ -99,7 +99,7 @@ func TestPhone(t *testing.T) {
 	}
 }
 
-func TestPhoneNoDefaultRegion(t *testing.T) {
+func TestNormPhoneNoDefaultRegion(t *testing.T) {
 	n := NewNormalizer(NormalizerOptions{})
 	for in, want := range map[string]string{"+33 6 12 34 56 78": "+33612345678", "0033612345678": "+33612345678"} {
 		if got, st := n.Phone(in, ""); got != want || st != Normalized {
@@ -114,9 +114,9 @@ func TestPhoneNoDefaultRegion(t *testing.T) {
 	}
 }
 
-// TestPhoneCacheConcurrent hammers the cache from several goroutines (run
+// TestNormPhoneCacheConcurrent hammers the cache from several goroutines (run
 // with -race) and checks that results do not depend on the cache.
-func TestPhoneCacheConcurrent(t *testing.T) {
+func TestNormPhoneCacheConcurrent(t *testing.T) {
 	n := NewNormalizer(NormalizerOptions{Region: "SE"})
 	fresh := NewNormalizer(NormalizerOptions{Region: "SE"})
 	values := make([]string, 300)
@@ -182,8 +182,8 @@ func (n *Normalizer) phoneUncached(raw, region string) (string, Status) {
 	return normResult(raw, e)
 }
 
-// TestPhoneCacheBounded fills the cache past its cap: it must stay bounded.
-func TestPhoneCacheBounded(t *testing.T) {
+// TestNormPhoneCacheBounded fills the cache past its cap: it must stay bounded.
+func TestNormPhoneCacheBounded(t *testing.T) {
 	n := NewNormalizer(NormalizerOptions{Region: "SE"})
 	total := normPhoneShards*normPhoneShardCap + normPhoneShardCap*4
 	for i := 0; i < total; i++ {

@@ -96,7 +96,7 @@ func normCheckOutput(t *testing.T, in, got string, st Status, f func(string) (st
 	}
 }
 
-func TestStatusString(t *testing.T) {
+func TestNormStatusString(t *testing.T) {
 	for st, want := range map[Status]string{Empty: "empty", Unchanged: "unchanged", Normalized: "normalized", Invalid: "invalid", 9: "status(9)"} {
 		if got := st.String(); got != want {
 			t.Errorf("Status(%d).String() = %q, want %q", st, got, want)
@@ -104,7 +104,7 @@ func TestStatusString(t *testing.T) {
 	}
 }
 
-func TestText(t *testing.T) {
+func TestNormText(t *testing.T) {
 	type testcase = normTestCase
 	n := normTestNormalizer(t)
 	normRunCases(t, n.Text, []testcase{
@@ -138,7 +138,7 @@ func TestText(t *testing.T) {
 	})
 }
 
-func TestName(t *testing.T) {
+func TestNormName(t *testing.T) {
 	type testcase = normTestCase
 	n := normTestNormalizer(t)
 	normRunCases(t, n.Name, []testcase{
@@ -169,7 +169,7 @@ func TestName(t *testing.T) {
 	})
 }
 
-func TestBool(t *testing.T) {
+func TestNormBool(t *testing.T) {
 	type testcase = normTestCase
 	n := normTestNormalizer(t)
 	var cases []testcase
@@ -193,7 +193,7 @@ func TestBool(t *testing.T) {
 	normRunCases(t, n.Bool, cases)
 }
 
-func TestEnum(t *testing.T) {
+func TestNormEnum(t *testing.T) {
 	type testcase = normTestCase
 	n := normTestNormalizer(t)
 	values := []EnumValue{
@@ -240,7 +240,7 @@ func TestEnum(t *testing.T) {
 	})
 }
 
-func TestValue(t *testing.T) {
+func TestNormValue(t *testing.T) {
 	n := normTestNormalizer(t)
 	spec := FieldSpec{Currency: "EUR", Values: []EnumValue{{Old: "MQL", New: "marketing_qualified"}}}
 	type testcase struct {
@@ -289,8 +289,8 @@ func TestValue(t *testing.T) {
 
 var normAllTypes = []string{"text", "email", "phone", "domain", "url", "number", "money", "date", "datetime", "bool", "enum", "ref", "user"}
 
-// TestNonUTF8 feeds invalid UTF-8 to every type: no panic, valid output.
-func TestNonUTF8(t *testing.T) {
+// TestNormNonUTF8 feeds invalid UTF-8 to every type: no panic, valid output.
+func TestNormNonUTF8(t *testing.T) {
 	n := normTestNormalizer(t)
 	spec := FieldSpec{Values: []EnumValue{{Old: "a", New: "b"}}}
 	for _, in := range []string{"\xff", "abc\xfe", "\xc3\x28@acme.se", "+46\xff70 123 45 67", "12\xa0500 EUR", "2024-03-05\x80", "jane@m\xfcnchen.de", "https://acme.se/\xff"} {
@@ -306,9 +306,9 @@ func TestNonUTF8(t *testing.T) {
 	}
 }
 
-// TestHugeValue checks that a 1 MB value works for Text and is rejected by
+// TestNormHugeValue checks that a 1 MB value works for Text and is rejected by
 // the parsers, which look at a bounded prefix only.
-func TestHugeValue(t *testing.T) {
+func TestNormHugeValue(t *testing.T) {
 	n := normTestNormalizer(t)
 	words := strings.Repeat("word\t ", 1<<20/6)
 	got, st := n.Text(words)

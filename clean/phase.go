@@ -46,6 +46,7 @@ type record struct {
 	line    int64
 	updated time.Time
 	vals    []string
+	match   []string // vals with invalid values blanked, for matching; nil when none was invalid
 	key     string
 }
 
@@ -303,6 +304,16 @@ func normalizeRecord(p *plans.Plan, obj *plans.Object, norm *Normalizer, cr crm.
 		v, status := norm.Value(f.Type, cr.Values[i], spec)
 		st.count(f.Type, status)
 		rec.vals[i] = v
+		if status == Invalid && v != "" {
+			// An invalid value ("n/a", "call me") is kept in the record but must not make two
+			// records look alike.
+			if rec.match == nil {
+				rec.match = make([]string, len(obj.Fields))
+				copy(rec.match, rec.vals[:i])
+			}
+		} else if rec.match != nil {
+			rec.match[i] = v
+		}
 		if f.Required && v == "" {
 			return rec, fmt.Sprintf("required field %s is empty", f.Name)
 		}
@@ -328,7 +339,11 @@ func dedupObject(ctx context.Context, p *plans.Plan, obj *plans.Object, recs []r
 	index := make(map[state.SourceRef]int, len(recs))
 	for i, r := range recs {
 		src := p.Systems[r.src].Name
-		mr[i] = MatchRecord{Source: src, ID: r.id, Key: r.key, Values: r.vals}
+		vals := r.vals
+		if r.match != nil {
+			vals = r.match
+		}
+		mr[i] = MatchRecord{Source: src, ID: r.id, Key: r.key, Values: vals}
 		index[state.SourceRef{Source: src, ID: r.id}] = i
 	}
 	cfg := DedupConfig{Workers: opts.Workers}

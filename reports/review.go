@@ -187,7 +187,7 @@ func RenderReviewPair(w io.Writer, p *plans.Plan, r state.ReviewRow, merged, pro
 		}
 		rows = append(rows, []string{f.Field, f.A, same, f.B, score, f.Merged, f.From})
 	}
-	if err := simpleTable(w, []string{"field", "A", "", "B", "similarity", "merged (plan rules)", "from"}, rows); err != nil {
+	if err := simpleTable(w, []string{"field", "A", "", "B", "similarity", "merged by the plan's rules", "from"}, rows); err != nil {
 		return err
 	}
 	_, err := fmt.Fprintf(w, "accept: crmigrate review accept %d   reject: crmigrate review reject %d\n", r.ID, r.ID)

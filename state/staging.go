@@ -136,29 +136,39 @@ func (db *DB) ReviewDecided(ctx context.Context, plan, object string) ([]ReviewR
 }
 
 // UpsertReview records the pairs this run sends to review: new pairs are added as pending; known
-// pairs get the new score and run, and keep their decision.
+// pairs get the new score and run, and keep their decision. The pairs go through COPY into a
+// temporary table and one INSERT … ON CONFLICT.
 func (db *DB) UpsertReview(ctx context.Context, plan string, runID int64, pairs []ReviewRow) error {
 	if len(pairs) == 0 {
 		return nil
-	}
-	batch := &pgx.Batch{}
-	for _, p := range pairs {
-		fs := p.FieldScores
-		if fs == nil {
-			fs = []float64{}
-		}
-		batch.Queue(`INSERT INTO crmigrate.review_queue (plan, object, a_source, a_id, b_source, b_id, score, field_scores, reason, first_run, last_run)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)
-			ON CONFLICT (plan, object, a_source, a_id, b_source, b_id) DO UPDATE
-			SET score = EXCLUDED.score, field_scores = EXCLUDED.field_scores, reason = EXCLUDED.reason, last_run = EXCLUDED.last_run`,
-			plan, p.Object, p.ASource, p.AID, p.BSource, p.BID, p.Score, fs, p.Reason, runID)
 	}
 	tx, err := db.Pool.Begin(ctx)
 	if err != nil {
 		return fmt.Errorf("update review queue: %w", err)
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx))
-	if err := tx.SendBatch(ctx, batch).Close(); err != nil {
+	if _, err := tx.Exec(ctx, `CREATE TEMP TABLE review_in (object text, a_source text, a_id text, b_source text, b_id text,
+		score double precision, field_scores double precision[], reason text) ON COMMIT DROP`); err != nil {
+		return fmt.Errorf("update review queue: %w", err)
+	}
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"review_in"},
+		[]string{"object", "a_source", "a_id", "b_source", "b_id", "score", "field_scores", "reason"},
+		pgx.CopyFromSlice(len(pairs), func(i int) ([]any, error) {
+			p := pairs[i]
+			fs := p.FieldScores
+			if fs == nil {
+				fs = []float64{}
+			}
+			return []any{p.Object, p.ASource, p.AID, p.BSource, p.BID, p.Score, fs, p.Reason}, nil
+		})); err != nil {
+		return fmt.Errorf("update review queue: copy %d pairs: %w", len(pairs), err)
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO crmigrate.review_queue (plan, object, a_source, a_id, b_source, b_id, score, field_scores, reason, first_run, last_run)
+		SELECT DISTINCT ON (object, a_source, a_id, b_source, b_id) $1, object, a_source, a_id, b_source, b_id, score, field_scores, reason, $2, $2
+		FROM review_in ORDER BY object, a_source, a_id, b_source, b_id, score DESC
+		ON CONFLICT (plan, object, a_source, a_id, b_source, b_id) DO UPDATE
+		SET score = EXCLUDED.score, field_scores = EXCLUDED.field_scores, reason = EXCLUDED.reason, last_run = EXCLUDED.last_run`,
+		plan, runID); err != nil {
 		return fmt.Errorf("update review queue: %w", err)
 	}
 	return tx.Commit(ctx)
