@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-var benchSink float64
+var matchBenchSink float64
 
 func BenchmarkJaroWinkler(b *testing.B) {
 	var sc matchScratch
@@ -14,7 +14,7 @@ func BenchmarkJaroWinkler(b *testing.B) {
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
 		p := pairs[i%len(pairs)]
-		benchSink += sc.jaroWinkler(p[0], p[1])
+		matchBenchSink += sc.jaroWinkler(p[0], p[1])
 	}
 }
 
@@ -25,14 +25,14 @@ func BenchmarkLevenshtein(b *testing.B) {
 		b.ReportAllocs()
 		for i := 0; b.Loop(); i++ {
 			p := pairs[i%len(pairs)]
-			benchSink += sc.levenshteinRatio(p[0], p[1])
+			matchBenchSink += sc.levenshteinRatio(p[0], p[1])
 		}
 	})
 	b.Run("banded", func(b *testing.B) {
 		b.ReportAllocs()
 		for i := 0; b.Loop(); i++ {
 			p := pairs[i%len(pairs)]
-			benchSink += float64(sc.levenshteinLevel(p[0], p[1]))
+			matchBenchSink += float64(sc.levenshteinLevel(p[0], p[1]))
 		}
 	})
 }
@@ -42,7 +42,7 @@ func BenchmarkTokenSet(b *testing.B) {
 	b.Run("raw", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			benchSink += sc.tokenSetRatio("Acme Holding AB", "ACME Holdings Aktiebolag")
+			matchBenchSink += sc.tokenSetRatio("Acme Holding AB", "ACME Holdings Aktiebolag")
 		}
 	})
 	// What Dedup does: canonical token strings computed once per record,
@@ -51,16 +51,16 @@ func BenchmarkTokenSet(b *testing.B) {
 	b.Run("level", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			benchSink += float64(sc.level(matchCodeTokenSet, x, y))
+			matchBenchSink += float64(sc.level(matchCodeTokenSet, x, y))
 		}
 	})
 }
 
-// benchDedup runs Dedup on n synthetic contacts of which a fifth are
+// matchBenchDedup runs Dedup on n synthetic contacts of which a fifth are
 // near-duplicates (planted typos, missing values) of others.
-func benchDedup(b *testing.B, n int) {
-	recs := genContacts(n-n/5, n/5, 42)
-	cfg := contactConfig()
+func matchBenchDedup(b *testing.B, n int) {
+	recs := matchGenContacts(n-n/5, n/5, 42)
+	cfg := matchContactConfig()
 	b.ReportAllocs()
 	var res *DedupResult
 	for b.Loop() {
@@ -77,11 +77,11 @@ func benchDedup(b *testing.B, n int) {
 		n, runtime.GOMAXPROCS(0), s.CandidatePairs, s.Blocking, s.Comparison, s.Learning, s.Clustering, s.Total, s.AutoLinks, s.ReviewPairs)
 }
 
-func BenchmarkDedup100k(b *testing.B) { benchDedup(b, 100_000) }
+func BenchmarkDedup100k(b *testing.B) { matchBenchDedup(b, 100_000) }
 
 func BenchmarkDedup1M(b *testing.B) {
 	if testing.Short() {
 		b.Skip("1M records")
 	}
-	benchDedup(b, 1_000_000)
+	matchBenchDedup(b, 1_000_000)
 }

@@ -5,7 +5,7 @@ import (
 	"testing"
 )
 
-func approx(a, b, tol float64) bool { return math.Abs(a-b) <= tol }
+func matchApprox(a, b, tol float64) bool { return math.Abs(a-b) <= tol }
 
 func TestJaroWinkler(t *testing.T) {
 	t.Parallel()
@@ -28,10 +28,10 @@ func TestJaroWinkler(t *testing.T) {
 		{"åsa", "asa", 0.7778},
 	} {
 		got := JaroWinkler(tc.a, tc.b)
-		if !approx(got, tc.want, 0.00005) {
+		if !matchApprox(got, tc.want, 0.00005) {
 			t.Errorf("JaroWinkler(%q, %q) = %.4f, want %.4f", tc.a, tc.b, got, tc.want)
 		}
-		if rev := JaroWinkler(tc.b, tc.a); !approx(rev, got, 1e-12) {
+		if rev := JaroWinkler(tc.b, tc.a); !matchApprox(rev, got, 1e-12) {
 			t.Errorf("JaroWinkler not symmetric on %q, %q: %v vs %v", tc.a, tc.b, got, rev)
 		}
 	}
@@ -57,7 +57,7 @@ func TestLevenshtein(t *testing.T) {
 		if got := Levenshtein(tc.a, tc.b); got != tc.dist {
 			t.Errorf("Levenshtein(%q, %q) = %d, want %d", tc.a, tc.b, got, tc.dist)
 		}
-		if got := LevenshteinRatio(tc.a, tc.b); !approx(got, tc.ratio, 1e-9) {
+		if got := LevenshteinRatio(tc.a, tc.b); !matchApprox(got, tc.ratio, 1e-9) {
 			t.Errorf("LevenshteinRatio(%q, %q) = %.4f, want %.4f", tc.a, tc.b, got, tc.ratio)
 		}
 	}
@@ -120,10 +120,10 @@ func TestTokenSetRatio(t *testing.T) {
 		{"new york times", "times new york", 1, 0},
 	} {
 		got := TokenSetRatio(tc.a, tc.b)
-		if !approx(got, tc.want, tc.tol) && !(tc.tol == 0.3 && got <= 0.3) {
+		if !matchApprox(got, tc.want, tc.tol) && !(tc.tol == 0.3 && got <= 0.3) {
 			t.Errorf("TokenSetRatio(%q, %q) = %.4f, want %.4f", tc.a, tc.b, got, tc.want)
 		}
-		if rev := TokenSetRatio(tc.b, tc.a); !approx(rev, got, 1e-12) {
+		if rev := TokenSetRatio(tc.b, tc.a); !matchApprox(rev, got, 1e-12) {
 			t.Errorf("TokenSetRatio not symmetric on %q, %q", tc.a, tc.b)
 		}
 	}
@@ -143,7 +143,7 @@ func TestNumericSimilarity(t *testing.T) {
 		{"abc", "abd", 0},
 		{"1e3", "1000", 1},
 	} {
-		if got := NumericSimilarity(tc.a, tc.b); !approx(got, tc.want, 1e-9) {
+		if got := NumericSimilarity(tc.a, tc.b); !matchApprox(got, tc.want, 1e-9) {
 			t.Errorf("NumericSimilarity(%q, %q) = %v, want %v", tc.a, tc.b, got, tc.want)
 		}
 	}
@@ -167,7 +167,7 @@ func TestDateSimilarity(t *testing.T) {
 		{"not a date", "1980-05-17", 0},
 		{"1980-13-01", "1980-13-01", 1}, // equal strings
 	} {
-		if got := DateSimilarity(tc.a, tc.b); !approx(got, tc.want, 1e-9) {
+		if got := DateSimilarity(tc.a, tc.b); !matchApprox(got, tc.want, 1e-9) {
 			t.Errorf("DateSimilarity(%q, %q) = %v, want %v", tc.a, tc.b, got, tc.want)
 		}
 	}
@@ -182,7 +182,7 @@ func TestDateSimilarity(t *testing.T) {
 	}
 }
 
-func TestLevels(t *testing.T) {
+func TestMatchLevels(t *testing.T) {
 	t.Parallel()
 	var sc matchScratch
 	for _, tc := range []struct {

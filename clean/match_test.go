@@ -10,11 +10,11 @@ import (
 	"testing"
 )
 
-var contactFields = []string{"email", "first_name", "last_name", "company", "phone", "city"}
+var matchContactFields = []string{"email", "first_name", "last_name", "company", "phone", "city"}
 
-func contactConfig() DedupConfig {
+func matchContactConfig() DedupConfig {
 	return DedupConfig{
-		Fields: contactFields,
+		Fields: matchContactFields,
 		Block:  []string{"last_name:soundex+first_name:prefix2", "phone:digits", "last_name:prefix3+company"},
 		Compare: []CompareSpec{
 			{Field: 1, Method: MethodJaroWinkler},
@@ -35,7 +35,7 @@ func TestIdenticalRecordsTwoSources(t *testing.T) {
 		{Source: "old", ID: "1", Values: vals},
 		{Source: "marketing", ID: "m-9", Values: append([]string(nil), vals...)},
 	}
-	res, err := Dedup(context.Background(), recs, contactConfig())
+	res, err := Dedup(context.Background(), recs, matchContactConfig())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,8 +48,8 @@ func TestIdenticalRecordsTwoSources(t *testing.T) {
 		}
 	}
 	// The same pair among unrelated records.
-	recs = append(recs, genContacts(500, 0, 7)...)
-	res, err = Dedup(context.Background(), recs, contactConfig())
+	recs = append(recs, matchGenContacts(500, 0, 7)...)
+	res, err = Dedup(context.Background(), recs, matchContactConfig())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +58,7 @@ func TestIdenticalRecordsTwoSources(t *testing.T) {
 	}
 }
 
-func TestExactStage(t *testing.T) {
+func TestDedupExactStage(t *testing.T) {
 	t.Parallel()
 	recs := []MatchRecord{
 		{Source: "old", ID: "1", Key: "a@x.com", Values: []string{"a@x.com", "ann", "berg", "", "", ""}},
@@ -66,7 +66,7 @@ func TestExactStage(t *testing.T) {
 		{Source: "mkt", ID: "3", Key: "a@x.com", Values: []string{"a@x.com", "annie", "bergman", "", "", ""}},
 		{Source: "mkt", ID: "4", Key: "b@x.com", Values: []string{"b@x.com", "bo", "ek", "", "", ""}},
 	}
-	cfg := DedupConfig{Fields: contactFields} // no blocking: exact only
+	cfg := DedupConfig{Fields: matchContactFields} // no blocking: exact only
 	res, err := Dedup(context.Background(), recs, cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -83,7 +83,7 @@ func TestExactStage(t *testing.T) {
 		t.Errorf("exact links %d model %v", res.Stats.ExactLinks, res.Model)
 	}
 	// Records in one exact cluster are not compared again.
-	cfg = contactConfig()
+	cfg = matchContactConfig()
 	cfg.Block = []string{"email"}
 	res, err = Dedup(context.Background(), recs, cfg)
 	if err != nil {
@@ -94,9 +94,9 @@ func TestExactStage(t *testing.T) {
 	}
 }
 
-// genContacts makes n unrelated contacts and dups near-duplicates of the
+// matchGenContacts makes n unrelated contacts and dups near-duplicates of the
 // first ones (one or two planted typos or missing values), deterministically.
-func genContacts(n, dups int, seed uint64) []MatchRecord {
+func matchGenContacts(n, dups int, seed uint64) []MatchRecord {
 	rng := rand.New(rand.NewPCG(seed, 99))
 	// Vocabularies large enough that unrelated people rarely share a full
 	// name, built from syllables so the test needs no data files.
@@ -175,12 +175,12 @@ func genContacts(n, dups int, seed uint64) []MatchRecord {
 
 // TestDeterministic: the same input gives the same result whatever the
 // number of workers.
-func TestDeterministic(t *testing.T) {
+func TestDedupDeterministic(t *testing.T) {
 	t.Parallel()
-	recs := genContacts(3000, 600, 1)
+	recs := matchGenContacts(3000, 600, 1)
 	var first *DedupResult
 	for _, w := range []int{1, 2, 7} {
-		cfg := contactConfig()
+		cfg := matchContactConfig()
 		cfg.Workers = w
 		res, err := Dedup(context.Background(), recs, cfg)
 		if err != nil {
@@ -225,14 +225,14 @@ func TestDeterministic(t *testing.T) {
 // company) that has A's phone and C's city.
 func TestChainEndToEnd(t *testing.T) {
 	t.Parallel()
-	recs := genContacts(2000, 400, 3)
+	recs := matchGenContacts(2000, 400, 3)
 	n := len(recs)
 	recs = append(recs,
 		MatchRecord{Source: "x", ID: "A", Values: []string{"", "ingrid", "wahlberg", "quux ab", "+46555000001", ""}},
 		MatchRecord{Source: "x", ID: "B", Values: []string{"", "ingrid", "wahlberg", "", "+46555000001", "gavle"}},
 		MatchRecord{Source: "x", ID: "C", Values: []string{"", "ingrid", "wahlberg", "zorg ab", "+46555000002", "gavle"}})
 	a, b, c := n, n+1, n+2
-	res, err := Dedup(context.Background(), recs, contactConfig())
+	res, err := Dedup(context.Background(), recs, matchContactConfig())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -267,10 +267,10 @@ func TestChainEndToEnd(t *testing.T) {
 	}
 }
 
-func TestDecisions(t *testing.T) {
+func TestDedupDecisions(t *testing.T) {
 	t.Parallel()
-	recs := genContacts(1000, 200, 5)
-	cfg := contactConfig()
+	recs := matchGenContacts(1000, 200, 5)
+	cfg := matchContactConfig()
 	base, err := Dedup(context.Background(), recs, cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -355,13 +355,13 @@ func TestDecisions(t *testing.T) {
 func TestDedupErrors(t *testing.T) {
 	t.Parallel()
 	recs := []MatchRecord{{Source: "old", ID: "7", Values: []string{"a", "b"}}}
-	_, err := Dedup(context.Background(), recs, contactConfig())
+	_, err := Dedup(context.Background(), recs, matchContactConfig())
 	if err == nil || !strings.Contains(err.Error(), "record 0 (old 7): 2 values, want 6") {
 		t.Errorf("short record: %v", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	_, err = Dedup(ctx, genContacts(50000, 0, 1), contactConfig())
+	_, err = Dedup(ctx, matchGenContacts(50000, 0, 1), matchContactConfig())
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled: %v", err)
 	}

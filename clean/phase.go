@@ -81,6 +81,7 @@ func Run(ctx context.Context, p *plans.Plan, opts Options) (*Summary, error) {
 	var rejects []state.RejectRow
 	var rejMu sync.Mutex
 	reject := func(r state.RejectRow) {
+		r.Raw, r.Reason, r.SourceID = noNUL(r.Raw), noNUL(r.Reason), noNUL(r.SourceID)
 		rejMu.Lock()
 		rejects = append(rejects, r)
 		rejMu.Unlock()
@@ -294,7 +295,7 @@ func readSource(ctx context.Context, p *plans.Plan, obj *plans.Object, sys *plan
 
 // normalizeRecord turns a source record into canonical values; a non-empty reason rejects it.
 func normalizeRecord(p *plans.Plan, obj *plans.Object, norm *Normalizer, cr crm.Record, si, countryIdx, keyIdx int, st *typeCounts) (record, string) {
-	rec := record{src: si, id: cr.ID, line: cr.Line, vals: make([]string, len(obj.Fields))}
+	rec := record{src: si, id: noNUL(cr.ID), line: cr.Line, vals: make([]string, len(obj.Fields))}
 	region := ""
 	if countryIdx >= 0 {
 		region = countryCode(cr.Values[countryIdx])
@@ -302,6 +303,9 @@ func normalizeRecord(p *plans.Plan, obj *plans.Object, norm *Normalizer, cr crm.
 	for i, f := range obj.Fields {
 		spec := FieldSpec{Region: region, Currency: f.Currency, Values: f.Values}
 		v, status := norm.Value(f.Type, cr.Values[i], spec)
+		if strings.IndexByte(v, 0) >= 0 {
+			v = strings.ReplaceAll(v, "\x00", "") // PostgreSQL text cannot hold NUL
+		}
 		st.count(f.Type, status)
 		rec.vals[i] = v
 		if status == Invalid && v != "" {
@@ -504,10 +508,17 @@ func digest(vals []string) string {
 	return hex.EncodeToString(h.Sum(nil)[:12])
 }
 
+func noNUL(s string) string {
+	if strings.IndexByte(s, 0) < 0 {
+		return s
+	}
+	return strings.ReplaceAll(s, "\x00", "")
+}
+
 func rawPreview(vals []string) string {
 	s := strings.Join(vals, " | ")
 	if len(s) > 300 {
-		s = s[:300] + "…"
+		s = strings.ToValidUTF8(s[:300], "") + "…"
 	}
 	return s
 }

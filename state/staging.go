@@ -326,3 +326,17 @@ func (db *DB) EachClusterMember(ctx context.Context, plan string, fn func(Cluste
 	}
 	return rows.Err()
 }
+
+// Rejects lists the rejected records of a run, in the order they were found.
+func (db *DB) Rejects(ctx context.Context, plan string, runID int64) ([]RejectRow, error) {
+	rows, err := db.Pool.Query(ctx, `SELECT object, system, line, source_id, reason, raw FROM crmigrate.rejects
+		WHERE plan = $1 AND run_id = $2 ORDER BY id`, plan, runID)
+	if err != nil {
+		return nil, fmt.Errorf("read rejects of run %d: %w", runID, err)
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (RejectRow, error) {
+		var v RejectRow
+		err := r.Scan(&v.Object, &v.System, &v.Line, &v.SourceID, &v.Reason, &v.Raw)
+		return v, err
+	})
+}

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/csv"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -47,6 +48,11 @@ func runClean(c *cli.Context) error {
 	}
 	if err != nil {
 		return err
+	}
+	if sum.Rejected > 0 {
+		if err := writeRejects(c, ws, sum.RunID); err != nil {
+			return err
+		}
 	}
 	if path := c.String("export-clusters"); path != "" {
 		db, err := ws.State(c.Context)
@@ -117,39 +123,62 @@ func cleanPhase(c *cli.Context, ws *workspace.Workspace, workers int) (*clean.Su
 
 // exportClusters writes the staged clusters as CSV, atomically.
 func exportClusters(c *cli.Context, db *state.DB, plan, path string) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".clusters-*.csv")
-	if err != nil {
-		return fmt.Errorf("export clusters: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	w := csv.NewWriter(tmp)
-	_ = w.Write([]string{"object", "source", "source_id", "cluster_id", "decision", "score"})
 	n := 0
-	err = db.EachClusterMember(c.Context, plan, func(r state.ClusterRow) error {
-		score := ""
-		switch r.Decision {
-		case "single":
-		case "exact":
-			score = "1"
-		default:
-			score = strconv.FormatFloat(r.Score, 'f', 4, 64)
+	err := writeAtomically(c, path, func(out io.Writer) error {
+		w := csv.NewWriter(out)
+		_ = w.Write([]string{"object", "source", "source_id", "cluster_id", "decision", "score"})
+		err := db.EachClusterMember(c.Context, plan, func(r state.ClusterRow) error {
+			score := ""
+			switch r.Decision {
+			case "single":
+			case "exact":
+				score = "1"
+			default:
+				score = strconv.FormatFloat(r.Score, 'f', 4, 64)
+			}
+			n++
+			return w.Write([]string{r.Object, r.Source, r.SourceID, r.GoldenID, r.Decision, score})
+		})
+		w.Flush()
+		if err == nil {
+			err = w.Error()
 		}
-		n++
-		return w.Write([]string{r.Object, r.Source, r.SourceID, r.GoldenID, r.Decision, score})
+		return err
 	})
-	w.Flush()
-	if err == nil {
-		err = w.Error()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
 	if err != nil {
-		return fmt.Errorf("export clusters: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
 		return fmt.Errorf("export clusters: %w", err)
 	}
 	fmt.Fprintf(c.App.ErrWriter, "crmigrate: wrote %d records' clusters to %s\n", n, path)
+	return nil
+}
+
+// writeRejects writes the run's rejects as CSV beside the plan: rejects/clean-RUN.csv.
+func writeRejects(c *cli.Context, ws *workspace.Workspace, runID int64) error {
+	db, err := ws.State(c.Context)
+	if err != nil {
+		return err
+	}
+	rows, err := db.Rejects(c.Context, ws.Plan.Name, runID)
+	if err != nil {
+		return err
+	}
+	dir := filepath.Join(ws.Plan.Dir, "rejects")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("write rejects: %w", err)
+	}
+	path := filepath.Join(dir, fmt.Sprintf("clean-%d.csv", runID))
+	err = writeAtomically(c, path, func(w io.Writer) error {
+		cw := csv.NewWriter(w)
+		_ = cw.Write([]string{"object", "system", "line", "source_id", "reason", "raw"})
+		for _, r := range rows {
+			_ = cw.Write([]string{r.Object, r.System, strconv.FormatInt(r.Line, 10), r.SourceID, r.Reason, r.Raw})
+		}
+		cw.Flush()
+		return cw.Error()
+	})
+	if err != nil {
+		return fmt.Errorf("write rejects: %w", err)
+	}
+	fmt.Fprintf(c.App.ErrWriter, "crmigrate: %d rejected records, with line and reason, in %s\n", len(rows), path)
 	return nil
 }

@@ -13,6 +13,7 @@ import (
 )
 
 type cleanJSON struct {
+	RunID    int64 `json:"run_id"`
 	Passed   bool  `json:"passed"`
 	Read     int64 `json:"read"`
 	Rejected int64 `json:"rejected"`
@@ -197,5 +198,87 @@ clean: {max_reject_rate: "10%"}
 	code, stdout, _ = run(t, "runs", "--plan", filepath.Join(dir, "plan.yaml"), "--state-url", stateURL, "--json")
 	if code != 0 || !strings.Contains(stdout, `"status": "failed"`) || !strings.Contains(stdout, "reject rate") {
 		t.Fatalf("the failed clean is not recorded as failed: %s", stdout)
+	}
+}
+
+func TestCleanBadInputLosesNothing(t *testing.T) {
+	dir := t.TempDir()
+	var b strings.Builder
+	b.WriteString("id,email,phone,name\n")
+	for i := 2; i <= 1000; i++ {
+		switch i {
+		case 3:
+			b.WriteString("3,broken@x.se,+46701234567,\"Broken quote\n")
+		case 4:
+			b.WriteString("4,nul@x.se,,Name\x00With NUL\n")
+		case 5:
+			b.WriteString("5,latin@x.se,,Hélène \xe9t\xe9\n") // not UTF-8: read as Windows-1252
+		case 6:
+			b.WriteString("6,huge@x.se,,\"" + strings.Repeat("é", 1<<19) + "\"\n")
+		case 7:
+			b.WriteString("7,jane@@x.se,call me,\n")
+		case 8:
+			b.WriteString("8,,,\n")
+		default:
+			b.WriteString("" + strconv.Itoa(i) + ",Person" + strconv.Itoa(i) + "@Example.COM , 070-" + strconv.Itoa(1000000+i) + ",Person " + strconv.Itoa(i) + "\n")
+		}
+	}
+	os.WriteFile(filepath.Join(dir, "old.csv"), []byte(b.String()), 0o644)
+	// The marketing export has ten of the same people, identical.
+	var m strings.Builder
+	m.WriteString("Record ID,Email,Phone Number,First Name\n")
+	for i := 10; i < 20; i++ {
+		m.WriteString("m" + strconv.Itoa(i) + ",person" + strconv.Itoa(i) + "@example.com,+46 70 " + strconv.Itoa(1000000+i) + ",Person " + strconv.Itoa(i) + "\n")
+	}
+	os.WriteFile(filepath.Join(dir, "marketing.csv"), []byte(m.String()), 0o644)
+	os.WriteFile(filepath.Join(dir, "plan.yaml"), []byte(`name: bad-input
+default_region: SE
+systems:
+  old: {kind: csv, dir: .}
+  marketing: {kind: csv, dir: ., dialect: hubspot}
+objects:
+  contact:
+    key: email
+    old: {file: old.csv, id: id}
+    marketing: {file: marketing.csv, id: Record ID}
+    fields:
+      email: {type: email, old: email, marketing: Email}
+      phone: {type: phone, old: phone, marketing: Phone Number}
+      name: {type: text, old: name, marketing: First Name}
+    dedup:
+      block: [phone, "name:prefix4"]
+      compare: {name: {method: jaro_winkler}, phone: {method: exact}}
+`), 0o644)
+	stateURL := pgtest.NewDB(t)
+	out := filepath.Join(dir, "clusters.csv")
+	code, stdout, stderr := run(t, "clean", "--plan", filepath.Join(dir, "plan.yaml"), "--state-url", stateURL, "--json", "--export-clusters", out)
+	if code != 0 {
+		t.Fatalf("clean: exit %d\n%s%s", code, stdout, stderr)
+	}
+	var sum cleanJSON
+	if err := json.Unmarshal([]byte(stdout), &sum); err != nil {
+		t.Fatal(err)
+	}
+	// 999 + 10 read, the broken quote rejected, 998 + 10 staged, 10 merged by exact email.
+	if sum.Read != 1009 || sum.Rejected != 1 || sum.Objects[0].Golden != 998 {
+		t.Fatalf("summary %+v", sum)
+	}
+	rows := clusterRows(t, out)
+	if len(rows) != 1008 {
+		t.Fatalf("%d records exported, want 1008", len(rows))
+	}
+	for i := 10; i < 20; i++ {
+		a, m := rows["contact/old:"+strconv.Itoa(i)], rows["contact/marketing:m"+strconv.Itoa(i)]
+		if a == nil || m == nil || a[3] != m[3] || m[4] != "exact" {
+			t.Fatalf("identical records in two sources not merged: %v %v", a, m)
+		}
+	}
+	rej, err := os.ReadFile(filepath.Join(dir, "rejects", "clean-"+strconv.FormatInt(sum.RunID, 10)+".csv"))
+	if err != nil || !strings.Contains(string(rej), "contact,old,3,,") || !strings.Contains(string(rej), "quote") {
+		t.Fatalf("rejects file: %v\n%s", err, rej)
+	}
+	code, stdout, _ = run(t, "runs", "--plan", filepath.Join(dir, "plan.yaml"), "--state-url", stateURL, "--json")
+	if code != 0 || !strings.Contains(stdout, `"rejected": 1`) {
+		t.Fatalf("runs: %s", stdout)
 	}
 }

@@ -187,7 +187,7 @@ func (r *reader) Close() error {
 func rawOf(vals []string) string {
 	s := strings.Join(vals, ",")
 	if len(s) > 300 {
-		s = s[:300] + "…"
+		s = strings.ToValidUTF8(s[:300], "") + "…"
 	}
 	return s
 }
