@@ -210,10 +210,14 @@ func readSource(ctx context.Context, p *plans.Plan, obj *plans.Object, sys *plan
 	g, gctx := errgroup.WithContext(ctx)
 	in := make(chan *normBatch, opts.Workers)
 	out := make(chan *normBatch, opts.Workers)
+	var sourceDur, normDur time.Duration
+	var normMu sync.Mutex
 	g.Go(func() error { // reader
 		defer close(in)
 		for seq := 0; ; seq++ {
+			t0 := time.Now()
 			b, err := r.Next(gctx)
+			sourceDur += time.Since(t0)
 			if err == io.EOF {
 				return nil
 			}
@@ -233,6 +237,7 @@ func readSource(ctx context.Context, p *plans.Plan, obj *plans.Object, sys *plan
 		g.Go(func() error {
 			defer wg.Done()
 			for b := range in {
+				t0 := time.Now()
 				b.out = make([]record, 0, len(b.in))
 				for _, cr := range b.in {
 					rec, why := normalizeRecord(p, obj, norm, cr, si, countryIdx, keyIdx, &b.stat)
@@ -246,6 +251,9 @@ func readSource(ctx context.Context, p *plans.Plan, obj *plans.Object, sys *plan
 					b.out = append(b.out, rec)
 				}
 				b.in = nil
+				normMu.Lock()
+				normDur += time.Since(t0)
+				normMu.Unlock()
 				select {
 				case out <- b:
 				case <-gctx.Done():
@@ -289,6 +297,8 @@ func readSource(ctx context.Context, p *plans.Plan, obj *plans.Object, sys *plan
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
+	sum.Timing.Source += sourceDur.Seconds()
+	sum.Timing.Normalize += normDur.Seconds()
 	os.addRead(sys.Name, int64(len(recs))+rejected, rejected)
 	return recs, nil
 }
@@ -388,6 +398,10 @@ func dedupObject(ctx context.Context, p *plans.Plan, obj *plans.Object, recs []r
 		return nil, fmt.Errorf("clean %s: find duplicates: %w", obj.Name, err)
 	}
 	sum.Timing.Dedup += time.Since(t0).Seconds()
+	sum.Timing.Blocking += res.Stats.Blocking.Seconds()
+	sum.Timing.Learning += res.Stats.Learning.Seconds()
+	sum.Timing.Comparison += res.Stats.Comparison.Seconds()
+	sum.Timing.Clustering += res.Stats.Clustering.Seconds()
 	if opts.Progress != nil {
 		opts.Progress(Event{Object: obj.Name, Stage: "dedup", Done: int64(len(recs)), Total: int64(len(recs))})
 	}

@@ -23,14 +23,24 @@ type Summary struct {
 	Seconds       float64          `json:"seconds"`
 	RecordsPerSec float64          `json:"records_per_second"`
 	Timing        Timing           `json:"timing"`
+	PeakRSSMB     float64          `json:"peak_rss_mb,omitempty"` // filled in by the command
 }
 
-// Timing is the seconds spent per stage (reading includes normalization, which runs beside it).
+// Timing is the seconds spent per stage. Read is the wall time of reading and normalizing, which
+// run side by side: Source is the part spent waiting for the source (database or file), Normalize
+// the CPU time of the normalizing goroutines added up. Dedup is Blocking + Learning (EM) +
+// Comparison + Clustering.
 type Timing struct {
-	Read  float64 `json:"read_normalize"`
-	Dedup float64 `json:"dedup"`
-	Merge float64 `json:"merge"`
-	Write float64 `json:"write"`
+	Read       float64 `json:"read_normalize"`
+	Source     float64 `json:"source"`
+	Normalize  float64 `json:"normalize_cpu"`
+	Dedup      float64 `json:"dedup"`
+	Blocking   float64 `json:"blocking"`
+	Learning   float64 `json:"learning"`
+	Comparison float64 `json:"comparison"`
+	Clustering float64 `json:"clustering"`
+	Merge      float64 `json:"merge"`
+	Write      float64 `json:"write"`
 }
 
 // ObjectSummary is one object's counts.

@@ -57,6 +57,13 @@ func RenderCleanSummary(w io.Writer, s *clean.Summary, format string) error {
 		fmt.Fprintf(w, "\nPipeline: %s.%s totals %s %s in the sources but %s %s once duplicates are merged: overstated by %s (%.1f%%); %d records hang on a duplicated company or contact.\n",
 			p.Object, p.Field, money(p.SourceTotal), p.Currency, money(p.GoldenTotal), p.Currency, money(p.Overstated), p.Percent, p.OnDuplicateParents)
 	}
+	tm := s.Timing
+	fmt.Fprintf(w, "\nTime: read and normalize %.1fs (waiting for sources %.1fs, normalizing %.1f CPU-s), dedup %.1fs (blocking %.1fs, learning %.1fs, comparing %.1fs, clustering %.1fs), merge %.1fs, write %.1fs",
+		tm.Read, tm.Source, tm.Normalize, tm.Dedup, tm.Blocking, tm.Learning, tm.Comparison, tm.Clustering, tm.Merge, tm.Write)
+	if s.PeakRSSMB > 0 {
+		fmt.Fprintf(w, "; peak memory %.0f MiB", s.PeakRSSMB)
+	}
+	fmt.Fprintln(w)
 	verdict := "PASSED"
 	if !s.Passed {
 		verdict = "FAILED: " + strings.Join(s.Problems, "; ")

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"syscall"
 
 	"github.com/urfave/cli/v2"
 
@@ -85,6 +86,9 @@ func cleanPhase(c *cli.Context, ws *workspace.Workspace, workers int) (*clean.Su
 	sum, runErr := clean.Run(ctx, p, clean.Options{DB: db, RunID: run.ID, Workers: workers,
 		Env: crm.Env{Plan: p, URL: ws.SystemURL}, Progress: prog.clean})
 	prog.done()
+	if sum != nil {
+		sum.PeakRSSMB = peakRSSMB()
+	}
 	status := state.StatusPassed
 	switch {
 	case runErr != nil && ctx.Err() != nil:
@@ -181,4 +185,13 @@ func writeRejects(c *cli.Context, ws *workspace.Workspace, runID int64) error {
 	}
 	fmt.Fprintf(c.App.ErrWriter, "crmigrate: %d rejected records, with line and reason, in %s\n", len(rows), path)
 	return nil
+}
+
+// peakRSSMB is this process's peak resident memory in MiB.
+func peakRSSMB() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return float64(ru.Maxrss) / 1024 // Linux reports KiB
 }
