@@ -115,10 +115,13 @@ func Run(ctx context.Context, p *plans.Plan, opts Options) (*Summary, error) {
 		if opts.Progress != nil {
 			opts.Progress(Event{Object: obj.Name, Stage: "write", Done: int64(len(or.golden)), Total: int64(len(or.golden))})
 		}
-		or.recs = nil // free the records; only cluster sizes are kept for references
+		if pl, ok := pipelineOverstatement(p, obj, or, done); ok {
+			sum.Pipeline = append(sum.Pipeline, pl)
+		}
+		// Free the object's records; only the duplicated records are kept, for references.
+		or.recs, or.members, or.golden, or.review, or.res = nil, nil, nil, nil, nil
 		done[obj.Name] = or
 	}
-	sum.Pipeline = pipelineOverstatement(p, done)
 	t0 := time.Now()
 	if opts.DB != nil {
 		if err := opts.DB.WriteRejects(ctx, p.Name, opts.RunID, "clean", rejects); err != nil {
@@ -422,7 +425,9 @@ func dedupObject(ctx context.Context, p *plans.Plan, obj *plans.Object, recs []r
 		for k, i := range cl {
 			r := recs[i]
 			members[k] = MergeMember{Source: p.Systems[r.src].Name, SourceIdx: r.src, ID: r.id, Updated: r.updated, Vals: r.vals}
-			or.clusterSize[state.SourceRef{Source: members[k].Source, ID: r.id}] = len(cl)
+			if len(cl) > 1 {
+				or.clusterSize[state.SourceRef{Source: members[k].Source, ID: r.id}] = len(cl)
+			}
 		}
 		m := Merge(obj.Fields, members)
 		key := ""
@@ -443,7 +448,10 @@ func dedupObject(ctx context.Context, p *plans.Plan, obj *plans.Object, recs []r
 		for _, i := range cl {
 			r := recs[i]
 			mrow := state.MemberRow{Source: p.Systems[r.src].Name, SourceID: r.id, GoldenID: ids[ci], Decision: string(res.Decision[i]),
-				Score: res.Score[i], Line: r.line, Vals: r.vals}
+				Score: res.Score[i], Line: r.line}
+			if len(cl) > 1 {
+				mrow.Vals = r.vals
+			}
 			if !r.updated.IsZero() {
 				u := r.updated
 				mrow.UpdatedAt = &u
@@ -472,6 +480,10 @@ func dedupObject(ctx context.Context, p *plans.Plan, obj *plans.Object, recs []r
 func assignGoldenIDs(object string, clusters [][]int, recs []MatchRecord, p *plans.Plan, previous map[state.SourceRef]string) []string {
 	ids := make([]string, len(clusters))
 	taken := map[string]bool{}
+	old := make(map[string]bool, len(previous))
+	for _, g := range previous {
+		old[g] = true
+	}
 	for ci, cl := range clusters {
 		votes := map[string]int{}
 		for _, i := range cl {
@@ -494,7 +506,7 @@ func assignGoldenIDs(object string, clusters [][]int, recs []MatchRecord, p *pla
 			}
 			sum := sha256.Sum256([]byte(object + "\x00" + first.Source + "\x00" + first.ID))
 			best = object + "-" + hex.EncodeToString(sum[:8])
-			for k := 2; taken[best] || (previousHas(previous, best) && votes[best] == 0); k++ {
+			for k := 2; taken[best] || (old[best] && votes[best] == 0); k++ {
 				best = fmt.Sprintf("%s-%s-%d", object, hex.EncodeToString(sum[:8]), k)
 			}
 		}
@@ -502,15 +514,6 @@ func assignGoldenIDs(object string, clusters [][]int, recs []MatchRecord, p *pla
 		ids[ci] = best
 	}
 	return ids
-}
-
-func previousHas(previous map[state.SourceRef]string, id string) bool {
-	for _, g := range previous {
-		if g == id {
-			return true
-		}
-	}
-	return false
 }
 
 func digest(vals []string) string {
@@ -559,13 +562,8 @@ var countryNames = map[string]string{
 // pipelineOverstatement compares the money of objects with a money field before and after dedup,
 // and how much of it hangs on duplicated parents (companies or contacts merged from several
 // records).
-func pipelineOverstatement(p *plans.Plan, done map[string]*objectRun) []Pipeline {
-	var out []Pipeline
-	for _, obj := range p.Objects {
-		or := done[obj.Name]
-		if or == nil {
-			continue
-		}
+func pipelineOverstatement(p *plans.Plan, obj *plans.Object, or *objectRun, done map[string]*objectRun) (Pipeline, bool) {
+	{
 		mi := -1
 		for i, f := range obj.Fields {
 			if f.Type == plans.TypeMoney {
@@ -574,7 +572,7 @@ func pipelineOverstatement(p *plans.Plan, done map[string]*objectRun) []Pipeline
 			}
 		}
 		if mi < 0 {
-			continue
+			return Pipeline{}, false
 		}
 		pl := Pipeline{Object: obj.Name, Field: obj.Fields[mi].Name}
 		totals := map[string]*big.Rat{}
@@ -596,8 +594,8 @@ func pipelineOverstatement(p *plans.Plan, done map[string]*objectRun) []Pipeline
 			return totals["g"+c]
 		}
 		curCount := map[string]int{}
-		for _, m := range or.members {
-			if v := m.Vals[mi]; v != "" {
+		for _, r := range or.recs {
+			if v := r.vals[mi]; v != "" {
 				add(currencyOf(v), amountOf(v), src)
 				curCount[currencyOf(v)]++
 			}
@@ -615,7 +613,7 @@ func pipelineOverstatement(p *plans.Plan, done map[string]*objectRun) []Pipeline
 			}
 		}
 		if n <= 0 {
-			continue
+			return Pipeline{}, false
 		}
 		pl.Currency = cur
 		s, g := src(cur), gold(cur)
@@ -634,19 +632,18 @@ func pipelineOverstatement(p *plans.Plan, done map[string]*objectRun) []Pipeline
 			if parent == nil {
 				continue
 			}
-			for _, m := range or.members {
-				ref := m.Vals[fi]
+			for _, r := range or.recs {
+				ref := r.vals[fi]
 				if ref == "" {
 					continue
 				}
-				if parent.clusterSize[state.SourceRef{Source: m.Source, ID: ref}] > 1 {
+				if parent.clusterSize[state.SourceRef{Source: p.Systems[r.src].Name, ID: ref}] > 1 {
 					pl.OnDuplicateParents++
 				}
 			}
 		}
-		out = append(out, pl)
+		return pl, true
 	}
-	return out
 }
 
 // ErrThreshold is wrapped when a clean crosses a plan threshold (exit code 3).

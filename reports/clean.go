@@ -42,7 +42,7 @@ func RenderCleanSummary(w io.Writer, s *clean.Summary, format string) error {
 		rows = append(rows, []string{t.Type, n(t.Unchanged), n(t.Normalized), n(t.Invalid), n(t.Empty)})
 	}
 	fmt.Fprintln(w, "\nValues by field type")
-	if err := simpleTable(w, []string{"type", "unchanged", "normalized", "invalid (kept)", "empty"}, rows); err != nil {
+	if err := simpleTable(w, []string{"type", "unchanged", "normalized", "invalid, kept", "empty"}, rows); err != nil {
 		return err
 	}
 	for _, o := range s.Objects {

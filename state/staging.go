@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"golang.org/x/sync/errgroup"
 )
 
 // GoldenRow is one golden record in staging.
@@ -30,7 +31,7 @@ type MemberRow struct {
 	Score     float64
 	Line      int64
 	UpdatedAt *time.Time
-	Vals      []string
+	Vals      []string // nil when the record is alone in its cluster: its values are the golden record's
 }
 
 // ReviewRow is a pair in the review queue.
@@ -96,36 +97,43 @@ func (db *DB) PreviousGolden(ctx context.Context, plan, object string) (map[Sour
 }
 
 // ReplaceStaging replaces an object's golden records and cluster membership with the ones given,
-// in one transaction, loading them with COPY.
+// loading them with COPY. The two tables are written at the same time on two connections, each
+// in its own transaction; a failure fails the clean run, and the next clean replaces both.
 func (db *DB) ReplaceStaging(ctx context.Context, plan, object string, runID int64, golden []GoldenRow, members []MemberRow) error {
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		return db.replaceTable(gctx, plan, object, "golden",
+			[]string{"plan", "object", "golden_id", "run_id", "canonical_key", "vals", "provenance", "updated_at", "members", "digest"},
+			pgx.CopyFromSlice(len(golden), func(i int) ([]any, error) {
+				r := golden[i]
+				return []any{plan, object, r.GoldenID, runID, r.Key, r.Vals, r.Provenance, r.UpdatedAt, r.Members, r.Digest}, nil
+			}))
+	})
+	g.Go(func() error {
+		return db.replaceTable(gctx, plan, object, "cluster_members",
+			[]string{"plan", "object", "source", "source_id", "golden_id", "decision", "score", "run_id", "line", "updated_at", "vals"},
+			pgx.CopyFromSlice(len(members), func(i int) ([]any, error) {
+				m := members[i]
+				return []any{plan, object, m.Source, m.SourceID, m.GoldenID, m.Decision, m.Score, runID, m.Line, m.UpdatedAt, m.Vals}, nil
+			}))
+	})
+	return g.Wait()
+}
+
+func (db *DB) replaceTable(ctx context.Context, plan, object, table string, cols []string, rows pgx.CopyFromSource) error {
 	tx, err := db.Pool.Begin(ctx)
 	if err != nil {
-		return fmt.Errorf("write staging of %s: %w", object, err)
+		return fmt.Errorf("write staging %s of %s: %w", table, object, err)
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx))
-	for _, t := range []string{"golden", "cluster_members"} {
-		if _, err := tx.Exec(ctx, `DELETE FROM crmigrate.`+t+` WHERE plan = $1 AND object = $2`, plan, object); err != nil {
-			return fmt.Errorf("clear staging %s of %s: %w", t, object, err)
-		}
+	if _, err := tx.Exec(ctx, `DELETE FROM crmigrate.`+table+` WHERE plan = $1 AND object = $2`, plan, object); err != nil {
+		return fmt.Errorf("clear staging %s of %s: %w", table, object, err)
 	}
-	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"crmigrate", "golden"},
-		[]string{"plan", "object", "golden_id", "run_id", "canonical_key", "vals", "provenance", "updated_at", "members", "digest"},
-		pgx.CopyFromSlice(len(golden), func(i int) ([]any, error) {
-			g := golden[i]
-			return []any{plan, object, g.GoldenID, runID, g.Key, g.Vals, g.Provenance, g.UpdatedAt, g.Members, g.Digest}, nil
-		})); err != nil {
-		return fmt.Errorf("copy golden %s records: %w", object, err)
-	}
-	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"crmigrate", "cluster_members"},
-		[]string{"plan", "object", "source", "source_id", "golden_id", "decision", "score", "run_id", "line", "updated_at", "vals"},
-		pgx.CopyFromSlice(len(members), func(i int) ([]any, error) {
-			m := members[i]
-			return []any{plan, object, m.Source, m.SourceID, m.GoldenID, m.Decision, m.Score, runID, m.Line, m.UpdatedAt, m.Vals}, nil
-		})); err != nil {
-		return fmt.Errorf("copy %s cluster members: %w", object, err)
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"crmigrate", table}, cols, rows); err != nil {
+		return fmt.Errorf("copy staging %s of %s: %w", table, object, err)
 	}
 	if err := tx.Commit(ctx); err != nil {
-		return fmt.Errorf("write staging of %s: %w", object, err)
+		return fmt.Errorf("write staging %s of %s: %w", table, object, err)
 	}
 	return nil
 }
@@ -236,10 +244,12 @@ func (db *DB) ReviewDecide(ctx context.Context, plan string, id int64, status st
 
 func (db *DB) reviewQuery(ctx context.Context, where string, args ...any) ([]ReviewRow, error) {
 	rows, err := db.Pool.Query(ctx, `SELECT q.id, q.object, q.a_source, q.a_id, q.b_source, q.b_id, q.score, q.field_scores, q.reason, q.status,
-			q.first_run, q.last_run, q.decided_by, q.decided_at, a.vals, b.vals, a.updated_at, b.updated_at
+			q.first_run, q.last_run, q.decided_by, q.decided_at, coalesce(a.vals, ga.vals), coalesce(b.vals, gb.vals), a.updated_at, b.updated_at
 		FROM crmigrate.review_queue q
 		LEFT JOIN crmigrate.cluster_members a ON a.plan = q.plan AND a.object = q.object AND a.source = q.a_source AND a.source_id = q.a_id
-		LEFT JOIN crmigrate.cluster_members b ON b.plan = q.plan AND b.object = q.object AND b.source = q.b_source AND b.source_id = q.b_id`+
+		LEFT JOIN crmigrate.golden ga ON ga.plan = q.plan AND ga.object = q.object AND ga.golden_id = a.golden_id
+		LEFT JOIN crmigrate.cluster_members b ON b.plan = q.plan AND b.object = q.object AND b.source = q.b_source AND b.source_id = q.b_id
+		LEFT JOIN crmigrate.golden gb ON gb.plan = q.plan AND gb.object = q.object AND gb.golden_id = b.golden_id`+
 		where, args...)
 	if err != nil {
 		return nil, fmt.Errorf("read review queue: %w", err)
@@ -257,7 +267,9 @@ func (db *DB) MemberValues(ctx context.Context, plan, object string, refs ...Sou
 	out := map[SourceRef][]string{}
 	for _, r := range refs {
 		var vals []string
-		err := db.Pool.QueryRow(ctx, `SELECT vals FROM crmigrate.cluster_members WHERE plan = $1 AND object = $2 AND source = $3 AND source_id = $4`,
+		err := db.Pool.QueryRow(ctx, `SELECT coalesce(m.vals, g.vals) FROM crmigrate.cluster_members m
+			JOIN crmigrate.golden g ON g.plan = m.plan AND g.object = m.object AND g.golden_id = m.golden_id
+			WHERE m.plan = $1 AND m.object = $2 AND m.source = $3 AND m.source_id = $4`,
 			plan, object, r.Source, r.ID).Scan(&vals)
 		if errors.Is(err, pgx.ErrNoRows) {
 			continue

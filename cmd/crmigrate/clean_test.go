@@ -77,7 +77,7 @@ func TestCleanReviewAcceptRejectAndStableGoldenIDs(t *testing.T) {
 	}
 	// Emails are masked unless asked for.
 	if strings.Contains(stdout, "@") && !strings.Contains(stdout, "***@") {
-		t.Fatalf("review list shows unmasked emails")
+		t.Fatalf("review list shows unmasked emails: %.2000s", stdout)
 	}
 	acc, rej := pairs[0], pairs[1]
 	code, stdout, _ = run(t, "review", "show", "--plan", plan, "--state-url", stateURL, strconv.FormatInt(acc.ID, 10))

@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/urfave/cli/v2"
 
+	"github.com/crmigrate/crmigrate/clean"
 	"github.com/crmigrate/crmigrate/crm"
 	"github.com/crmigrate/crmigrate/demo"
 	"github.com/crmigrate/crmigrate/internal/workspace"
@@ -46,6 +47,7 @@ type demoResult struct {
 	Connected []crm.SystemCheck   `json:"connected"`
 	Map       *plans.Map          `json:"map"`
 	Profile   *demo.ProfileResult `json:"profile"`
+	Clean     *clean.Summary      `json:"clean"`
 	URLs      map[string]string   `json:"urls,omitempty"`
 	Seconds   float64             `json:"seconds"`
 }
@@ -145,6 +147,10 @@ func runDemo(c *cli.Context) error {
 		return runErr
 	}
 	res.Map = plans.BuildMap(ws.Plan)
+	say("crmigrate demo: cleaning: normalizing, finding duplicates, merging them into golden records")
+	if res.Clean, err = cleanPhase(c, ws, 0); err != nil {
+		return err
+	}
 	if c.Bool("keep") {
 		h, err := ws.Local(ctx)
 		if err != nil {
@@ -166,7 +172,11 @@ func runDemo(c *cli.Context) error {
 	if err := reports.RenderProfile(out, res.Profile, "table", c.Bool("show-pii")); err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "\nDone in %.1fs. Next: crmigrate plan show --plan %s\n", res.Seconds, relOrAbs(res.Plan))
+	fmt.Fprintln(out)
+	if err := reports.RenderCleanSummary(out, res.Clean, "table"); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "\nDone in %.1fs. Next: crmigrate review list --plan %s\n", res.Seconds, relOrAbs(res.Plan))
 	if res.URLs != nil {
 		fmt.Fprintln(out, "\nThe private PostgreSQL keeps running (stop it with `crmigrate db stop --plan "+relOrAbs(res.Plan)+"`):")
 		for _, k := range []string{"old", "new", "control"} {

@@ -11,11 +11,16 @@ import (
 // extRe finds a phone extension at the end of a value: "x123", "ext. 45", "extension 7", ";ext=12".
 var extRe = regexp.MustCompile(`(?i)\s*(?:;ext=|x|ext\.?|extension)\s*\d{1,6}$`)
 
-// Mask masks a value by field type: email and phone are masked, other types returned unchanged.
+// Mask masks a value by field type: email, phone and user (owner emails) are masked, other types
+// are returned unchanged.
 func Mask(typ, v string) string {
 	switch typ {
 	case "email":
 		return MaskEmail(v)
+	case "user": // an owner, usually an employee's email
+		if strings.Contains(v, "@") {
+			return MaskEmail(v)
+		}
 	case "phone":
 		return MaskPhone(v)
 	}

@@ -7,7 +7,7 @@ CREATE TABLE crmigrate.run_reports (
 );
 
 -- Golden records: one per cluster of source records that are the same entity.
-CREATE TABLE crmigrate.golden (
+CREATE UNLOGGED TABLE crmigrate.golden (
     plan        text NOT NULL,
     object      text NOT NULL,
     golden_id   text NOT NULL,
@@ -22,7 +22,7 @@ CREATE TABLE crmigrate.golden (
 );
 
 -- Which golden record each source record went into, and why.
-CREATE TABLE crmigrate.cluster_members (
+CREATE UNLOGGED TABLE crmigrate.cluster_members (
     plan        text NOT NULL,
     object      text NOT NULL,
     source      text NOT NULL,
@@ -33,7 +33,7 @@ CREATE TABLE crmigrate.cluster_members (
     run_id      bigint NOT NULL REFERENCES crmigrate.runs (id),
     line        bigint NOT NULL DEFAULT 0,
     updated_at  timestamptz,
-    vals        text[] NOT NULL,          -- the record's canonical values
+    vals        text[],                   -- the record's canonical values; NULL when it is alone in its cluster (then they are the golden record's)
     PRIMARY KEY (plan, object, source, source_id)
 );
 CREATE INDEX cluster_members_golden ON crmigrate.cluster_members (plan, object, golden_id);
