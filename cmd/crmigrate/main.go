@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 
 	"github.com/crmigrate/crmigrate/plans"
@@ -45,7 +46,34 @@ func usageError(format string, args ...any) error {
 }
 
 func main() {
-	os.Exit(Main(context.Background(), os.Args, os.Stdout, os.Stderr))
+	stop := startProfiles()
+	code := Main(context.Background(), os.Args, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// startProfiles writes CPU and heap profiles when CRMIGRATE_CPUPROFILE or CRMIGRATE_MEMPROFILE name
+// a file (for benchmarks; see bench/README.md).
+func startProfiles() func() {
+	var stops []func()
+	if path := os.Getenv("CRMIGRATE_CPUPROFILE"); path != "" {
+		if f, err := os.Create(path); err == nil && pprof.StartCPUProfile(f) == nil {
+			stops = append(stops, func() { pprof.StopCPUProfile(); f.Close() })
+		}
+	}
+	if path := os.Getenv("CRMIGRATE_MEMPROFILE"); path != "" {
+		stops = append(stops, func() {
+			if f, err := os.Create(path); err == nil {
+				_ = pprof.Lookup("allocs").WriteTo(f, 0)
+				f.Close()
+			}
+		})
+	}
+	return func() {
+		for _, s := range stops {
+			s()
+		}
+	}
 }
 
 // Main runs crmigrate with args (args[0] is the program name) and returns the exit code.
