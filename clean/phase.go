@@ -86,9 +86,24 @@ func Run(ctx context.Context, p *plans.Plan, opts Options) (*Summary, error) {
 		rejects = append(rejects, r)
 		rejMu.Unlock()
 	}
+	if opts.Progress != nil { // the staging writer reports too: one caller at a time
+		var mu sync.Mutex
+		progress := opts.Progress
+		opts.Progress = func(e Event) {
+			mu.Lock()
+			defer mu.Unlock()
+			progress(e)
+		}
+	}
+	// Staging of one object is written while the next object is read and deduplicated.
+	w := newStageWriter(ctx, p.Name, opts)
+	defer w.close()
 	done := map[string]*objectRun{}
 	for _, obj := range dependencyOrder(p) {
 		if err := ctx.Err(); err != nil {
+			return sum, err
+		}
+		if err := w.err(); err != nil {
 			return sum, err
 		}
 		os := sum.object(obj.Name)
@@ -102,25 +117,18 @@ func Run(ctx context.Context, p *plans.Plan, opts Options) (*Summary, error) {
 		if err != nil {
 			return sum, err
 		}
-		t0 = time.Now()
-		if opts.DB != nil {
-			if err := opts.DB.ReplaceStaging(ctx, p.Name, obj.Name, opts.RunID, or.golden, or.members); err != nil {
-				return sum, err
-			}
-			if err := opts.DB.UpsertReview(ctx, p.Name, opts.RunID, or.review); err != nil {
-				return sum, err
-			}
-		}
-		sum.Timing.Write += time.Since(t0).Seconds()
-		if opts.Progress != nil {
-			opts.Progress(Event{Object: obj.Name, Stage: "write", Done: int64(len(or.golden)), Total: int64(len(or.golden))})
-		}
 		if pl, ok := pipelineOverstatement(p, obj, or, done); ok {
 			sum.Pipeline = append(sum.Pipeline, pl)
 		}
+		w.write(obj.Name, or.golden, or.members, or.review)
 		// Free the object's records; only the duplicated records are kept, for references.
 		or.recs, or.members, or.golden, or.review, or.res = nil, nil, nil, nil, nil
 		done[obj.Name] = or
+	}
+	writeSecs, err := w.close()
+	sum.Timing.Write += writeSecs
+	if err != nil {
+		return sum, err
 	}
 	t0 := time.Now()
 	if opts.DB != nil {
@@ -131,6 +139,72 @@ func Run(ctx context.Context, p *plans.Plan, opts Options) (*Summary, error) {
 	sum.Timing.Write += time.Since(t0).Seconds()
 	sum.finish(p, opts.Now().Sub(start))
 	return sum, nil
+}
+
+// stageWriter writes objects' staging in the background, one object at a time, in order.
+type stageWriter struct {
+	jobs   chan stageJob
+	done   chan struct{}
+	mu     sync.Mutex
+	failed error
+	secs   float64
+	closed bool
+}
+
+type stageJob struct {
+	object  string
+	golden  []state.GoldenRow
+	members []state.MemberRow
+	review  []state.ReviewRow
+}
+
+func newStageWriter(ctx context.Context, plan string, opts Options) *stageWriter {
+	w := &stageWriter{jobs: make(chan stageJob, 1), done: make(chan struct{})}
+	go func() {
+		defer close(w.done)
+		for j := range w.jobs {
+			if w.err() != nil || opts.DB == nil {
+				continue
+			}
+			t0 := time.Now()
+			err := opts.DB.ReplaceStaging(ctx, plan, j.object, opts.RunID, j.golden, j.members)
+			if err == nil {
+				err = opts.DB.UpsertReview(ctx, plan, opts.RunID, j.review)
+			}
+			w.mu.Lock()
+			w.secs += time.Since(t0).Seconds()
+			if err != nil && w.failed == nil {
+				w.failed = err
+			}
+			w.mu.Unlock()
+			if err == nil && opts.Progress != nil {
+				opts.Progress(Event{Object: j.object, Stage: "write", Done: int64(len(j.golden)), Total: int64(len(j.golden))})
+			}
+		}
+	}()
+	return w
+}
+
+func (w *stageWriter) write(object string, golden []state.GoldenRow, members []state.MemberRow, review []state.ReviewRow) {
+	w.jobs <- stageJob{object: object, golden: golden, members: members, review: review}
+}
+
+func (w *stageWriter) err() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.failed
+}
+
+// close waits for the writes queued so far; it returns the seconds spent writing and the first error.
+func (w *stageWriter) close() (float64, error) {
+	if !w.closed {
+		w.closed = true
+		close(w.jobs)
+	}
+	<-w.done
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.secs, w.failed
 }
 
 // dependencyOrder puts referenced objects before the objects that reference them (plan order
