@@ -33,6 +33,17 @@ type Merged struct {
 // (exact decimal; amounts in one currency) and review (most recent, and the field is listed in
 // Conflicts when members disagree). Members are not modified.
 func Merge(fields []*plans.Field, members []MergeMember) Merged {
+	if len(members) == 1 { // most clusters: the record is the golden record
+		m := members[0]
+		out := Merged{Vals: m.Vals, Provenance: make([]string, len(fields)), Updated: m.Updated}
+		ref := m.Source + ":" + m.ID
+		for f := range fields {
+			if m.Vals[f] != "" {
+				out.Provenance[f] = ref
+			}
+		}
+		return out
+	}
 	order := make([]int, len(members)) // most recent first; ties by system order, then id
 	for i := range order {
 		order[i] = i
