@@ -104,14 +104,7 @@ func (p BlockPart) String() string {
 func (p BlockPart) appendKey(dst []byte, v string) []byte {
 	switch p.Transform {
 	case TransformPrefix:
-		n := 0
-		for i := range v {
-			if n == p.N {
-				return append(dst, v[:i]...)
-			}
-			n++
-		}
-		return append(dst, v...)
+		return blkAppendFold(dst, v, p.N)
 	case TransformSoundex:
 		return blkAppendSoundex(dst, v)
 	case TransformMetaphone:
@@ -137,8 +130,47 @@ func (p BlockPart) appendKey(dst []byte, v string) []byte {
 		}
 		return dst
 	default:
-		return append(dst, v...)
+		return blkAppendFold(dst, v, -1)
 	}
+}
+
+// blkAppendFold appends v, or its first n runes when n ≥ 0, lower-cased and
+// with accented Latin letters folded to their ASCII base (É → e, ß → ss):
+// block keys of the exact and prefix transforms do not depend on case or
+// accents, so "Riverside", "riverside" and "RIVERSIDE" share a block.
+func blkAppendFold(dst []byte, v string, n int) []byte {
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; c >= utf8.RuneSelf || c >= 'A' && c <= 'Z' {
+			goto slow
+		}
+	}
+	if n >= 0 && n < len(v) {
+		return append(dst, v[:n]...)
+	}
+	return append(dst, v...)
+slow:
+	for _, r := range v {
+		if n == 0 {
+			break
+		}
+		n--
+		switch {
+		case r >= 'A' && r <= 'Z':
+			dst = append(dst, byte(r+'a'-'A'))
+		case r < utf8.RuneSelf:
+			dst = append(dst, byte(r))
+		default:
+			if x, y := blkFold(r); x != 0 {
+				dst = append(dst, x|0x20)
+				if y != 0 {
+					dst = append(dst, y|0x20)
+				}
+			} else {
+				dst = utf8.AppendRune(dst, unicode.ToLower(r))
+			}
+		}
+	}
+	return dst
 }
 
 // Soundex returns the American Soundex code of s (a letter and three
@@ -607,43 +639,46 @@ func blkCandidates(ctx context.Context, recs []MatchRecord, specs []BlockSpec, r
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
-	total := 0
-	for _, ps := range out {
-		total += len(ps)
-	}
-	pairs := make([]uint64, 0, total)
-	for i, ps := range out {
-		pairs = append(pairs, ps...)
-		out[i] = nil
+	for i := range out {
 		res.oversized = append(res.oversized, reports[i]...)
 	}
-	res.pairs = blkSortUnique(ctx, pairs, n, workers)
+	res.pairs = blkSortUnique(ctx, out, n, workers)
 	return res, nil
 }
 
-// blkSortUnique sorts pairs and removes repeats, in parallel: pairs are
-// scattered into buckets by their first record, each bucket is sorted on
-// its own goroutine, and the buckets are concatenated in order.
-func blkSortUnique(ctx context.Context, pairs []uint64, n, workers int) []uint64 {
-	if len(pairs) < 1<<16 || workers < 2 {
-		slices.Sort(pairs)
-		return slices.Compact(pairs)
+// blkSortUnique merges the pair lists of the blocking tasks into one sorted
+// list without repeats, in parallel: pairs are scattered into buckets by
+// their first record (the parts are released as they are read), each bucket
+// is sorted on its own goroutine, and the buckets are concatenated in order.
+// Peak memory is two words per raw pair.
+func blkSortUnique(ctx context.Context, parts [][]uint64, n, workers int) []uint64 {
+	total := 0
+	for _, ps := range parts {
+		total += len(ps)
 	}
-	nb := workers * 8
+	nb := max(1, workers*8)
+	if total < 1<<16 {
+		nb = 1
+	}
 	bucket := func(p uint64) int { return int((p >> 32) * uint64(nb) / uint64(n)) }
 	counts := make([]int, nb+1)
-	for _, p := range pairs {
-		counts[bucket(p)+1]++
+	for _, ps := range parts {
+		for _, p := range ps {
+			counts[bucket(p)+1]++
+		}
 	}
 	for i := 1; i <= nb; i++ {
 		counts[i] += counts[i-1]
 	}
 	offs := slices.Clone(counts[:nb])
-	sorted := make([]uint64, len(pairs))
-	for _, p := range pairs {
-		b := bucket(p)
-		sorted[offs[b]] = p
-		offs[b]++
+	sorted := make([]uint64, total)
+	for i, ps := range parts {
+		for _, p := range ps {
+			b := bucket(p)
+			sorted[offs[b]] = p
+			offs[b]++
+		}
+		parts[i] = nil
 	}
 	lens := make([]int, nb)
 	g, _ := errgroup.WithContext(ctx)
@@ -660,6 +695,9 @@ func blkSortUnique(ctx context.Context, pairs []uint64, n, workers int) []uint64
 	w := 0
 	for b := range nb {
 		w += copy(sorted[w:], sorted[counts[b]:counts[b]+lens[b]])
+	}
+	if w < len(sorted)/2 {
+		return slices.Clone(sorted[:w]) // many repeats: do not keep the slack
 	}
 	return sorted[:w]
 }

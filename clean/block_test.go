@@ -134,8 +134,10 @@ func TestBlockKeys(t *testing.T) {
 		spec, want string
 		ok         bool
 	}{
-		{"first:prefix2", "jü", true},
-		{"first:prefix20", "jürgen", true},
+		{"first:prefix2", "ju", true},
+		{"first:prefix20", "jurgen", true},
+		{"first", "jurgen", true},
+		{"last:prefix3", "o'c", true},
 		{"last:soundex", "O256", true},
 		{"last:metaphone", "OKNR", true},
 		{"phone:digits", "46701234567", true},
@@ -152,8 +154,15 @@ func TestBlockKeys(t *testing.T) {
 			t.Errorf("key %s = %q, %v; want %q, %v", tc.spec, got, ok, tc.want, tc.ok)
 		}
 	}
+	// Case and accents do not count in exact and prefix keys.
+	bs, _ := ParseBlockSpec("last:prefix4+first", fields)
+	a, _ := blkKey(nil, &bs, []string{"Jürgen", "Straße", "", ""})
+	b, _ := blkKey(nil, &bs, []string{"JURGEN", "strasse", "", ""})
+	if string(a) != string(b) || string(a) != "stra\x1fjurgen" {
+		t.Errorf("folded keys %q, %q", a, b)
+	}
 	// An empty component means no key for the spec.
-	bs, _ := ParseBlockSpec("first+last", fields)
+	bs, _ = ParseBlockSpec("first+last", fields)
 	if _, ok := blkKey(nil, &bs, []string{"ann", "", "", ""}); ok {
 		t.Error("key with an empty component")
 	}

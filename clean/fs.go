@@ -5,40 +5,98 @@ import (
 	"slices"
 )
 
-// FSModel is a Fellegi-Sunter model learned without labels by EM on the
-// candidate pairs of one Dedup run. For compared field f and agreement level
-// l (disagree, partial, close, exact), M[f][l] = P(level l | same entity)
-// and U[f][l] = P(level l | different entities); Prior = P(same entity) for
-// a candidate pair. A pair's score is the posterior match probability
+// FSModel is a Fellegi-Sunter model learned without hand-made labels at
+// every Dedup run. For compared field f and agreement level l (disagree,
+// partial, close, exact), M[f][l] = P(level l | same entity) and U[f][l] =
+// P(level l | different entities); Prior = P(same entity) for two records
+// drawn at random. U comes from random record pairs; M from the pairs that
+// share the exact key (known matches), or by EM on the candidate pairs for
+// fields they cannot inform; Prior by EM on the candidate pairs. A pair's
+// score is the posterior match probability
 //
-//	P(match | γ) = 1 / (1 + exp(-(logit(Prior) + Σ_f Scale[f]·ln(M[f][γf]/U[f][γf]))))
+//	P(match | γ) = 1 / (1 + exp(-(logit(Prior) + E(γ))))
 //
-// where fields missing on either side add nothing. Weights[f][l] holds
+// where the evidence E(γ) = Σ_f Scale[f]·ln(M[f][γf]/U[f][γf]) over the
+// fields present on both sides, or less when the pair agrees exactly on an
+// anchor (see FSAnchor and evidence). Weights[f][l] holds
 // Scale[f]·ln(M/U), the evidence each level adds in nats.
 type FSModel struct {
-	Fields      []string    `json:"fields"`  // compared field names, in Compare order
-	Methods     []string    `json:"methods"` // comparison method per compared field
-	Levels      []string    `json:"levels"`  // level names: disagree, partial, close, exact
-	M           [][]float64 `json:"m"`
-	U           [][]float64 `json:"u"`
-	Weights     [][]float64 `json:"weights"`
-	Scale       []float64   `json:"scale"` // CompareSpec.Weight, 1 when learned as is
-	Prior       float64     `json:"prior"`
-	Iterations  int         `json:"iterations"`
-	Converged   bool        `json:"converged"`
-	Pairs       int64       `json:"pairs"`        // candidate pairs the model was fitted on
-	Patterns    int         `json:"patterns"`     // distinct comparison vectors among them
-	RandomPairs int         `json:"random_pairs"` // random record pairs that seeded U
+	Fields  []string    `json:"fields"`  // compared field names, in Compare order
+	Methods []string    `json:"methods"` // comparison method per compared field
+	Levels  []string    `json:"levels"`  // level names: disagree, partial, close, exact
+	M       [][]float64 `json:"m"`
+	U       [][]float64 `json:"u"`
+	Weights [][]float64 `json:"weights"`
+	// Scale is the multiplier of each field's evidence: the plan weights
+	// divided by their mean, at most MaxWeightScale; all 1 without weights.
+	Scale []float64 `json:"scale"`
+	// KeyField marks the compared fields that hold the exact key itself:
+	// the known matches (which agree on it by construction) do not inform
+	// their M.
+	KeyField []bool `json:"key_field,omitempty"`
+	// Anchors hold, for the compared fields on which unrelated records
+	// often agree (a company's website, a city), the non-match levels of
+	// the other fields given exact agreement on that one (see FSAnchor).
+	Anchors     []FSAnchor `json:"anchors,omitempty"`
+	Prior       float64    `json:"prior"`
+	Iterations  int        `json:"iterations"`
+	Converged   bool       `json:"converged"`
+	Pairs       int64      `json:"pairs"`        // candidate pairs the model was fitted on
+	Patterns    int        `json:"patterns"`     // distinct comparison vectors among them
+	KnownPairs  int        `json:"known_pairs"`  // pairs sharing the exact key that informed M
+	RandomPairs int        `json:"random_pairs"` // random record pairs that estimated U
+}
+
+// FSAnchor is what agreeing on one field (the anchor) tells about the
+// others among unrelated records: colleagues share the company's website
+// and its switchboard number, people of one country share common names.
+// U[g][l] is P(level l on field g | equal values on the anchor, different
+// entities), measured on random pairs of records that share the anchor's
+// value (pairs sharing the exact key left out, the expected share of other
+// true matches removed). When a pair agrees exactly on an active anchor,
+// its non-match probability is also computed as Equal × Π_g U[g][γg], and
+// the smallest evidence of all the ways counts (see FSModel.evidence). A
+// field is a candidate anchor when the record pairs sharing one of its
+// values outnumber the records and at most a fifth of them share the key;
+// it stays active when at most fsAnchorMaxMatches of those pairs are
+// estimated to be matches.
+type FSAnchor struct {
+	Field     int         `json:"field"` // compared field index
+	Name      string      `json:"name"`
+	U         [][]float64 `json:"u"`
+	Weights   [][]float64 `json:"weights"`    // Scale[g]·ln(M[g][l]/U[g][l]); the anchor's own row is the field's
+	Pairs     int         `json:"pairs"`      // record pairs sharing the value that were compared
+	Shared    int64       `json:"shared"`     // record pairs that share the value, in all
+	SharedKey float64     `json:"shared_key"` // fraction of the compared pairs that also shared the exact key
+	// Equal is P(the anchor's values are equal) for two records drawn at
+	// random: the record pairs sharing a value over all pairs. It is the
+	// anchor's own non-match probability under the anchor's view.
+	Equal float64 `json:"equal"`
+	// Matches is the estimated fraction of true matches among the compared
+	// pairs, removed from U: P(match | exact agreement on the anchor).
+	Matches float64 `json:"matches"`
+	// Active is false when Matches was above fsAnchorMaxMatches once EM
+	// converged: the field's equal values belong to duplicates too often
+	// for the pairs sharing them to stand for unrelated records, and the
+	// anchor is not used (EM then runs again without it).
+	Active bool `json:"active"`
+
+	obs [][]float64 // observed level frequencies, smoothed, before removing the matches
 }
 
 // EM settings. The Dirichlet pseudo-counts pull each field's estimates
 // towards a prior mean with the weight of fsStrength pairs: enough to keep
 // unseen levels away from 0 and tiny inputs sensible, negligible once there
-// are thousands of candidate pairs.
+// are thousands of pairs. M is kept in [fsClampLo, fsClampHi], so one
+// disagreeing field can cost a true match at most ln(1/fsClampLo) ≈ 6.9
+// nats; U may go down to fsUClampLo, so a level that unrelated records
+// almost never reach (a shared phone number) can carry the evidence the
+// random pairs show, which is not capped at 6.9 nats.
 const (
 	fsStrength   = 10.0
 	fsClampLo    = 0.001
 	fsClampHi    = 0.999
+	fsUClampLo   = 1e-6
 	fsMaxIter    = 500
 	fsTolerance  = 1e-7
 	fsBitsPerFld = 3
@@ -46,11 +104,15 @@ const (
 )
 
 // fsMPrior is the prior mean of M (disagree, partial, close, exact): true
-// duplicates mostly agree. fsUDefault is the default U before random pairs
-// are seen: unrelated records mostly disagree.
+// duplicates mostly agree. fsMPriorKey is the prior mean of M for a field
+// that holds the exact key: duplicates found by fuzzy matching do not share
+// the key, so they mostly differ on it, and a difference is weak evidence
+// until the data says otherwise. fsUDefault is the default U before random
+// pairs are seen: unrelated records mostly disagree.
 var (
-	fsMPrior   = []float64{0.05, 0.05, 0.15, 0.75}
-	fsUDefault = []float64{0.85, 0.08, 0.04, 0.03}
+	fsMPrior    = []float64{0.05, 0.05, 0.15, 0.75}
+	fsMPriorKey = []float64{0.85, 0.05, 0.05, 0.05}
+	fsUDefault  = []float64{0.85, 0.08, 0.04, 0.03}
 )
 
 // fsPattern is one distinct comparison vector and how many pairs have it.
@@ -111,33 +173,130 @@ func fsUFromRandom(random []fsPattern, k int) [][]float64 {
 	return u
 }
 
-// fsFit learns the model. U is fixed to u (estimated from random record
-// pairs: almost all of them are different entities, so agreement rates among
-// them are the non-match rates of the population). M and the prior λ =
-// P(match) for two records drawn at random are learned by EM on the pattern
-// histogram of the candidate pairs; totalPairs is the number of record pairs
-// in the population (matches outside the candidate pairs are taken to be
-// negligible, which is what blocking is designed for). Keeping U fixed at the
-// population rates is what stops EM from mistaking the agreement that
-// blocking itself induces (every pair of a surname block agrees on surname)
-// for evidence of a match. scale does not take part in learning.
-func fsFit(hist []fsPattern, k int, u [][]float64, scale []float64, totalPairs float64) *FSModel {
+// fsAnchorIn is a candidate anchor: the comparison vectors of random
+// record pairs that agree exactly on field (see matchPlan.anchorSample).
+type fsAnchorIn struct {
+	field     int
+	hist      []fsPattern
+	shared    int64   // record pairs sharing a value of the field
+	sharedKey float64 // fraction of the sampled pairs that shared the exact key
+}
+
+// fsAnchorStrength is the weight, in pairs, of the population U in the
+// smoothed conditional U of an anchor.
+const fsAnchorStrength = 50.0
+
+// fsAnchorMaxSharedKey is the largest fraction of key-sharing pairs among
+// the pairs that share a field's value for the field to be an anchor: a
+// field whose equal values are mostly the same entity (a phone number, an
+// id) identifies, it does not give context, and the pairs that share it are
+// not a sample of unrelated records.
+const fsAnchorMaxSharedKey = 0.2
+
+// fsAnchorMaxMatches is the largest estimated share of true matches among
+// the record pairs sharing an anchor's value for the anchor to be used.
+const fsAnchorMaxMatches = 0.05
+
+// fsAnchorRounds is the most EM runs (each without the anchors the one
+// before found too shared by duplicates).
+const fsAnchorRounds = 3
+
+// fsInput is what fsFit learns from.
+type fsInput struct {
+	anchors []fsAnchorIn // candidate anchors; see fsBuildAnchor
+	hist    []fsPattern  // comparison vectors of the candidate pairs
+	known   []fsPattern  // comparison vectors of known matches (pairs sharing the exact key)
+	// keyField marks fields that hold the exact key: known matches agree on
+	// them by construction, so they are left out of those fields' M.
+	keyField   []bool
+	u          [][]float64 // U per field (from random pairs), see fsUFromRandom
+	scale      []float64   // evidence multiplier per field
+	totalPairs float64     // record pairs in the population, n(n-1)/2
+}
+
+// fsFit learns the model.
+//
+// U is fixed to in.u, estimated from random record pairs: almost all of
+// them are different entities, so agreement rates among them are the
+// non-match rates of the population. Keeping U fixed is what stops EM from
+// mistaking the agreement that blocking itself induces (every pair of a
+// surname block agrees on surname) for evidence of a match.
+//
+// M is learned by EM on the histogram of the candidate pairs together with
+// the known matches (in.known: pairs sharing the exact key), which join
+// every M-step as pairs of match probability 1 (a semi-supervised EM; they
+// are left out for the fields that hold the key, on which they agree by
+// construction). M starts from the known matches' level frequencies. The
+// known matches keep M anchored on what duplicates look like, which stops
+// EM from taking a large group of look-alikes among the candidates
+// (namesakes, colleagues) for the matches; the candidates keep it from
+// assuming that duplicates without a shared key are as clean as those with
+// one.
+//
+// λ = P(match) for two records drawn at random is learned by EM on the
+// candidate pairs (matches outside them are taken to be negligible, which
+// is what blocking is designed for). The anchors' conditional U is updated
+// with λ and M at every iteration; anchors found shared mostly by
+// duplicates are switched off and EM runs again (at most fsAnchorRounds
+// runs). The scale does not take part in learning.
+func fsFit(in fsInput) *FSModel {
+	k := len(in.u)
 	mdl := &FSModel{
 		Levels: slices.Clone(matchLevelNames),
 		M:      make([][]float64, k),
 		U:      make([][]float64, k),
-		Scale:  slices.Clone(scale),
+		Scale:  slices.Clone(in.scale),
+	}
+	if slices.Contains(in.keyField, true) {
+		mdl.KeyField = slices.Clone(in.keyField)
 	}
 	for f := range k {
-		mdl.M[f] = slices.Clone(fsMPrior)
-		mdl.U[f] = fsNormalize(make([]float64, matchNumLevels), 0, u[f])
+		mdl.U[f] = fsNormalizeU(in.u[f])
 	}
+	for _, a := range in.anchors {
+		if an, ok := fsBuildAnchor(a, mdl.U, in.totalPairs); ok {
+			mdl.Anchors = append(mdl.Anchors, an)
+		}
+	}
+	// Known-match counts per field and level (the fixed part of the M-step).
+	known := make([][]float64, k)
+	for f := range k {
+		known[f] = make([]float64, matchNumLevels)
+	}
+	for _, p := range in.known {
+		mdl.KnownPairs += int(p.count)
+		for f := range k {
+			if f < len(in.keyField) && in.keyField[f] {
+				continue
+			}
+			if l := fsLevel(p.code, f); l != LevelMissing {
+				known[f][l-1] += float64(p.count)
+			}
+		}
+	}
+	hist := in.hist
 	for _, p := range hist {
 		mdl.Pairs += p.count
 	}
 	mdl.Patterns = len(hist)
-	totalPairs = max(totalPairs, float64(mdl.Pairs), 1)
-	// Start as if a tenth of the candidate pairs were matches.
+	totalPairs := max(in.totalPairs, float64(mdl.Pairs), 1)
+	// Start with M from the known matches and λ as if a tenth of the
+	// candidate pairs were matches.
+	prior := make([][]float64, k)
+	for f := range k {
+		prior[f] = fsMPrior
+		if f < len(in.keyField) && in.keyField[f] {
+			prior[f] = fsMPriorKey
+		}
+		mdl.M[f] = slices.Clone(prior[f])
+		var t float64
+		for l := range matchNumLevels {
+			t += known[f][l]
+		}
+		if t > 0 {
+			mdl.M[f] = fsNormalize(known[f], t, prior[f])
+		}
+	}
 	mdl.Prior = fsClampPrior(0.1 * float64(max(mdl.Pairs, 1)) / totalPairs)
 	mc := make([][]float64, k)
 	logM := make([][]float64, k)
@@ -150,60 +309,202 @@ func fsFit(hist []fsPattern, k int, u [][]float64, scale []float64, totalPairs f
 			logU[f][l] = math.Log(mdl.U[f][l])
 		}
 	}
-	for it := 1; it <= fsMaxIter; it++ {
-		for f := range k {
-			for l := range matchNumLevels {
-				logM[f][l] = math.Log(mdl.M[f][l])
-				mc[f][l] = 0
-			}
-		}
-		lodds := math.Log(mdl.Prior / (1 - mdl.Prior))
-		var sumG float64
-		for _, p := range hist {
-			x := lodds
+	for i := range mdl.Anchors {
+		mdl.Anchors[i].Active = true
+	}
+	// EM learns from the evidence as measured; the plan's scale only
+	// weighs it when pairs are scored.
+	ones := make([]float64, k)
+	for f := range ones {
+		ones[f] = 1
+	}
+	// EM, then again without the anchors that turned out to be shared
+	// mostly by duplicates (at most fsAnchorRounds times).
+	for round := 0; ; round++ {
+		mdl.Converged = false
+		for range fsMaxIter {
 			for f := range k {
-				if l := fsLevel(p.code, f); l != LevelMissing {
-					x += logM[f][l-1] - logU[f][l-1]
+				for l := range matchNumLevels {
+					logM[f][l] = math.Log(mdl.M[f][l])
+					mc[f][l] = known[f][l]
 				}
 			}
-			gm := float64(p.count) / (1 + math.Exp(-x))
-			sumG += gm
-			for f := range k {
-				if l := fsLevel(p.code, f); l != LevelMissing {
-					mc[f][l-1] += gm
+			mdl.setWeights(logM, logU, ones)
+			lodds := math.Log(mdl.Prior / (1 - mdl.Prior))
+			var sumG float64
+			for _, p := range hist {
+				x := lodds + mdl.evidence(p.code)
+				gm := float64(p.count) / (1 + math.Exp(-x))
+				sumG += gm
+				for f := range k {
+					if l := fsLevel(p.code, f); l != LevelMissing {
+						mc[f][l-1] += gm
+					}
 				}
 			}
-		}
-		delta := 0.0
-		for f := range k {
-			var tm float64
-			for l := range matchNumLevels {
-				tm += mc[f][l]
+			delta := 0.0
+			for f := range k {
+				var tm float64
+				for l := range matchNumLevels {
+					tm += mc[f][l]
+				}
+				nm := fsNormalize(mc[f], tm, prior[f])
+				for l := range matchNumLevels {
+					delta = max(delta, math.Abs(nm[l]-mdl.M[f][l]))
+				}
+				mdl.M[f] = nm
 			}
-			nm := fsNormalize(mc[f], tm, fsMPrior)
-			for l := range matchNumLevels {
-				delta = max(delta, math.Abs(nm[l]-mdl.M[f][l]))
+			// Jeffreys-style smoothing of λ: half a match in one extra pair.
+			p := fsClampPrior((sumG + 0.5) / (totalPairs + 1))
+			delta = max(delta, math.Abs(p-mdl.Prior)/mdl.Prior)
+			mdl.Prior = p
+			mdl.Iterations++
+			if delta < fsTolerance {
+				mdl.Converged = true
+				break
 			}
-			mdl.M[f] = nm
 		}
-		// Jeffreys-style smoothing of λ: half a match in one extra pair.
-		p := fsClampPrior((sumG + 0.5) / (totalPairs + 1))
-		delta = max(delta, math.Abs(p-mdl.Prior)/mdl.Prior)
-		mdl.Prior = p
-		mdl.Iterations = it
-		if delta < fsTolerance {
-			mdl.Converged = true
+		changed := false
+		for i := range mdl.Anchors {
+			if a := &mdl.Anchors[i]; a.Active && a.Matches > fsAnchorMaxMatches {
+				a.Active, changed = false, true
+			}
+		}
+		if !changed || round+1 >= fsAnchorRounds {
 			break
 		}
 	}
-	mdl.Weights = make([][]float64, k)
 	for f := range k {
-		mdl.Weights[f] = make([]float64, matchNumLevels)
 		for l := range matchNumLevels {
-			mdl.Weights[f][l] = scale[f] * math.Log(mdl.M[f][l]/mdl.U[f][l])
+			logM[f][l] = math.Log(mdl.M[f][l])
 		}
 	}
+	mdl.setWeights(logM, logU, mdl.Scale)
 	return mdl
+}
+
+// fsBuildAnchor turns a candidate anchor into an FSAnchor, or reports false
+// when the field does not qualify: fewer shared pairs than records (an
+// identifier, not a context), too few sampled pairs, or too many of them
+// sharing the exact key.
+func fsBuildAnchor(a fsAnchorIn, u [][]float64, totalPairs float64) (FSAnchor, bool) {
+	var sampled int64
+	for _, p := range a.hist {
+		sampled += p.count
+	}
+	n := math.Sqrt(2 * totalPairs) // records, from n(n-1)/2 pairs
+	if sampled < 100 || float64(a.shared) < n || a.sharedKey > fsAnchorMaxSharedKey {
+		return FSAnchor{}, false
+	}
+	k := len(u)
+	an := FSAnchor{Field: a.field, U: make([][]float64, k), obs: make([][]float64, k), Pairs: int(sampled), Shared: a.shared, SharedKey: a.sharedKey}
+	// How often unrelated records share the anchor's value is known
+	// exactly: the pairs in its groups over all pairs.
+	an.Equal = fsClampPrior(float64(a.shared) / max(totalPairs, 1))
+	for g := range k {
+		var cnt [matchNumLevels]float64
+		var tot float64
+		for _, p := range a.hist {
+			if l := fsLevel(p.code, g); l != LevelMissing {
+				cnt[l-1] += float64(p.count)
+				tot += float64(p.count)
+			}
+		}
+		row := make([]float64, matchNumLevels)
+		for l := range matchNumLevels {
+			row[l] = (cnt[l] + fsAnchorStrength*u[g][l]) / (tot + fsAnchorStrength)
+		}
+		an.obs[g] = row
+		an.U[g] = fsNormalizeU(row)
+	}
+	return an, true
+}
+
+// setWeights computes Weights, and each anchor's U and weights, from ln M,
+// ln U and the prior. The pairs sharing an anchor's value are mostly
+// unrelated records but include some true matches (the same person's
+// records at one company): their expected share, P(match | the anchor
+// agrees) under the current model, is removed from the observed level
+// frequencies, using M as their distribution.
+func (m *FSModel) setWeights(logM, logU [][]float64, scale []float64) {
+	k := len(logM)
+	if m.Weights == nil {
+		m.Weights = make([][]float64, k)
+		for f := range k {
+			m.Weights[f] = make([]float64, matchNumLevels)
+		}
+	}
+	for f := range k {
+		for l := range matchNumLevels {
+			m.Weights[f][l] = scale[f] * (logM[f][l] - logU[f][l])
+		}
+	}
+	for i := range m.Anchors {
+		a := &m.Anchors[i]
+		lm := m.Prior * m.M[a.Field][LevelExact-1]
+		c := lm / (lm + (1-m.Prior)*a.Equal)
+		a.Matches = c
+		if !a.Active {
+			continue
+		}
+		for g := range k {
+			if g == a.Field {
+				continue
+			}
+			row := make([]float64, matchNumLevels)
+			for l := range matchNumLevels {
+				// At most half of what was observed is taken for matches,
+				// so an overestimated prior cannot wipe out a level.
+				row[l] = max(a.obs[g][l]-c*m.M[g][l], a.obs[g][l]/2) / (1 - c)
+			}
+			a.U[g] = fsNormalizeU(row)
+		}
+		if a.Weights == nil {
+			a.Weights = make([][]float64, k)
+			for f := range k {
+				a.Weights[f] = make([]float64, matchNumLevels)
+			}
+		}
+		for g := range k {
+			for l := range matchNumLevels {
+				switch {
+				case g == a.Field && l == LevelExact-1:
+					a.Weights[g][l] = scale[g] * (logM[g][l] - math.Log(a.Equal))
+				case g == a.Field:
+					a.Weights[g][l] = m.Weights[g][l]
+				default:
+					a.Weights[g][l] = scale[g] * (logM[g][l] - math.Log(a.U[g][l]))
+				}
+			}
+		}
+	}
+}
+
+// evidence returns the log-likelihood ratio of a pattern code: the sum of
+// the field weights, or, when the pair agrees exactly on an anchor and that
+// tells less, the sum under the anchor's conditional U (the smallest of
+// these counts).
+func (m *FSModel) evidence(code uint64) float64 {
+	x := 0.0
+	for f := range m.Weights {
+		if l := fsLevel(code, f); l != LevelMissing {
+			x += m.Weights[f][l-1]
+		}
+	}
+	for i := range m.Anchors {
+		a := &m.Anchors[i]
+		if !a.Active || fsLevel(code, a.Field) != LevelExact {
+			continue
+		}
+		y := 0.0
+		for g := range a.Weights {
+			if l := fsLevel(code, g); l != LevelMissing {
+				y += a.Weights[g][l-1]
+			}
+		}
+		x = min(x, y)
+	}
+	return x
 }
 
 func fsClampPrior(p float64) float64 {
@@ -227,15 +528,24 @@ func fsNormalize(c []float64, t float64, prior []float64) []float64 {
 	return out
 }
 
+// fsNormalizeU returns u (already smoothed by fsUFromRandom) clamped to
+// [fsUClampLo, fsClampHi] and renormalized.
+func fsNormalizeU(u []float64) []float64 {
+	out := make([]float64, len(u))
+	var s float64
+	for l, v := range u {
+		out[l] = min(max(v, fsUClampLo), fsClampHi)
+		s += out[l]
+	}
+	for l := range out {
+		out[l] /= s
+	}
+	return out
+}
+
 // logit returns the match log-odds of a pattern code.
 func (m *FSModel) logit(code uint64) float64 {
-	x := math.Log(m.Prior / (1 - m.Prior))
-	for f := range m.Weights {
-		if l := fsLevel(code, f); l != LevelMissing {
-			x += m.Weights[f][l-1]
-		}
-	}
-	return x
+	return math.Log(m.Prior/(1-m.Prior)) + m.evidence(code)
 }
 
 // posterior returns the match probability of a pattern code.

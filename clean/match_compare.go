@@ -18,10 +18,13 @@ const (
 	MethodTokenSet    = "token_set"
 	MethodNumeric     = "numeric"
 	MethodDate        = "date"
+	MethodName        = "name"
+	MethodPhone       = "phone"
+	MethodEmail       = "email"
 )
 
 // matchMethods lists the methods in the order used by error messages.
-var matchMethods = []string{MethodExact, MethodJaroWinkler, MethodLevenshtein, MethodTokenSet, MethodNumeric, MethodDate}
+var matchMethods = []string{MethodExact, MethodJaroWinkler, MethodLevenshtein, MethodTokenSet, MethodNumeric, MethodDate, MethodName, MethodPhone, MethodEmail}
 
 // Agreement levels of one compared field. A pair's comparison vector holds
 // one level per CompareSpec. LevelMissing (either side empty) carries no
@@ -556,16 +559,22 @@ func (sc *matchScratch) tokenSetCanon(a, b string, full bool) (float64, uint8) {
 		t2 = appendTok(t2, tok)
 	}
 	sc.t0, sc.ta, sc.tb, sc.da, sc.db = t0, t1, t2, da, db
+	// a != b here: the token sets differ, so the level is at most close
+	// even when one set contains the other (ratio 1).
 	if !full && len(t0) > 0 && (len(da) == 0 || len(db) == 0) {
-		return 1, LevelExact // one token set contains the other
+		return 1, LevelClose // one token set contains the other
 	}
+	var r float64
+	var lvl uint8
 	if matchASCII(a) && matchASCII(b) {
-		return matchTokenSetRatio(sc, t0, t1, t2, full)
+		r, lvl = matchTokenSetRatio(sc, t0, t1, t2, full)
+	} else {
+		sc.ra = matchRunes(sc.ra, t1)
+		sc.rb = matchRunes(sc.rb, t2)
+		sc.rc = matchRunes(sc.rc, t0)
+		r, lvl = matchTokenSetRatio(sc, sc.rc, sc.ra, sc.rb, full)
 	}
-	sc.ra = matchRunes(sc.ra, t1)
-	sc.rb = matchRunes(sc.rb, t2)
-	sc.rc = matchRunes(sc.rc, t0)
-	return matchTokenSetRatio(sc, sc.rc, sc.ra, sc.rb, full)
+	return r, min(lvl, LevelClose)
 }
 
 // matchTokenSetRatio finishes tokenSetCanon on the three token strings.
@@ -586,14 +595,18 @@ func matchTokenSetRatio[T byte | rune](sc *matchScratch, t0, t1, t2 []T, full bo
 
 // NumericSimilarity returns 1 - |a-b| / max(|a|,|b|) for two numbers, 0 when
 // the signs differ so much that the distance exceeds the larger magnitude.
+// A number may be followed by a currency code, as normalized money values
+// are ("12500.00 EUR"); the code is ignored: the same amount with another
+// or no code is a copy whose currency was read differently far more often
+// than a coincidence (compare the currency field itself when it matters).
 // Values that do not parse as numbers compare as exact strings.
 func NumericSimilarity(a, b string) float64 {
 	if a == b {
 		return 1
 	}
-	x, err1 := strconv.ParseFloat(strings.TrimSpace(a), 64)
-	y, err2 := strconv.ParseFloat(strings.TrimSpace(b), 64)
-	if err1 != nil || err2 != nil || math.IsNaN(x) || math.IsNaN(y) {
+	x, ok1 := matchParseAmount(a)
+	y, ok2 := matchParseAmount(b)
+	if !ok1 || !ok2 {
 		return 0
 	}
 	if x == y {
@@ -605,6 +618,17 @@ func NumericSimilarity(a, b string) float64 {
 		return 0
 	}
 	return 1 - d/m
+}
+
+// matchParseAmount reads a number, optionally followed by a currency code
+// as the normalizer writes money ("12500.00 EUR").
+func matchParseAmount(s string) (float64, bool) {
+	num, cur, _ := strings.Cut(strings.TrimSpace(s), " ")
+	x, err := strconv.ParseFloat(num, 64)
+	if err != nil || math.IsNaN(x) || strings.ContainsRune(cur, ' ') {
+		return 0, false
+	}
+	return x, true
 }
 
 // matchDate is a parsed calendar date.
@@ -733,6 +757,12 @@ func (sc *matchScratch) similarity(method string, a, b string) float64 {
 		return NumericSimilarity(a, b)
 	case MethodDate:
 		return DateSimilarity(a, b)
+	case MethodName:
+		return sc.nameFolded(matchFoldName(a), matchFoldName(b))
+	case MethodPhone:
+		return matchPhoneSets(a, b)
+	case MethodEmail:
+		return EmailSimilarity(a, b)
 	default:
 		if a == b {
 			return 1
@@ -751,6 +781,9 @@ const (
 	matchCodeTokenSet
 	matchCodeNumeric
 	matchCodeDate
+	matchCodeName
+	matchCodePhone
+	matchCodeEmail
 )
 
 func matchCodeOf(method string) (matchMethodCode, bool) {
@@ -767,6 +800,12 @@ func matchCodeOf(method string) (matchMethodCode, bool) {
 		return matchCodeNumeric, true
 	case MethodDate:
 		return matchCodeDate, true
+	case MethodName:
+		return matchCodeName, true
+	case MethodPhone:
+		return matchCodePhone, true
+	case MethodEmail:
+		return matchCodeEmail, true
 	}
 	return 0, false
 }
@@ -795,6 +834,12 @@ func (sc *matchScratch) level(code matchMethodCode, a, b string) uint8 {
 		return matchLevelOf(NumericSimilarity(a, b))
 	case matchCodeDate:
 		return matchLevelOf(DateSimilarity(a, b))
+	case matchCodeName: // a and b are folded names (see matchFoldName)
+		return matchLevelOf(sc.nameFolded(a, b))
+	case matchCodePhone: // a and b are numbers, pooled ones joined by matchPhoneSep
+		return matchLevelOf(matchPhoneSets(a, b))
+	case matchCodeEmail:
+		return matchLevelOf(EmailSimilarity(a, b))
 	}
 	return LevelDisagree
 }

@@ -142,6 +142,10 @@ func TestNumericSimilarity(t *testing.T) {
 		{"0", "10", 0},
 		{"abc", "abd", 0},
 		{"1e3", "1000", 1},
+		{"4300.00 EUR", "4300.00", 1},
+		{"4300.00 EUR", "4300.00 EUR", 1},
+		{"4300.00 SEK", "4300.00 EUR", 1},
+		{"100 EUR", "90", 0.9},
 	} {
 		if got := NumericSimilarity(tc.a, tc.b); !matchApprox(got, tc.want, 1e-9) {
 			t.Errorf("NumericSimilarity(%q, %q) = %v, want %v", tc.a, tc.b, got, tc.want)
@@ -201,7 +205,7 @@ func TestMatchLevels(t *testing.T) {
 		{matchCodeLevenshtein, "3007951", "3631759", LevelDisagree},
 		{matchCodeLevenshtein, "abcdefghijklmnop", "abcdefghijklmnoq", LevelClose},
 		{matchCodeTokenSet, "acme", "acme", LevelExact},           // canonical token strings
-		{matchCodeTokenSet, "acme", "acme logistics", LevelExact}, // subset
+		{matchCodeTokenSet, "acme", "acme logistics", LevelClose}, // subset: ratio 1, but not the same tokens
 		{matchCodeTokenSet, "acme logistic", "acme logistics", LevelClose},
 		{matchCodeTokenSet, "globex", "initech", LevelDisagree},
 		{matchCodeDate, "1980-05-17", "1980-05-18", LevelPartial},
@@ -229,6 +233,11 @@ func TestCompareNoAlloc(t *testing.T) {
 		sc.level(matchCodeJaroWinkler, "åsa", "åse")
 		sc.level(matchCodeDate, "1980-05-17", "1980-05-18")
 		sc.level(matchCodeNumeric, "100", "95")
+		sc.level(matchCodeNumeric, "100.00 EUR", "95")
+		sc.level(matchCodeName, "bob", "robert")
+		sc.level(matchCodeName, "andersson", "anderson")
+		sc.level(matchCodePhone, "+46701234567\x1f+4631000000", "+4915777993638")
+		sc.level(matchCodeEmail, "jane.doe@acme.se", "jane.doe@gmail.com")
 	})
 	if allocs != 0 {
 		t.Errorf("comparisons allocate %.1f times per run, want 0", allocs)

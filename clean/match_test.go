@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -364,5 +365,62 @@ func TestDedupErrors(t *testing.T) {
 	_, err = Dedup(ctx, matchGenContacts(50000, 0, 1), matchContactConfig())
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled: %v", err)
+	}
+}
+
+// TestDedupLearnsFromKnownMatches: records sharing the exact key are known
+// matches; they teach M (the key field itself excepted), and the fuzzy
+// duplicates without a key are found.
+func TestDedupLearnsFromKnownMatches(t *testing.T) {
+	t.Parallel()
+	recs := matchGenContacts(2000, 300, 11)
+	for i := range recs {
+		recs[i].Key = recs[i].Values[0]
+	}
+	// A copy of each of the first 800 contacts from another source, same
+	// e-mail (so a known match), first name sometimes in capitals.
+	for i := range 800 {
+		v := append([]string(nil), recs[i].Values...)
+		if i%3 == 0 {
+			v[1] = strings.ToUpper(v[1])
+		}
+		recs = append(recs, MatchRecord{Source: "crm2", ID: fmt.Sprint("c", i), Key: v[0], Values: v})
+	}
+	cfg := matchContactConfig()
+	cfg.Compare = append([]CompareSpec{{Field: 0, Method: MethodEmail}}, cfg.Compare...)
+	cfg.Compare[1].Method = MethodName
+	cfg.Compare[2].Method = MethodName
+	res, err := Dedup(context.Background(), recs, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := res.Model
+	if m == nil || m.KnownPairs != 800 || res.Stats.KnownPairs != 800 {
+		t.Fatalf("known pairs %d (stats %d), want 800", m.KnownPairs, res.Stats.KnownPairs)
+	}
+	if len(m.KeyField) == 0 || !m.KeyField[0] || m.KeyField[1] {
+		t.Errorf("key fields %v, want the e-mail only", m.KeyField)
+	}
+	// Most duplicates agree on the first name (the copies' capitals do not
+	// count under the name method), some have a typo.
+	if e, c := m.M[1][LevelExact-1], m.M[1][LevelClose-1]+m.M[1][LevelPartial-1]; e < 0.9 || c < 0.01 {
+		t.Errorf("first-name m %v, want exact ≥ 0.9 and some close or partial", m.M[1])
+	}
+	// Each of the 300 marketing duplicates joins its original (and the copy).
+	found := 0
+	for i := range 300 {
+		c := slices.IndexFunc(res.Clusters, func(c []int) bool { return slices.Contains(c, i) })
+		if slices.Contains(res.Clusters[c], 2000+i) {
+			found++
+		}
+	}
+	for _, c := range res.Clusters {
+		if len(c) > 3 {
+			t.Errorf("cluster of %d records: %v", len(c), c)
+		}
+	}
+	t.Logf("found %d of 300 duplicates; prior %.3g", found, m.Prior)
+	if found < 285 {
+		t.Errorf("found %d of 300 duplicates, want at least 285", found)
 	}
 }

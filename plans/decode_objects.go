@@ -18,7 +18,7 @@ var (
 	pgMapKeys    = []string{"table", "query", "id", "updated_at", "external_id", "where"}
 	csvMapKeys   = []string{"file", "id", "updated_at"}
 	compareKeys  = []string{"method", "weight"}
-	methods      = []string{"exact", "jaro_winkler", "levenshtein", "token_set", "numeric", "date"}
+	methods      = []string{"exact", "jaro_winkler", "levenshtein", "token_set", "numeric", "date", "name", "phone", "email"}
 	transforms   = []string{"prefixN", "soundex", "metaphone", "exact", "digits", "year"}
 	dedupKeys    = []string{"block", "compare", "auto_merge", "review", "max_block"}
 	numericTypes = map[string]bool{TypeNumber: true, TypeMoney: true}

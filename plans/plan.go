@@ -425,7 +425,7 @@ type BlockPart struct {
 // Compare is one field compared by fuzzy matching.
 type Compare struct {
 	Field string `json:"field"`
-	// Method: exact, jaro_winkler, levenshtein, token_set, numeric, date.
+	// Method: exact, jaro_winkler, levenshtein, token_set, numeric, date, name, phone, email.
 	Method string `json:"method"`
 	// Weight is positive; 0 means "learned" (not given in the plan).
 	Weight float64 `json:"weight,omitempty"`
