@@ -1,7 +1,7 @@
 // Command report prints the figures of a benchmark run from crmigrate's JSON output. It is used by
 // the scripts in bench/; it is not part of crmigrate.
 //
-//	go run ./bench/report clean FILE.json
+//	go run ./bench/report clean FILE.json   # from crmigrate clean --json or crmigrate demo --json
 package main
 
 import (
@@ -22,8 +22,14 @@ func main() {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
+	// Either a clean summary (crmigrate clean --json) or a demo result holding one (demo --json).
 	var s clean.Summary
-	if err := json.Unmarshal(b, &s); err != nil {
+	var demo struct {
+		Clean *clean.Summary `json:"clean"`
+	}
+	if err := json.Unmarshal(b, &demo); err == nil && demo.Clean != nil {
+		s = *demo.Clean
+	} else if err := json.Unmarshal(b, &s); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
