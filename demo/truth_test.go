@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/crmigrate/crmigrate/clean"
 )
 
 // truthSet is a truth file: (source, source id) -> entity.
@@ -211,10 +213,10 @@ func checkPersons(t *testing.T, dir string, o Options, truth truthSet) {
 func sameName(a, b personRecord) bool {
 	la, lb := ascii(strings.TrimSpace(a.last)), ascii(strings.TrimSpace(b.last))
 	fa, fb := ascii(strings.TrimSpace(a.first)), ascii(strings.TrimSpace(b.first))
-	if levenshtein(la, lb) > 4 { // a typo on each side at most
+	if clean.Levenshtein(la, lb) > 4 { // a typo on each side at most
 		return false
 	}
-	if levenshtein(fa, fb) <= 1 {
+	if clean.Levenshtein(fa, fb) <= 1 {
 		return true
 	}
 	for long, short := range nicknames {
@@ -224,27 +226,6 @@ func sameName(a, b personRecord) bool {
 		}
 	}
 	return false
-}
-
-func levenshtein(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(rb)]
 }
 
 // registrableDomain reduces a website to its domain: scheme, "www.", path and case removed.
