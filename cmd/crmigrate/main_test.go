@@ -34,7 +34,14 @@ func projectDir(t *testing.T) string {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		run(t, "db", "stop", "--plan", filepath.Join(dir, "crmigrate.yaml"))
+		// Stop every private cluster made below dir (the demo puts its own in a subfolder).
+		filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+			if err == nil && d.IsDir() && d.Name() == ".crmigrate" {
+				run(t, "db", "stop", "--plan", filepath.Join(filepath.Dir(path), "crmigrate.yaml"))
+				return filepath.SkipDir
+			}
+			return nil
+		})
 		os.RemoveAll(dir)
 	})
 	return dir

@@ -334,3 +334,21 @@ func procUID(t *testing.T, pid int) int {
 	t.Fatal("no Uid line")
 	return -1
 }
+
+func TestKeptClusterStopsWhenItsFolderIsRemoved(t *testing.T) {
+	ctx := context.Background()
+	home := testHome(t)
+	h, err := Acquire(ctx, Options{Home: home, Keep: true, Fast: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	info := h.Info()
+	if err := h.Release(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.RemoveAll(filepath.Dir(home)); err != nil {
+		t.Fatal(err)
+	}
+	waitGone(t, info.PostmasterPID, 20*time.Second)
+	waitGone(t, info.SupervisorPID, 5*time.Second)
+}

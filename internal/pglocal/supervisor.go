@@ -118,6 +118,9 @@ func supervise(home string) int {
 // checkUsers stops the server when no process holds the users lock and the cluster is not kept.
 // It holds the control lock meanwhile, so no process can join a server that is stopping.
 func checkUsers(home string, stop func(string) int) (bool, int) {
+	if _, err := os.Stat(home); errors.Is(err, os.ErrNotExist) {
+		return true, stop("its folder " + home + " was removed")
+	}
 	ctl, err := os.OpenFile(filepath.Join(home, ctlLock), os.O_CREATE|os.O_RDWR, 0o644)
 	if err != nil {
 		return false, 0
@@ -138,9 +141,6 @@ func checkUsers(home string, stop func(string) int) (bool, int) {
 	defer syscall.Flock(int(users.Fd()), syscall.LOCK_UN)
 	if _, kept := statOK(filepath.Join(home, keepName)); kept {
 		return false, 0
-	}
-	if _, err := os.Stat(home); errors.Is(err, os.ErrNotExist) {
-		return true, stop("its folder was removed")
 	}
 	return true, stop("no crmigrate process uses it any more")
 }
