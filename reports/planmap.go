@@ -221,6 +221,10 @@ func (t *textOut) err() error { return t.e }
 type mdOut struct {
 	w io.Writer
 	e error
+	// emptyTable, when set, is written instead of a table without rows.
+	emptyTable string
+	// rightAlign, when set, says which columns (by header) are right-aligned.
+	rightAlign func(header string) bool
 }
 
 func (m *mdOut) printf(format string, args ...any) {
@@ -236,6 +240,10 @@ func (m *mdOut) heading(s string) { m.printf("\n## %s\n", mdText.Replace(s)) }
 func (m *mdOut) para(s string) { m.printf("\n%s\n", mdText.Replace(s)) }
 
 func (m *mdOut) table(header []string, rows [][]string) {
+	if len(rows) == 0 && m.emptyTable != "" {
+		m.printf("\n%s\n", m.emptyTable)
+		return
+	}
 	cells := func(row []string) string {
 		out := make([]string, len(row))
 		for i, c := range row {
@@ -247,6 +255,9 @@ func (m *mdOut) table(header []string, rows [][]string) {
 	seps := make([]string, len(header))
 	for i := range seps {
 		seps[i] = "---"
+		if i > 0 && m.rightAlign != nil && m.rightAlign(header[i]) {
+			seps[i] = "---:"
+		}
 	}
 	m.printf("%s", "| "+strings.Join(seps, " | ")+" |\n")
 	for _, r := range rows {

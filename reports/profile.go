@@ -48,7 +48,7 @@ func RenderProfile(w io.Writer, p *demo.ProfileResult, format string, showPII bo
 		}
 		return nil
 	case "md":
-		out = &profileMD{w: w}
+		out = &mdOut{w: w, emptyTable: "(none)", rightAlign: profileNumeric}
 	case "table", "":
 		out = &profileText{w: w}
 	default:
@@ -225,50 +225,11 @@ func (t *profileText) table(header []string, rows [][]string) {
 	t.e = tbl.Render()
 }
 
-type profileMD struct {
-	w io.Writer
-	e error
-}
-
-var (
-	profileMDText = strings.NewReplacer(`\`, `\\`, "*", `\*`, "_", `\_`, "`", "\\`", "<", "&lt;", ">", "&gt;", "\n", " ")
-	profileMDCell = strings.NewReplacer(`\`, `\\`, "|", `\|`, "*", `\*`, "_", `\_`, "`", "\\`", "<", "&lt;", ">", "&gt;", "\n", " ")
-)
-
-func (m *profileMD) printf(format string, args ...any) {
-	if m.e == nil {
-		_, m.e = fmt.Fprintf(m.w, format, args...)
+// profileNumeric says which profile columns hold numbers (right-aligned in Markdown).
+func profileNumeric(header string) bool {
+	switch header {
+	case "Rows", "Records", "Values", "Share", "Dangling", "Distinct":
+		return true
 	}
-}
-
-func (m *profileMD) title(s string)   { m.printf("# %s\n", profileMDText.Replace(s)) }
-func (m *profileMD) heading(s string) { m.printf("\n## %s\n", profileMDText.Replace(s)) }
-func (m *profileMD) para(s string)    { m.printf("\n%s\n", profileMDText.Replace(s)) }
-func (m *profileMD) err() error       { return m.e }
-
-func (m *profileMD) table(header []string, rows [][]string) {
-	if len(rows) == 0 {
-		m.printf("\n(none)\n")
-		return
-	}
-	line := func(cells []string) {
-		out := make([]string, len(cells))
-		for i, c := range cells {
-			out[i] = profileMDCell.Replace(c)
-		}
-		m.printf("| %s |\n", strings.Join(out, " | "))
-	}
-	m.printf("\n")
-	line(header)
-	seps := make([]string, len(header))
-	for i := range seps {
-		seps[i] = "---"
-		if i > 0 && (header[i] == "Rows" || header[i] == "Records" || header[i] == "Values" || header[i] == "Share" || header[i] == "Dangling" || header[i] == "Distinct") {
-			seps[i] = "---:"
-		}
-	}
-	m.printf("| %s |\n", strings.Join(seps, " | "))
-	for _, r := range rows {
-		line(r)
-	}
+	return false
 }

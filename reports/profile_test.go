@@ -57,7 +57,7 @@ func TestRenderProfile(t *testing.T) {
 			dontWant: pii},
 		{name: "default is table", format: "", want: []string{"Old CRM profile", "┌"}, dontWant: pii},
 		{name: "markdown", format: "md",
-			want:     []string{"# Old CRM profile", "## Phone formats", "| Format | Values | Share | Example |", `j\*\*\*@`, "contacts.account\\_id"},
+			want:     []string{"# Old CRM profile", "## Phone formats", "| Format | Values | Share | Example |", `j\*\*\*@`, "contacts.account_id"},
 			dontWant: pii},
 		{name: "json", format: "json", want: []string{`"invalid_example": "j***@"`, `"example": "+33 6 ** ** ** 78"`}, dontWant: pii},
 		{name: "table with pii", format: "table", showPII: true, want: pii[1:]},
