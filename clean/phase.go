@@ -438,6 +438,11 @@ func dedupObject(ctx context.Context, p *plans.Plan, obj *plans.Object, recs []r
 		index[state.SourceRef{Source: src, ID: r.id}] = i
 	}
 	cfg := DedupConfig{Workers: opts.Workers}
+	if opts.Progress != nil {
+		cfg.Progress = func(stage string, done, total int64) {
+			opts.Progress(Event{Object: obj.Name, Stage: stage, Done: done, Total: total})
+		}
+	}
 	for _, f := range obj.Fields {
 		cfg.Fields = append(cfg.Fields, f.Name)
 	}

@@ -27,7 +27,6 @@ func newProgress(w io.Writer) *progress {
 func (p *progress) start(key, desc string, total int64) {
 	if p.bar != nil {
 		_ = p.bar.Finish()
-		fmt.Fprintln(p.w)
 	}
 	p.key = key
 	if total <= 0 {
@@ -37,8 +36,7 @@ func (p *progress) start(key, desc string, total int64) {
 		progressbar.OptionSetWriter(p.w),
 		progressbar.OptionSetDescription(desc),
 		progressbar.OptionShowCount(),
-		progressbar.OptionShowIts(),
-		progressbar.OptionSetItsString("records"),
+		progressbar.OptionShowElapsedTimeOnFinish(),
 		progressbar.OptionThrottle(100_000_000),
 		progressbar.OptionClearOnFinish(),
 	)
