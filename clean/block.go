@@ -474,15 +474,58 @@ type blkResult struct {
 	oversized []BlockReport
 }
 
+// blkPlan is the outcome of blocking before any pair is materialized: the
+// blocks of every spec, grouped into tasks of similar work. Candidate pairs
+// are enumerated task by task (see forPairs), so a run never holds all of
+// them at once. Memory: per record and spec a key hash (8 bytes) and an
+// entry (16 bytes), plus 4 bytes for specs with oversized blocks.
+type blkPlan struct {
+	root    []uint32
+	entries [][]blkEntry // per spec, sorted by (hash, record); oversized blocks in sort order
+	hashes  [][]uint64   // per spec and record: key hash, 0 = no key
+	ovPos   [][]int32    // per spec (nil if none) and record: position in its oversized block, -1 if not oversized
+	blocks  []blkBlock
+	tasks   []blkTask
+	maxBlk  int
+
+	nblocks   int
+	oversized []BlockReport
+}
+
+// blkTask is a run of blocks and its estimated number of raw pairs.
+type blkTask struct {
+	lo, hi int
+	work   int64
+}
+
 // blkCandidates computes the sorted, unique candidate pairs of recs under
-// specs. Pairs of records with the same exact root are skipped. Blocks
+// specs, all at once (Dedup enumerates them task by task instead). Pairs of records with the same exact root are skipped. Blocks
 // above maxBlock are compared inside a sorted-neighbourhood window and
 // reported.
 func blkCandidates(ctx context.Context, recs []MatchRecord, specs []BlockSpec, root []uint32, maxBlock, workers int, sortKey func(a, b uint32) int) (*blkResult, error) {
+	bp, err := blkPrepare(ctx, recs, specs, root, maxBlock, workers, sortKey)
+	if err != nil {
+		return nil, err
+	}
+	res := &blkResult{blocks: bp.nblocks, oversized: bp.oversized}
+	out := make([][]uint64, len(bp.tasks))
+	for ti := range bp.tasks {
+		bp.forPairs(ti, func(a, b uint32) {
+			out[ti] = append(out[ti], uint64(a)<<32|uint64(b))
+		})
+	}
+	res.pairs = blkSortUnique(ctx, out, len(recs), workers)
+	return res, nil
+}
+
+// blkPrepare computes the blocks of recs under specs, sorts the members of
+// blocks above maxBlock by sortKey (they are compared inside a
+// sorted-neighbourhood window) and reports those blocks.
+func blkPrepare(ctx context.Context, recs []MatchRecord, specs []BlockSpec, root []uint32, maxBlock, workers int, sortKey func(a, b uint32) int) (*blkPlan, error) {
 	n := len(recs)
-	res := &blkResult{}
+	bp := &blkPlan{root: root, maxBlk: maxBlock}
 	if len(specs) == 0 || n < 2 {
-		return res, nil
+		return bp, nil
 	}
 	// 1. Key hashes, one per record and spec (0 = no key), in parallel.
 	hashes := make([][]uint64, len(specs))
@@ -521,6 +564,7 @@ func blkCandidates(ctx context.Context, recs []MatchRecord, specs []BlockSpec, r
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
+	bp.hashes = hashes
 	// 2. Entries sorted by (hash, record), one slice per spec.
 	entries := make([][]blkEntry, len(specs))
 	g, gctx = errgroup.WithContext(ctx)
@@ -533,7 +577,6 @@ func blkCandidates(ctx context.Context, recs []MatchRecord, specs []BlockSpec, r
 					es = append(es, blkEntry{h, uint32(i)})
 				}
 			}
-			hashes[s] = nil
 			slices.SortFunc(es, func(x, y blkEntry) int {
 				if x.h != y.h {
 					if x.h < y.h {
@@ -543,15 +586,17 @@ func blkCandidates(ctx context.Context, recs []MatchRecord, specs []BlockSpec, r
 				}
 				return int(x.rec) - int(y.rec)
 			})
-			entries[s] = es
+			entries[s] = slices.Clip(es)
 			return gctx.Err()
 		})
 	}
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
+	bp.entries = entries
 	// 3. Blocks, grouped into tasks of similar work.
 	var blocks []blkBlock
+	var over []int // indexes into blocks
 	for s, es := range entries {
 		for i := 0; i < len(es); {
 			j := i + 1
@@ -559,14 +604,16 @@ func blkCandidates(ctx context.Context, recs []MatchRecord, specs []BlockSpec, r
 				j++
 			}
 			if j-i > 1 {
+				if j-i > maxBlock {
+					over = append(over, len(blocks))
+				}
 				blocks = append(blocks, blkBlock{s, i, j})
 			}
 			i = j
 		}
 	}
-	res.blocks = len(blocks)
-	type task struct{ lo, hi int }
-	var tasks []task
+	bp.blocks = blocks
+	bp.nblocks = len(blocks)
 	var work int64
 	start := 0
 	for i, b := range blocks {
@@ -577,73 +624,133 @@ func blkCandidates(ctx context.Context, recs []MatchRecord, specs []BlockSpec, r
 			work += sz * (sz - 1) / 2
 		}
 		if work >= 1<<16 || i == len(blocks)-1 {
-			tasks = append(tasks, task{start, i + 1})
+			bp.tasks = append(bp.tasks, blkTask{start, i + 1, work})
 			start, work = i+1, 0
 		}
 	}
-	out := make([][]uint64, len(tasks))
-	reports := make([][]BlockReport, len(tasks))
+	// 4. Oversized blocks: members in sort order, their positions, reports.
+	if len(over) == 0 {
+		return bp, nil
+	}
+	bp.ovPos = make([][]int32, len(specs))
+	for _, bi := range over {
+		s := blocks[bi].spec
+		if bp.ovPos[s] == nil {
+			pos := make([]int32, n)
+			for i := range pos {
+				pos[i] = -1
+			}
+			bp.ovPos[s] = pos
+		}
+	}
+	reports := make([]BlockReport, len(over))
 	g, gctx = errgroup.WithContext(ctx)
 	g.SetLimit(workers)
-	for ti, t := range tasks {
+	for oi, bi := range over {
 		g.Go(func() error {
 			if err := gctx.Err(); err != nil {
 				return err
 			}
-			var ps []uint64
-			var members []uint32
-			for _, b := range blocks[t.lo:t.hi] {
-				es := entries[b.spec][b.start:b.end]
-				if len(es) <= maxBlock {
-					for x := 0; x < len(es); x++ {
-						a := es[x].rec
-						for y := x + 1; y < len(es); y++ {
-							c := es[y].rec
-							if root[a] != root[c] {
-								ps = append(ps, uint64(a)<<32|uint64(c)) // entries are sorted by record: a < c
-							}
-						}
-					}
-					continue
-				}
-				// Oversized: sorted neighbourhood.
-				members = members[:0]
-				for _, e := range es {
-					members = append(members, e.rec)
-				}
-				slices.SortFunc(members, sortKey)
-				var compared int64
-				for x := range members {
-					for y := x + 1; y < len(members) && y < x+blkWindow; y++ {
-						a, c := members[x], members[y]
-						if root[a] == root[c] {
-							continue
-						}
-						if a > c {
-							a, c = c, a
-						}
-						ps = append(ps, uint64(a)<<32|uint64(c))
+			b := blocks[bi]
+			es := entries[b.spec][b.start:b.end]
+			kb, _ := blkKey(nil, &specs[b.spec], recs[es[0].rec].Values)
+			slices.SortFunc(es, func(x, y blkEntry) int { return sortKey(x.rec, y.rec) })
+			pos := bp.ovPos[b.spec]
+			for i, e := range es {
+				pos[e.rec] = int32(i)
+			}
+			var compared int64
+			for x := range es {
+				for y := x + 1; y < len(es) && y < x+blkWindow; y++ {
+					if root[es[x].rec] != root[es[y].rec] {
 						compared++
 					}
 				}
-				kb, _ := blkKey(nil, &specs[b.spec], recs[es[0].rec].Values)
-				reports[ti] = append(reports[ti], BlockReport{
-					Spec: specs[b.spec].Raw, Key: strings.ReplaceAll(string(kb), "\x1f", "+"),
-					Size: len(es), Pairs: compared,
-				})
 			}
-			out[ti] = ps
+			reports[oi] = BlockReport{
+				Spec: specs[b.spec].Raw, Key: strings.ReplaceAll(string(kb), "\x1f", "+"),
+				Size: len(es), Pairs: compared,
+			}
 			return nil
 		})
 	}
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
-	for i := range out {
-		res.oversized = append(res.oversized, reports[i]...)
+	bp.oversized = reports
+	return bp, nil
+}
+
+// emits reports whether spec s compares records a and c (of different roots).
+func (bp *blkPlan) emits(s int, a, c uint32) bool {
+	hs := bp.hashes[s]
+	if hs[a] == 0 || hs[a] != hs[c] {
+		return false
 	}
-	res.pairs = blkSortUnique(ctx, out, n, workers)
-	return res, nil
+	if bp.ovPos == nil || bp.ovPos[s] == nil || bp.ovPos[s][a] < 0 {
+		return true // a block within maxBlock: all its pairs
+	}
+	d := bp.ovPos[s][a] - bp.ovPos[s][c]
+	return d < blkWindow && d > -blkWindow
+}
+
+// candidate reports whether a and c are a candidate pair.
+func (bp *blkPlan) candidate(a, c uint32) bool {
+	if bp.root[a] == bp.root[c] {
+		return false
+	}
+	for s := range bp.hashes {
+		if bp.emits(s, a, c) {
+			return true
+		}
+	}
+	return false
+}
+
+// forPairs calls fn(a, b), a < b, for each candidate pair of task ti, in a
+// fixed order. A pair is enumerated only by the first spec that compares
+// it, so every candidate pair is enumerated exactly once over all tasks.
+func (bp *blkPlan) forPairs(ti int, fn func(a, b uint32)) {
+	t := bp.tasks[ti]
+	root := bp.root
+	first := func(s int, a, c uint32) bool {
+		for j := range s {
+			if bp.emits(j, a, c) {
+				return false
+			}
+		}
+		return true
+	}
+	for _, b := range bp.blocks[t.lo:t.hi] {
+		es := bp.entries[b.spec][b.start:b.end]
+		if len(es) <= bp.maxBlk {
+			for x := 0; x < len(es); x++ {
+				a := es[x].rec
+				for y := x + 1; y < len(es); y++ {
+					c := es[y].rec
+					if root[a] != root[c] && first(b.spec, a, c) {
+						fn(a, c) // entries are sorted by record: a < c
+					}
+				}
+			}
+			continue
+		}
+		// Oversized: sorted neighbourhood.
+		for x := range es {
+			for y := x + 1; y < len(es) && y < x+blkWindow; y++ {
+				a, c := es[x].rec, es[y].rec
+				if root[a] == root[c] {
+					continue
+				}
+				if a > c {
+					a, c = c, a
+				}
+				if first(b.spec, a, c) {
+					fn(a, c)
+				}
+			}
+		}
+	}
 }
 
 // blkSortUnique merges the pair lists of the blocking tasks into one sorted

@@ -449,9 +449,11 @@ func (p *matchPlan) progress(stage string, done, total int64) {
 // The result depends only on the input and its order, never on scheduling.
 // Cost is near-linear for a plan whose blocks are small: about 0.5 µs per
 // candidate pair on two cores plus a few µs per record. Memory beyond the
-// input: 24 bytes per record per blocking spec while blocking, the compared
-// values once more (a compact copy), about 100 bytes per record while
-// clustering, and 16 bytes per candidate pair (see docs/dedup.md). Errors:
+// input: 24 bytes per record per blocking spec, the compared values once
+// more (a compact copy), about 100 bytes per record while clustering, 2
+// bytes per candidate pair (pairs are enumerated block by block, never held
+// all at once) and 32 per pair scoring at least Review (see docs/dedup.md).
+// Errors:
 // an invalid config, record or decision pair (all problems in one error),
 // or ctx's error when it is cancelled.
 func Dedup(ctx context.Context, recs []MatchRecord, cfg DedupConfig) (*DedupResult, error) {
@@ -539,28 +541,29 @@ func DedupWithDecisions(ctx context.Context, recs []MatchRecord, cfg DedupConfig
 		}
 		return int(a) - int(b)
 	}
-	blk, err := blkCandidates(ctx, recs, p.specs, root, cfg.MaxBlock, cfg.Workers, sortKey)
+	blk, err := blkPrepare(ctx, recs, p.specs, root, cfg.MaxBlock, cfg.Workers, sortKey)
 	if err != nil {
 		return nil, fmt.Errorf("dedup blocking: %w", err)
 	}
-	pairs := blk.pairs
 	res.Oversized = blk.oversized
-	res.Stats.Blocks = blk.blocks
-	res.Stats.CandidatePairs = int64(len(pairs))
+	res.Stats.Blocks = blk.nblocks
 	res.Stats.Blocking = time.Since(t)
 	p.progress("blocking", int64(n), int64(n))
 
-	// 3. Comparison: one pattern code per candidate pair, plus a histogram.
+	// 3. Comparison: the histogram of the candidate pairs' pattern codes,
+	// the pairs enumerated block by block and never held all at once.
 	t = time.Now()
 	if err := p.prepare(ctx, recs); err != nil {
 		return nil, fmt.Errorf("dedup comparison: %w", err)
 	}
-	codes, hist, err := p.compareAll(ctx, recs, pairs)
+	cmpd, hist, err := p.compareAll(ctx, blk)
 	if err != nil {
 		return nil, fmt.Errorf("dedup comparison: %w", err)
 	}
+	res.Stats.CandidatePairs = cmpd.pairs
+	havePairs := cmpd.pairs > 0
 	var random, known []fsPattern
-	if len(pairs) > 0 || len(accepted) > 0 {
+	if havePairs || len(accepted) > 0 {
 		if random, err = p.patterns(ctx, p.randomPairs(n, root)); err != nil {
 			return nil, fmt.Errorf("dedup comparison: %w", err)
 		}
@@ -569,7 +572,7 @@ func DedupWithDecisions(ctx context.Context, recs []MatchRecord, cfg DedupConfig
 		}
 	}
 	var anchors []fsAnchorIn
-	if len(pairs) > 0 || len(accepted) > 0 {
+	if havePairs || len(accepted) > 0 {
 		if anchors, err = p.anchorSamples(ctx, root); err != nil {
 			return nil, fmt.Errorf("dedup comparison: %w", err)
 		}
@@ -612,10 +615,17 @@ func DedupWithDecisions(ctx context.Context, recs []MatchRecord, cfg DedupConfig
 	for _, h := range hist {
 		post[h.code] = mdl.posterior(h.code)
 	}
-	if len(pairs) > 0 || len(accepted) > 0 {
+	if havePairs || len(accepted) > 0 {
 		res.Model = mdl
 	}
 	res.Stats.Learning = time.Since(t)
+
+	// Only the candidate pairs scoring at least Review matter from here on.
+	kept, err := p.keepPairs(ctx, blk, cmpd, post, cfg.Review)
+	if err != nil {
+		return nil, fmt.Errorf("dedup comparison: %w", err)
+	}
+	cmpd = nil
 
 	// 5. Clustering.
 	t = time.Now()
@@ -625,10 +635,10 @@ func DedupWithDecisions(ctx context.Context, recs []MatchRecord, cfg DedupConfig
 			a, b = b, a
 		}
 		key := uint64(a)<<32 | uint64(b)
-		if i, ok := slices.BinarySearch(pairs, key); ok {
-			return post[codes[i]], false
+		if i, ok := slices.BinarySearchFunc(kept, key, func(k matchKept, key uint64) int { return cmp.Compare(k.key, key) }); ok {
+			return kept[i].score, false
 		}
-		return mdl.posterior(p.pattern(sc, a, b)), true
+		return mdl.posterior(p.pattern(sc, a, b)), !blk.candidate(a, b)
 	}
 	in := &clsInput{
 		n:         n,
@@ -644,9 +654,9 @@ func DedupWithDecisions(ctx context.Context, recs []MatchRecord, cfg DedupConfig
 		in.accepted = append(in.accepted, clsLink{a, b, s})
 	}
 	var reviewCand []clsLink
-	for i, pk := range pairs {
-		s := post[codes[i]]
-		if s < cfg.Review || rej[pk] {
+	for _, kp := range kept {
+		pk, s := kp.key, kp.score
+		if rej[pk] {
 			continue
 		}
 		l := clsLink{uint32(pk >> 32), uint32(pk), s}
@@ -658,7 +668,7 @@ func DedupWithDecisions(ctx context.Context, recs []MatchRecord, cfg DedupConfig
 	}
 	out := clsRun(in)
 	res.Stats.GuardComparisons = out.guardComparisons
-	res.Stats.Comparisons = int64(len(pairs)) + out.guardComparisons
+	res.Stats.Comparisons = res.Stats.CandidatePairs + out.guardComparisons
 	res.Stats.AcceptedLinks = out.acceptedLinks
 	res.Stats.AutoLinks = out.autoLinks
 	res.Stats.ChainCuts = out.chainCuts
@@ -771,13 +781,37 @@ func matchPairKey(a, b int) uint64 {
 	return uint64(a)<<32 | uint64(b)
 }
 
-// compareAll computes the pattern code of every pair in parallel and the
-// histogram of codes.
-func (p *matchPlan) compareAll(ctx context.Context, recs []MatchRecord, pairs []uint64) ([]uint64, []fsPattern, error) {
-	codes := make([]uint64, len(pairs))
-	const chunk = 1 << 14
-	nchunks := (len(pairs) + chunk - 1) / chunk
-	parts := make([]map[uint64]int64, nchunks)
+// matchCompared holds what the comparison pass keeps of each candidate
+// pair: per blocking task, a small index into the task's table of distinct
+// pattern codes (2 bytes a pair, 4 when a task has more than 65535 distinct
+// codes), in the task's enumeration order. The pairs themselves are
+// enumerated again from the blocks when they are scored.
+type matchCompared struct {
+	pairs int64
+	tasks []matchTaskCodes
+}
+
+type matchTaskCodes struct {
+	table []uint64 // distinct codes, in order of first appearance
+	idx16 []uint16
+	idx32 []uint32 // instead of idx16 when the table outgrows it
+}
+
+// matchKept is a candidate pair with its score.
+type matchKept struct {
+	key   uint64 // a<<32 | b
+	score float64
+}
+
+// compareAll computes the pattern code of every candidate pair in parallel,
+// task by task, and the histogram of codes.
+func (p *matchPlan) compareAll(ctx context.Context, blk *blkPlan) (*matchCompared, []fsPattern, error) {
+	out := &matchCompared{tasks: make([]matchTaskCodes, len(blk.tasks))}
+	parts := make([]map[uint64]int64, len(blk.tasks))
+	var total int64
+	for _, t := range blk.tasks {
+		total += t.work
+	}
 	var mu sync.Mutex
 	var done int64
 	g, gctx := errgroup.WithContext(ctx)
@@ -786,26 +820,45 @@ func (p *matchPlan) compareAll(ctx context.Context, recs []MatchRecord, pairs []
 	for range p.cfg.Workers {
 		scratch <- &matchScratch{}
 	}
-	for c := range nchunks {
+	for ti := range blk.tasks {
 		g.Go(func() error {
 			if err := gctx.Err(); err != nil {
 				return err
 			}
 			sc := <-scratch
 			defer func() { scratch <- sc }()
-			lo, hi := c*chunk, min(len(pairs), (c+1)*chunk)
+			tc := &out.tasks[ti]
+			index := make(map[uint64]uint32)
 			h := make(map[uint64]int64)
-			for i := lo; i < hi; i++ {
-				pk := pairs[i]
-				code := p.pattern(sc, uint32(pk>>32), uint32(pk))
-				codes[i] = code
+			blk.forPairs(ti, func(a, b uint32) {
+				code := p.pattern(sc, a, b)
 				h[code]++
-			}
-			parts[c] = h
+				i, ok := index[code]
+				if !ok {
+					i = uint32(len(tc.table))
+					index[code] = i
+					tc.table = append(tc.table, code)
+					if i == math.MaxUint16+1 {
+						tc.idx32 = make([]uint32, len(tc.idx16), max(len(tc.idx16), 1<<16)*2)
+						for j, x := range tc.idx16 {
+							tc.idx32[j] = uint32(x)
+						}
+						tc.idx16 = nil
+					}
+				}
+				if tc.idx32 != nil {
+					tc.idx32 = append(tc.idx32, i)
+				} else {
+					tc.idx16 = append(tc.idx16, uint16(i))
+				}
+			})
+			tc.idx16 = slices.Clip(tc.idx16)
+			tc.idx32 = slices.Clip(tc.idx32)
+			parts[ti] = h
 			if p.cfg.Progress != nil {
 				mu.Lock()
-				done += int64(hi - lo)
-				p.cfg.Progress("comparison", done, int64(len(pairs)))
+				done += blk.tasks[ti].work
+				p.cfg.Progress("comparison", done, total)
 				mu.Unlock()
 			}
 			return nil
@@ -814,7 +867,61 @@ func (p *matchPlan) compareAll(ctx context.Context, recs []MatchRecord, pairs []
 	if err := g.Wait(); err != nil {
 		return nil, nil, err
 	}
-	return codes, fsHistogram(parts), nil
+	for _, tc := range out.tasks {
+		out.pairs += int64(len(tc.idx16) + len(tc.idx32))
+	}
+	return out, fsHistogram(parts), nil
+}
+
+// keepPairs enumerates the candidate pairs again, scores each by its
+// pattern code (recorded by compareAll) and returns those scoring at least
+// review, sorted by pair. It releases the recorded codes task by task.
+func (p *matchPlan) keepPairs(ctx context.Context, blk *blkPlan, cmpd *matchCompared, post map[uint64]float64, review float64) ([]matchKept, error) {
+	parts := make([][]matchKept, len(blk.tasks))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(p.cfg.Workers)
+	for ti := range blk.tasks {
+		tc := &cmpd.tasks[ti]
+		// Tasks whose codes all score below review have nothing to keep.
+		scores := make([]float64, len(tc.table))
+		some := false
+		for i, c := range tc.table {
+			scores[i] = post[c]
+			some = some || scores[i] >= review
+		}
+		if !some {
+			*tc = matchTaskCodes{}
+			continue
+		}
+		g.Go(func() error {
+			if err := gctx.Err(); err != nil {
+				return err
+			}
+			var ks []matchKept
+			i := 0
+			blk.forPairs(ti, func(a, b uint32) {
+				var s float64
+				if tc.idx32 != nil {
+					s = scores[tc.idx32[i]]
+				} else {
+					s = scores[tc.idx16[i]]
+				}
+				i++
+				if s >= review {
+					ks = append(ks, matchKept{uint64(a)<<32 | uint64(b), s})
+				}
+			})
+			*tc = matchTaskCodes{}
+			parts[ti] = ks
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	kept := slices.Concat(parts...)
+	slices.SortFunc(kept, func(x, y matchKept) int { return cmp.Compare(x.key, y.key) })
+	return kept, nil
 }
 
 // randomPairs returns up to matchRandomPairs random record pairs (a fixed
