@@ -106,14 +106,14 @@ func Run(ctx context.Context, p *plans.Plan, opts Options) (*Summary, error) {
 		if err := w.err(); err != nil {
 			return sum, err
 		}
-		os := sum.object(obj.Name)
+		osum := sum.object(obj.Name)
 		t0 := time.Now()
-		recs, err := readObject(ctx, p, obj, norm, opts, os, sum, reject)
+		recs, err := readObject(ctx, p, obj, norm, opts, osum, sum, reject)
 		if err != nil {
 			return sum, err
 		}
 		sum.Timing.Read += time.Since(t0).Seconds()
-		or, err := dedupObject(ctx, p, obj, recs, opts, os, sum)
+		or, err := dedupObject(ctx, p, obj, recs, opts, osum, sum)
 		if err != nil {
 			return sum, err
 		}
@@ -235,7 +235,7 @@ func dependencyOrder(p *plans.Plan) []*plans.Object {
 }
 
 // readObject reads and normalizes an object from every source system that maps it.
-func readObject(ctx context.Context, p *plans.Plan, obj *plans.Object, norm *Normalizer, opts Options, os *ObjectSummary, sum *Summary, reject func(state.RejectRow)) ([]record, error) {
+func readObject(ctx context.Context, p *plans.Plan, obj *plans.Object, norm *Normalizer, opts Options, osum *ObjectSummary, sum *Summary, reject func(state.RejectRow)) ([]record, error) {
 	var recs []record
 	for si, sys := range p.Systems {
 		if sys.Name == plans.SystemNew || obj.Mapping(sys.Name) == nil {
@@ -245,7 +245,7 @@ func readObject(ctx context.Context, p *plans.Plan, obj *plans.Object, norm *Nor
 		if err != nil {
 			return nil, fmt.Errorf("clean %s: %w", obj.Name, err)
 		}
-		got, err := readSource(ctx, p, obj, sys, si, src, norm, opts, os, sum, reject)
+		got, err := readSource(ctx, p, obj, sys, si, src, norm, opts, osum, sum, reject)
 		src.Close()
 		if err != nil {
 			return nil, err
@@ -262,7 +262,7 @@ type normBatch struct {
 	stat typeCounts
 }
 
-func readSource(ctx context.Context, p *plans.Plan, obj *plans.Object, sys *plans.System, si int, src crm.Source, norm *Normalizer, opts Options, os *ObjectSummary, sum *Summary, reject func(state.RejectRow)) ([]record, error) {
+func readSource(ctx context.Context, p *plans.Plan, obj *plans.Object, sys *plans.System, si int, src crm.Source, norm *Normalizer, opts Options, osum *ObjectSummary, sum *Summary, reject func(state.RejectRow)) ([]record, error) {
 	var rejected int64
 	var rmu sync.Mutex
 	r, err := src.Reader(ctx, obj, func(rj crm.Reject) {
@@ -376,7 +376,7 @@ func readSource(ctx context.Context, p *plans.Plan, obj *plans.Object, sys *plan
 	}
 	sum.Timing.Source += sourceDur.Seconds()
 	sum.Timing.Normalize += normDur.Seconds()
-	os.addRead(sys.Name, int64(len(recs))+rejected, rejected)
+	osum.addRead(sys.Name, int64(len(recs))+rejected, rejected)
 	return recs, nil
 }
 
@@ -424,7 +424,7 @@ func normalizeRecord(p *plans.Plan, obj *plans.Object, norm *Normalizer, cr crm.
 }
 
 // dedupObject finds duplicates, merges clusters and prepares the staging rows.
-func dedupObject(ctx context.Context, p *plans.Plan, obj *plans.Object, recs []record, opts Options, os *ObjectSummary, sum *Summary) (*objectRun, error) {
+func dedupObject(ctx context.Context, p *plans.Plan, obj *plans.Object, recs []record, opts Options, osum *ObjectSummary, sum *Summary) (*objectRun, error) {
 	t0 := time.Now()
 	mr := make([]MatchRecord, len(recs))
 	index := make(map[state.SourceRef]int, len(recs))
@@ -516,7 +516,7 @@ func dedupObject(ctx context.Context, p *plans.Plan, obj *plans.Object, recs []r
 			}
 		}
 		if len(m.Conflicts) > 0 {
-			os.Conflicts += int64(len(m.Conflicts))
+			osum.Conflicts += int64(len(m.Conflicts))
 		}
 		g := state.GoldenRow{GoldenID: ids[ci], Key: key, Vals: m.Vals, Provenance: m.Provenance, Members: len(cl), Digest: digest(m.Vals)}
 		if !m.Updated.IsZero() {
@@ -549,7 +549,7 @@ func dedupObject(ctx context.Context, p *plans.Plan, obj *plans.Object, recs []r
 			Score: rp.Score, FieldScores: rp.FieldScores, Reason: rp.Reason})
 	}
 	sum.Timing.Merge += time.Since(t0).Seconds()
-	os.addDedup(res, len(or.golden))
+	osum.addDedup(res, len(or.golden))
 	return or, nil
 }
 
