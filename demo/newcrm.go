@@ -78,6 +78,7 @@ CREATE TABLE activities (
 	direction      text CHECK (direction IN ('inbound', 'outbound')),
 	outcome        text,
 	legacy_id      text UNIQUE,
+	archived_at    timestamptz,
 	updated_at     timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX companies_updated_at ON companies (updated_at);

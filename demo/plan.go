@@ -226,7 +226,7 @@ objects:
         duration_min, outcome, direction, modified_at FROM activities
       id: activity_id
       updated_at: modified_at
-    new: {table: activities, id: id, updated_at: updated_at, external_id: legacy_id}
+    new: {table: activities, id: id, updated_at: updated_at, external_id: legacy_id, archived: archived_at}
     fields:
       kind: {type: enum, old: type, new: kind, values: {meeting: meeting, call: call, email: email}}
       subject: {type: text, old: subject, new: subject}
@@ -244,6 +244,9 @@ objects:
 
 users:
   default_owner: {{.DefaultOwner}}
+  table: users      # the new CRM's users: owners are written as their id there, found by email
+  id: id
+  email: email
 {{- if .Handovers}}
   map:
 {{- range .Handovers}}

@@ -15,7 +15,7 @@ var (
 	authorities  = []string{"old", "new", "most_recent", "review"}
 	mergeRules   = []string{"most_recent", "longest", "non_empty", "prefer:SYSTEM", "max", "sum", "review"}
 	onDeletes    = []string{"ignore", "archive", "delete"}
-	pgMapKeys    = []string{"table", "query", "id", "updated_at", "external_id", "where"}
+	pgMapKeys    = []string{"table", "query", "id", "updated_at", "external_id", "where", "archived"}
 	csvMapKeys   = []string{"file", "id", "updated_at"}
 	compareKeys  = []string{"method", "weight"}
 	methods      = []string{"exact", "jaro_winkler", "levenshtein", "token_set", "numeric", "date", "name", "phone", "email"}
@@ -135,6 +135,10 @@ func (d *decoder) object(k, v *yaml.Node, p *Plan, sys *sysInfo) *Object {
 
 	if v, ok := m.enum("on_delete", onDeletes); ok {
 		o.OnDelete = v
+		if nm := o.Mapping(SystemNew); v == "archive" && nm != nil && nm.Archived == "" && sys.kind[SystemNew] == KindPostgres {
+			d.errf(m.keyNode("on_delete"), path+".on_delete", "add archived: COLUMN (a boolean or timestamp column) to objects."+name+".new, or use on_delete: delete or ignore",
+				"on_delete: archive needs a column that marks archived rows in the new CRM")
+		}
 	}
 	o.Description, _, _ = m.str("description")
 
@@ -203,6 +207,13 @@ func (d *decoder) objectMapping(k, v *yaml.Node, path, system, kind string) *Map
 			}
 		}
 		mp.ExternalID, _, _ = m.str("external_id")
+		if a, n, ok := m.str("archived"); ok {
+			if system != SystemNew {
+				d.errf(n, path+".archived", "archived names the column of the new CRM that marks archived rows; put it in the new mapping", "archived is only used on the new system")
+			} else {
+				mp.Archived = a
+			}
+		}
 		if w, _, ok := m.str("where"); ok && hasT {
 			mp.Where = w
 		}

@@ -282,7 +282,24 @@ func (d *decoder) users(top *mnode, p *Plan) {
 	if m == nil {
 		return
 	}
-	m.only("default_owner", "map")
+	m.only("default_owner", "map", "table", "id", "email")
+	p.Users.Table, _, _ = m.str("table")
+	p.Users.ID, _, _ = m.str("id")
+	p.Users.Email, _, _ = m.str("email")
+	if p.Users.Table != "" {
+		if p.Users.ID == "" {
+			p.Users.ID = "id"
+		}
+		if p.Users.Email == "" {
+			p.Users.Email = "email"
+		}
+	} else if m.has("id") || m.has("email") {
+		at := m.keyNode("id")
+		if at == nil {
+			at = m.keyNode("email")
+		}
+		d.errf(at, "users", "add table: TABLE, the new CRM's users table", "users.id and users.email need users.table")
+	}
 	if s, n, ok := m.str("default_owner"); ok {
 		if !looksLikeEmail(s) {
 			d.errf(n, "users.default_owner", "write the email address of a user of the new CRM", "%s is not an email address", d.show(n))

@@ -301,6 +301,9 @@ type Mapping struct {
 	ExternalID string `json:"external_id,omitempty"`
 	// Where (postgres, with table) is an SQL condition that selects rows.
 	Where string `json:"where,omitempty"`
+	// Archived (postgres, new only) is the column delta migrations set (true, or the current time)
+	// on rows whose records were deleted in old, when the object's on_delete is archive.
+	Archived string `json:"archived,omitempty"`
 
 	Line   int            `json:"-"`
 	Pos    Pos            `json:"-"`
@@ -438,6 +441,12 @@ type Users struct {
 	DefaultOwner string `json:"default_owner,omitempty"`
 	// Map is old owner email → new owner (email or id), in plan order.
 	Map []UserMap `json:"map,omitempty"`
+	// Table, ID and Email name the new CRM's users table, its id column and its email column:
+	// migrate writes a user field as the id of the user with that email. Without Table, user
+	// fields are written as email addresses.
+	Table string `json:"table,omitempty"`
+	ID    string `json:"id,omitempty"`
+	Email string `json:"email,omitempty"`
 }
 
 // Owner maps an old owner; ok is false when there is no explicit mapping.
@@ -713,4 +722,31 @@ type SQLAction struct {
 	// ExpectRows, when set, is the number of rows the statement must affect.
 	ExpectRows *int     `json:"expect_rows,omitempty"`
 	Timeout    Duration `json:"timeout"`
+}
+
+// DependencyOrder lists the objects with referenced objects before the objects that reference
+// them (plan order otherwise; a reference to the object itself or in a cycle does not reorder).
+func (p *Plan) DependencyOrder() []*Object {
+	var out []*Object
+	seen := map[string]int{} // 1 visiting, 2 done
+	var visit func(o *Object)
+	visit = func(o *Object) {
+		if seen[o.Name] != 0 {
+			return
+		}
+		seen[o.Name] = 1
+		for _, f := range o.Fields {
+			if f.Type == TypeRef && f.To != o.Name {
+				if to := p.Object(f.To); to != nil {
+					visit(to)
+				}
+			}
+		}
+		seen[o.Name] = 2
+		out = append(out, o)
+	}
+	for _, o := range p.Objects {
+		visit(o)
+	}
+	return out
 }

@@ -35,6 +35,9 @@ func Open(_ context.Context, s *plans.System, env crm.Env) (crm.Source, error) {
 		dir = env.Plan.Resolve(s.Dir)
 	}
 	st, err := os.Stat(dir)
+	if err != nil && os.IsNotExist(err) && s.Name == plans.SystemNew {
+		return &Source{sys: s, dir: dir}, nil // a target folder is created when written
+	}
 	if err != nil {
 		return nil, fmt.Errorf("export folder %s: %w", dir, err)
 	}

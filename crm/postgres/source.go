@@ -19,6 +19,7 @@ func init() { crm.Register(plans.KindPostgres, Open) }
 // Source reads objects from a PostgreSQL database.
 type Source struct {
 	sys  *plans.System
+	cfg  *pgx.ConnConfig // for the writers' own connections
 	conn *pgx.Conn
 }
 
@@ -42,7 +43,7 @@ func Open(ctx context.Context, s *plans.System, env crm.Env) (crm.Source, error)
 	if err != nil {
 		return nil, fmt.Errorf("connect: %w", err)
 	}
-	return &Source{sys: s, conn: conn}, nil
+	return &Source{sys: s, cfg: cfg, conn: conn}, nil
 }
 
 // Close closes the connection.

@@ -1,0 +1,587 @@
+// Package migrate is the load phase: golden records from the clean phase's staging → the new CRM.
+//
+// Objects are loaded in dependency order (companies before the contacts that reference them),
+// golden id by golden id, in batches. For each batch, a worker turns golden records into rows of
+// the target table (references through the crosswalk, owners through the new CRM's users), skips
+// the rows whose digest matches what the crosswalk says was written last time, and hands the rest
+// to the target's writer. The writer locks and reads the rows the batch will change, the
+// before-images are journaled durably in the control database, and only then is the batch
+// written, in one transaction. The crosswalk and the rejects are recorded after it; the
+// checkpoint moves past the batch when every batch before it is recorded too.
+//
+// A run that dies at any point leaves a checkpoint, a journal and a crosswalk that the next run
+// adopts (state.Resume): batches after the checkpoint are written again, and since writes are
+// upserts matched on the external id (or canonical key) and journal entries keep their first
+// before-image, the result is the state an uninterrupted run would have reached.
+package migrate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/crmigrate/crmigrate/crm"
+	"github.com/crmigrate/crmigrate/plans"
+	"github.com/crmigrate/crmigrate/state"
+)
+
+// Phase is the name runs of this phase are recorded under.
+const Phase = "migrate"
+
+// Options configure a run.
+type Options struct {
+	DB       *state.DB
+	RunID    int64 // the run this migrate is recorded as (0 for a dry run)
+	Env      crm.Env
+	DryRun   bool // write nothing: each batch is written in a transaction that is rolled back
+	Delta    bool // only records changed in old since the last successful run, and deletions
+	Workers  int  // parallel writers (default: the plan's migrate.workers)
+	Samples  int  // dry run: rows shown per object and action (default 3)
+	ShowPII  bool
+	Progress func(Event) // optional; called from one goroutine at a time
+	// Retry is the backoff schedule for transient faults (default 0.5 s doubling, 6 tries).
+	Retry []time.Duration
+}
+
+// Event reports progress: golden records done out of total for an object.
+type Event struct {
+	Object string
+	Done   int64
+	Total  int64
+}
+
+// Summary is what a run did.
+type Summary struct {
+	RunID       int64            `json:"run_id,omitempty"`
+	ResumedFrom int64            `json:"resumed_from,omitempty"`
+	DryRun      bool             `json:"dry_run"`
+	Delta       bool             `json:"delta"`
+	Objects     []*ObjectSummary `json:"objects"`
+	Read        int64            `json:"read"`
+	Inserted    int64            `json:"inserted"`
+	Updated     int64            `json:"updated"`
+	Unchanged   int64            `json:"unchanged"`
+	Rejected    int64            `json:"rejected"`
+	Archived    int64            `json:"archived"`
+	Deleted     int64            `json:"deleted"`
+	Seconds     float64          `json:"seconds"`
+	// NothingToDo is true when the run wrote nothing: nothing changed (rejected records are tried
+	// again every run and counted in Rejected).
+	NothingToDo bool              `json:"nothing_to_do"`
+	Samples     []Sample          `json:"samples,omitempty"`
+	Rejects     []state.RejectRow `json:"rejects,omitempty"` // the first ones
+	PeakRSSMB   float64           `json:"peak_rss_mb,omitempty"`
+}
+
+// ObjectSummary is what a run did with one object.
+type ObjectSummary struct {
+	Object         string  `json:"object"`
+	Table          string  `json:"table"`
+	Read           int64   `json:"read"`
+	Inserted       int64   `json:"inserted"`
+	Updated        int64   `json:"updated"`
+	Unchanged      int64   `json:"unchanged"`
+	Rejected       int64   `json:"rejected"`
+	Archived       int64   `json:"archived,omitempty"`
+	Deleted        int64   `json:"deleted,omitempty"`
+	UnresolvedRefs int64   `json:"unresolved_refs"`
+	DefaultOwner   int64   `json:"default_owner"`
+	Retries        int64   `json:"retries,omitempty"`
+	Seconds        float64 `json:"seconds"`
+	PerSecond      float64 `json:"records_per_second"`
+}
+
+// Sample is one row a dry run would write.
+type Sample struct {
+	Object   string            `json:"object"`
+	Action   string            `json:"action"`
+	GoldenID string            `json:"golden_id"`
+	Values   map[string]string `json:"values"`
+}
+
+func (o *ObjectSummary) counts() map[string]int64 {
+	return map[string]int64{"read": o.Read, "inserted": o.Inserted, "updated": o.Updated, "unchanged": o.Unchanged, "rejected": o.Rejected,
+		"archived": o.Archived, "deleted": o.Deleted, "unresolved_refs": o.UnresolvedRefs, "default_owner": o.DefaultOwner}
+}
+
+func (o *ObjectSummary) restore(c map[string]int64) {
+	o.Read, o.Inserted, o.Updated, o.Unchanged, o.Rejected = c["read"], c["inserted"], c["updated"], c["unchanged"], c["rejected"]
+	o.Archived, o.Deleted, o.UnresolvedRefs, o.DefaultOwner = c["archived"], c["deleted"], c["unresolved_refs"], c["default_owner"]
+}
+
+// Counts are the run's totals, for the runs table.
+func (s *Summary) Counts() map[string]int64 {
+	c := map[string]int64{"read": s.Read, "inserted": s.Inserted, "updated": s.Updated, "unchanged": s.Unchanged, "rejected": s.Rejected,
+		"archived": s.Archived, "deleted": s.Deleted}
+	return c
+}
+
+func (s *Summary) total() {
+	s.Read, s.Inserted, s.Updated, s.Unchanged, s.Rejected, s.Archived, s.Deleted = 0, 0, 0, 0, 0, 0, 0
+	for _, o := range s.Objects {
+		s.Read += o.Read
+		s.Inserted += o.Inserted
+		s.Updated += o.Updated
+		s.Unchanged += o.Unchanged
+		s.Rejected += o.Rejected
+		s.Archived += o.Archived
+		s.Deleted += o.Deleted
+	}
+	s.NothingToDo = s.Inserted+s.Updated+s.Archived+s.Deleted == 0
+}
+
+// maxRejectsShown is how many rejects the summary carries (all are in the control database).
+const maxRejectsShown = 20
+
+// Run loads the plan's golden records into the new CRM.
+func Run(ctx context.Context, p *plans.Plan, opts Options) (*Summary, error) {
+	if err := p.RequireNew(); err != nil {
+		return nil, err
+	}
+	if opts.Workers <= 0 {
+		opts.Workers = p.Migrate.Workers
+	}
+	if opts.Workers <= 0 {
+		opts.Workers = 1
+	}
+	if opts.Samples <= 0 {
+		opts.Samples = 3
+	}
+	if opts.Retry == nil {
+		opts.Retry = []time.Duration{500 * time.Millisecond, time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second, 16 * time.Second}
+	}
+	if opts.Progress != nil {
+		var mu sync.Mutex
+		progress := opts.Progress
+		opts.Progress = func(e Event) {
+			mu.Lock()
+			defer mu.Unlock()
+			progress(e)
+		}
+	}
+	start := time.Now()
+	sum := &Summary{RunID: opts.RunID, DryRun: opts.DryRun, Delta: opts.Delta}
+	defer func() { sum.Seconds = time.Since(start).Seconds() }()
+
+	src, err := crm.Open(ctx, p.New(), opts.Env)
+	if err != nil {
+		return nil, err
+	}
+	defer src.Close()
+	target, err := crm.AsTarget(src)
+	if err != nil {
+		return nil, fmt.Errorf("system new (kind %s): %w", p.New().Kind, err)
+	}
+	var own *owners
+	if err := retry(ctx, opts.Retry, nil, func() error {
+		var err error
+		own, err = loadOwners(ctx, p, target)
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	checkpoints := map[string]state.Checkpoint{}
+	if !opts.DryRun {
+		prev, cps, err := opts.DB.Resume(ctx, p.Name, Phase, opts.RunID)
+		if err != nil {
+			return nil, err
+		}
+		sum.ResumedFrom = prev
+		if cps != nil {
+			checkpoints = cps
+		}
+	}
+	var only map[string][]string
+	for _, obj := range p.DependencyOrder() {
+		m := obj.Mapping(plans.SystemNew)
+		if m == nil {
+			continue
+		}
+		osum := &ObjectSummary{Object: obj.Name, Table: m.Table + m.File}
+		sum.Objects = append(sum.Objects, osum)
+		cp := checkpoints[obj.Name]
+		osum.restore(cp.Counts)
+		if cp.Done {
+			continue
+		}
+		if _, file := target.(crm.FileTarget); file {
+			cp = state.Checkpoint{} // a file is written whole
+			*osum = ObjectSummary{Object: osum.Object, Table: osum.Table}
+		}
+		var ids []string
+		if only != nil {
+			ids = only[obj.Name]
+			if ids == nil {
+				ids = []string{}
+			}
+		}
+		err := loadObject(ctx, p, obj, target, own, opts, cp, ids, osum, sum)
+		sum.total()
+		if err != nil {
+			return sum, err
+		}
+		if !opts.DryRun {
+			if err := opts.DB.SaveCheckpoint(ctx, opts.RunID, state.Checkpoint{Object: obj.Name, Done: true, Counts: osum.counts()}); err != nil {
+				return sum, err
+			}
+		}
+	}
+	sum.total()
+	return sum, nil
+}
+
+// batch is a numbered slice of an object's golden records.
+type batch struct {
+	seq  int
+	last string // the last golden id in it
+	recs []state.GoldenOut
+}
+
+// result is what a worker did with a batch.
+type result struct {
+	seq                                                int
+	last                                               string
+	n                                                  int
+	ins, upd, unch, rej, unresolved, defOwner, retries int64
+	samples                                            []Sample
+	rejects                                            []state.RejectRow
+}
+
+func loadObject(ctx context.Context, p *plans.Plan, obj *plans.Object, target crm.Target, own *owners, opts Options,
+	cp state.Checkpoint, only []string, osum *ObjectSummary, sum *Summary) error {
+	start := time.Now()
+	defer func() {
+		osum.Seconds += time.Since(start).Seconds()
+		if osum.Seconds > 0 {
+			osum.PerSecond = float64(osum.Read) / osum.Seconds
+		}
+	}()
+	l, err := newLayout(p, obj)
+	if err != nil {
+		return err
+	}
+	l.spec.DryRun = opts.DryRun
+	_, file := target.(crm.FileTarget)
+	workers := opts.Workers
+	if file {
+		workers = 1 // one file, written in order
+	}
+	total, err := opts.DB.CountGolden(ctx, p.Name, obj.Name, only)
+	if err != nil {
+		return err
+	}
+	if opts.Progress != nil {
+		opts.Progress(Event{Object: obj.Name, Done: osum.Read, Total: total})
+	}
+	writers := make([]crm.ObjectWriter, workers)
+	defer func() {
+		for _, w := range writers {
+			if w != nil {
+				if a, ok := w.(interface{ Abort() }); ok && err != nil {
+					a.Abort()
+				}
+				_ = w.Close(context.WithoutCancel(ctx))
+			}
+		}
+	}()
+	for i := range writers {
+		if err = retry(ctx, opts.Retry, &osum.Retries, func() error {
+			var err error
+			writers[i], err = target.Writer(ctx, obj, l.spec)
+			return err
+		}); err != nil {
+			return fmt.Errorf("migrate %s: %w", obj.Name, err)
+		}
+	}
+
+	g, gctx := errgroup.WithContext(ctx)
+	batches := make(chan batch, workers)
+	results := make(chan result, workers*2)
+	size := p.Migrate.BatchSize
+	// Reader: golden records in id order, from the checkpoint on.
+	g.Go(func() error {
+		defer close(batches)
+		after := cp.AfterID
+		for seq := 0; ; seq++ {
+			q := state.GoldenQuery{Plan: p.Name, Object: obj.Name, After: after, Limit: size, Refs: l.refs, Only: only}
+			var recs []state.GoldenOut
+			err := retry(gctx, opts.Retry, nil, func() error {
+				var err error
+				recs, err = opts.DB.ReadGolden(gctx, q)
+				return err
+			})
+			if err != nil {
+				return err
+			}
+			if len(recs) == 0 {
+				return nil
+			}
+			after = recs[len(recs)-1].GoldenID
+			select {
+			case batches <- batch{seq: seq, last: after, recs: recs}:
+			case <-gctx.Done():
+				return gctx.Err()
+			}
+		}
+	})
+	var wg sync.WaitGroup
+	for i := 0; i < workers; i++ {
+		wg.Add(1)
+		w := writers[i]
+		g.Go(func() error {
+			defer wg.Done()
+			for b := range batches {
+				r, err := writeBatch(gctx, p, l, w, own, opts, b, file)
+				if err != nil {
+					return err
+				}
+				select {
+				case results <- r:
+				case <-gctx.Done():
+					return gctx.Err()
+				}
+			}
+			return nil
+		})
+	}
+	go func() { wg.Wait(); close(results) }()
+	// Committer: counts, samples and the checkpoint, in batch order.
+	g.Go(func() error {
+		pending := map[int]result{}
+		next := 0
+		for r := range results {
+			pending[r.seq] = r
+			for {
+				r, ok := pending[next]
+				if !ok {
+					break
+				}
+				delete(pending, next)
+				next++
+				osum.Read += int64(r.n)
+				osum.Inserted += r.ins
+				osum.Updated += r.upd
+				osum.Unchanged += r.unch
+				osum.Rejected += r.rej
+				osum.UnresolvedRefs += r.unresolved
+				osum.DefaultOwner += r.defOwner
+				osum.Retries += r.retries
+				for _, s := range r.samples {
+					if countAction(sum.Samples, s.Object, s.Action) < opts.Samples {
+						sum.Samples = append(sum.Samples, s)
+					}
+				}
+				for _, rj := range r.rejects {
+					if len(sum.Rejects) < maxRejectsShown {
+						sum.Rejects = append(sum.Rejects, rj)
+					}
+				}
+				if !opts.DryRun && !file {
+					c := state.Checkpoint{Object: obj.Name, AfterID: r.last, Counts: osum.counts()}
+					if err := retry(gctx, opts.Retry, nil, func() error { return opts.DB.SaveCheckpoint(gctx, opts.RunID, c) }); err != nil {
+						return err
+					}
+				}
+				if opts.Progress != nil {
+					opts.Progress(Event{Object: obj.Name, Done: osum.Read, Total: total})
+				}
+			}
+		}
+		return nil
+	})
+	if err = g.Wait(); err != nil {
+		return fmt.Errorf("migrate %s: %w", obj.Name, err)
+	}
+	if file && !opts.DryRun {
+		for i, w := range writers {
+			if cerr := w.Close(ctx); cerr != nil {
+				err = cerr
+				return fmt.Errorf("migrate %s: %w", obj.Name, err)
+			}
+			writers[i] = nil
+		}
+	}
+	return nil
+}
+
+func countAction(samples []Sample, object, action string) int {
+	n := 0
+	for _, s := range samples {
+		if s.Object == object && s.Action == action {
+			n++
+		}
+	}
+	return n
+}
+
+// writeBatch writes one batch and records it: journal before, crosswalk and rejects after.
+func writeBatch(ctx context.Context, p *plans.Plan, l *layout, w crm.ObjectWriter, own *owners, opts Options, b batch, file bool) (result, error) {
+	r := result{seq: b.seq, last: b.last, n: len(b.recs)}
+	var todo []built
+	var cross []state.CrosswalkRow
+	for i := range b.recs {
+		bt := l.build(&b.recs[i], own)
+		r.unresolved += int64(bt.unresolved)
+		r.defOwner += int64(bt.defOwner)
+		g := bt.g
+		if bt.row.Key == "" {
+			r.rej++
+			r.rejects = append(r.rejects, rejectRow(l, g, "no canonical key ("+l.obj.Key+" is empty) and the new mapping has no external_id, so the row could not be found again; add external_id to objects."+l.obj.Name+".new"))
+			continue
+		}
+		same := g.NewID != "" && g.Digest == bt.digest && g.Status == state.XActive
+		if same && !file {
+			r.unch++
+			continue
+		}
+		todo = append(todo, bt)
+	}
+	if len(todo) == 0 {
+		return r, finishRejects(ctx, p, l, opts, r.rejects)
+	}
+	rows := make([]crm.Row, len(todo))
+	for i, bt := range todo {
+		rows[i] = bt.row
+	}
+	var fresh []bool
+	journal := func(images []crm.Image) error {
+		if opts.DryRun || file {
+			return nil
+		}
+		entries := make([]state.JournalEntry, len(images))
+		for i, img := range images {
+			g := todo[i].g
+			e := state.JournalEntry{Object: l.obj.Name, GoldenID: g.GoldenID, Action: state.JInsert, NewID: img.ID}
+			if img.JSON != nil {
+				e.Action, e.Before = state.JUpdate, img.JSON
+			}
+			if g.Digest != "" {
+				d := g.Digest
+				e.PrevDigest = &d
+			}
+			entries[i] = e
+		}
+		var err error
+		fresh, err = opts.DB.JournalBefore(ctx, p.Name, opts.RunID, entries)
+		return err
+	}
+	var out []crm.Outcome
+	err := retry(ctx, opts.Retry, &r.retries, func() error {
+		var err error
+		out, err = w.Write(ctx, rows, journal)
+		return err
+	})
+	if err != nil {
+		return r, err
+	}
+	var written, newIDs, unwritten []string
+	for i, o := range out {
+		bt := todo[i]
+		g := bt.g
+		action := o.Action
+		if file { // a file holds every row; what changed is what the crosswalk says
+			switch {
+			case g.NewID == "":
+				action = crm.Inserted
+			case g.Digest != bt.digest:
+				action = crm.Updated
+			default:
+				action = crm.Unchanged
+			}
+		}
+		switch action {
+		case crm.Inserted:
+			r.ins++
+		case crm.Updated:
+			r.upd++
+		case crm.Unchanged:
+			r.unch++
+		case crm.Rejected:
+			r.rej++
+			r.rejects = append(r.rejects, rejectRow(l, g, o.Reason))
+		}
+		if opts.DryRun {
+			if action != crm.Unchanged {
+				r.samples = append(r.samples, l.sample(bt, action.String(), opts.ShowPII))
+			}
+			continue
+		}
+		if action == crm.Rejected {
+			if fresh != nil && fresh[i] {
+				unwritten = append(unwritten, g.GoldenID)
+			}
+			continue
+		}
+		cross = append(cross, state.CrosswalkRow{Object: l.obj.Name, GoldenID: g.GoldenID, NewID: o.ID, Key: g.Key, OldIDs: g.OldIDs, Digest: bt.digest, Status: state.XActive})
+		if action == crm.Unchanged {
+			if fresh != nil && fresh[i] {
+				unwritten = append(unwritten, g.GoldenID)
+			}
+		} else {
+			written, newIDs = append(written, g.GoldenID), append(newIDs, o.ID)
+		}
+	}
+	if opts.DryRun {
+		return r, nil
+	}
+	c := state.BatchCommit{Plan: p.Name, RunID: opts.RunID, Object: l.obj.Name, Crosswalk: cross, Written: written, NewIDs: newIDs,
+		Unwritten: unwritten, Rejects: r.rejects, Phase: Phase}
+	if err := retry(ctx, opts.Retry, &r.retries, func() error { return opts.DB.CommitBatch(ctx, c) }); err != nil {
+		return r, err
+	}
+	return r, nil
+}
+
+func finishRejects(ctx context.Context, p *plans.Plan, l *layout, opts Options, rejects []state.RejectRow) error {
+	if opts.DryRun || len(rejects) == 0 {
+		return nil
+	}
+	c := state.BatchCommit{Plan: p.Name, RunID: opts.RunID, Object: l.obj.Name, Rejects: rejects, Phase: Phase}
+	return retry(ctx, opts.Retry, nil, func() error { return opts.DB.CommitBatch(ctx, c) })
+}
+
+func rejectRow(l *layout, g *state.GoldenOut, reason string) state.RejectRow {
+	raw := strings.Join(g.OldIDs, " ")
+	if len(raw) > 300 {
+		raw = strings.ToValidUTF8(raw[:300], "") + "…"
+	}
+	return state.RejectRow{Object: l.obj.Name, System: plans.SystemNew, SourceID: g.GoldenID, Reason: reason, Raw: raw}
+}
+
+// retry runs f until it succeeds, fails with an error that is not transient, or the schedule is
+// used up. Transient faults (crm.ErrTransient, or a lost control-database connection) wait with
+// jittered backoff.
+func retry(ctx context.Context, schedule []time.Duration, count *int64, f func() error) error {
+	for i := 0; ; i++ {
+		err := f()
+		if err == nil || ctx.Err() != nil || !transient(err) || i >= len(schedule) {
+			if err != nil && transient(err) && ctx.Err() == nil {
+				err = fmt.Errorf("%w (gave up after %d tries)", err, i+1)
+			}
+			return err
+		}
+		if count != nil {
+			*count++
+		}
+		d := schedule[i]
+		d += time.Duration(rand.Int64N(int64(d)/4 + 1))
+		select {
+		case <-time.After(d):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+func transient(err error) bool {
+	if errors.Is(err, crm.ErrTransient) {
+		return true
+	}
+	return state.Transient(err)
+}

@@ -1,0 +1,527 @@
+package migrate_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/crmigrate/crmigrate/clean"
+	"github.com/crmigrate/crmigrate/crm"
+	_ "github.com/crmigrate/crmigrate/crm/csvfile"
+	_ "github.com/crmigrate/crmigrate/crm/postgres"
+	"github.com/crmigrate/crmigrate/demo"
+	"github.com/crmigrate/crmigrate/internal/pgtest"
+	"github.com/crmigrate/crmigrate/migrate"
+	"github.com/crmigrate/crmigrate/plans"
+	"github.com/crmigrate/crmigrate/state"
+)
+
+// world is a demo old CRM, an empty new CRM and a control database, cleaned.
+type world struct {
+	t        *testing.T
+	dir      string
+	plan     *plans.Plan
+	db       *state.DB
+	old, new string // URLs
+}
+
+func newWorld(t *testing.T, opts demo.Options, edit func(plan string) string) *world {
+	t.Helper()
+	ctx := context.Background()
+	w := &world{t: t, dir: t.TempDir(), old: pgtest.NewDB(t), new: pgtest.NewDB(t)}
+	for url, create := range map[string]func(*pgx.Conn) error{
+		w.old: func(c *pgx.Conn) error { _, err := demo.CreateOldCRM(ctx, c, opts); return err },
+		w.new: func(c *pgx.Conn) error { return demo.CreateNewCRM(ctx, c, opts) },
+	} {
+		conn, err := pgx.Connect(ctx, url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := create(conn); err != nil {
+			t.Fatal(err)
+		}
+		conn.Close(ctx)
+	}
+	if _, err := demo.WriteFiles(w.dir, opts); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(w.dir, "crmigrate.yaml")
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := strings.NewReplacer(`"local:demo_old"`, `"${T_OLD}"`, `"local:demo_new"`, `"${T_NEW}"`).Replace(string(raw))
+	if edit != nil {
+		text = edit(text)
+	}
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("T_OLD", w.old)
+	t.Setenv("T_NEW", w.new)
+	if w.plan, err = plans.Load(path); err != nil {
+		t.Fatal(err)
+	}
+	if w.db, err = state.Open(ctx, pgtest.NewDB(t)); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(w.db.Close)
+	w.clean()
+	return w
+}
+
+func (w *world) env() crm.Env { return crm.Env{Plan: w.plan} }
+
+func (w *world) clean() {
+	w.t.Helper()
+	ctx := context.Background()
+	run, err := w.db.StartRun(ctx, state.RunSpec{Plan: w.plan.Name, Phase: "clean"})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	sum, err := clean.Run(ctx, w.plan, clean.Options{DB: w.db, RunID: run.ID, Env: w.env()})
+	status := state.StatusPassed
+	if err != nil || !sum.Passed {
+		status = state.StatusFailed
+	}
+	if ferr := run.Finish(ctx, status, nil, err); ferr != nil {
+		w.t.Fatal(ferr)
+	}
+	if err != nil {
+		w.t.Fatal(err)
+	}
+}
+
+// migrate runs migrate as a recorded run.
+func (w *world) migrate(opts migrate.Options) (*migrate.Summary, error) {
+	w.t.Helper()
+	ctx := context.Background()
+	opts.DB, opts.Env = w.db, w.env()
+	if opts.DryRun {
+		return migrate.Run(ctx, w.plan, opts)
+	}
+	run, err := w.db.StartRun(ctx, state.RunSpec{Plan: w.plan.Name, Phase: migrate.Phase})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	opts.RunID = run.ID
+	sum, err := migrate.Run(ctx, w.plan, opts)
+	status := state.StatusPassed
+	if err != nil {
+		status = state.StatusFailed
+	}
+	if ferr := run.Finish(ctx, status, nil, err); ferr != nil {
+		w.t.Fatal(ferr)
+	}
+	return sum, err
+}
+
+func (w *world) mustMigrate(opts migrate.Options) *migrate.Summary {
+	w.t.Helper()
+	sum, err := w.migrate(opts)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return sum
+}
+
+func (w *world) undo(runID int64, force bool) (*migrate.UndoSummary, error) {
+	w.t.Helper()
+	ctx := context.Background()
+	run, err := w.db.StartRun(ctx, state.RunSpec{Plan: w.plan.Name, Phase: migrate.UndoPhase})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	sum, err := migrate.Undo(ctx, w.plan, migrate.UndoOptions{DB: w.db, RunID: run.ID, Undo: runID, Force: force, Env: w.env()})
+	status := state.StatusPassed
+	if err != nil {
+		status = state.StatusFailed
+	}
+	_ = run.Finish(ctx, status, nil, err)
+	return sum, err
+}
+
+func (w *world) exec(url string, sqls ...string) {
+	w.t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	for _, q := range sqls {
+		if _, err := conn.Exec(ctx, q); err != nil {
+			w.t.Fatalf("%s: %v", q, err)
+		}
+	}
+}
+
+func (w *world) count(url, q string) int64 {
+	w.t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	var n int64
+	if err := conn.QueryRow(ctx, q).Scan(&n); err != nil {
+		w.t.Fatalf("%s: %v", q, err)
+	}
+	return n
+}
+
+// dumpNew is the new CRM's content without surrogate ids and write times: references are shown
+// as the referenced row's legacy id, so two runs that wrote the same data compare equal.
+func dumpNew(t *testing.T, url string) string {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	var b strings.Builder
+	for _, q := range []string{
+		`SELECT to_jsonb(c) - 'id' - 'updated_at' - 'owner_id' || jsonb_build_object('owner', u.email, 'created_at', ` + created("c") + `) FROM companies c LEFT JOIN users u ON u.id = c.owner_id ORDER BY legacy_id`,
+		`SELECT to_jsonb(p) - 'id' - 'updated_at' - 'company_id' - 'owner_id' || jsonb_build_object('company', c.legacy_id, 'owner', u.email, 'created_at', ` + created("p") + `)
+		 FROM people p LEFT JOIN companies c ON c.id = p.company_id LEFT JOIN users u ON u.id = p.owner_id ORDER BY p.legacy_id`,
+		`SELECT to_jsonb(o) - 'id' - 'updated_at' - 'company_id' - 'person_id' - 'owner_id' || jsonb_build_object('company', c.legacy_id, 'person', p.legacy_id, 'created_at', ` + created("o") + `)
+		 FROM opportunities o LEFT JOIN companies c ON c.id = o.company_id LEFT JOIN people p ON p.id = o.person_id ORDER BY o.legacy_id`,
+		`SELECT to_jsonb(a) - 'id' - 'updated_at' - 'person_id' - 'opportunity_id' || jsonb_build_object('person', p.legacy_id, 'deal', o.legacy_id)
+		 FROM activities a LEFT JOIN people p ON p.id = a.person_id LEFT JOIN opportunities o ON o.id = a.opportunity_id ORDER BY a.legacy_id`,
+	} {
+		rows, err := conn.Query(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			var s string
+			if err := rows.Scan(&s); err != nil {
+				t.Fatal(err)
+			}
+			b.WriteString(s + "\n")
+		}
+		if rows.Err() != nil {
+			t.Fatal(rows.Err())
+		}
+	}
+	return b.String()
+}
+
+// created shows a created_at filled in by the column's default (now()) as "default".
+func created(alias string) string {
+	return "CASE WHEN " + alias + ".created_at > now() - interval '1 day' THEN 'default' ELSE " + alias + ".created_at::text END"
+}
+
+// dumpCrosswalk is the crosswalk without new ids and digests (which hold surrogate ids of the new
+// CRM) and run ids. It checks that every entry points at the new CRM's row with its golden id and
+// that every row there has an entry.
+func dumpCrosswalk(t *testing.T, db *state.DB, plan, newURL string) string {
+	t.Helper()
+	ctx := context.Background()
+	rows, err := db.Crosswalk(ctx, plan, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := pgx.Connect(ctx, newURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	inNew := map[string]string{} // object/golden id → id
+	for obj, table := range map[string]string{"company": "companies", "contact": "people", "deal": "opportunities", "activity": "activities"} {
+		r, _ := conn.Query(ctx, "SELECT legacy_id, id::text FROM "+table)
+		for r.Next() {
+			var g, id string
+			_ = r.Scan(&g, &id)
+			inNew[obj+"/"+g] = id
+		}
+		r.Close()
+	}
+	var b strings.Builder
+	for _, r := range rows {
+		fmt.Fprintf(&b, "%s %s %s %v %s\n", r.Object, r.GoldenID, r.Key, r.OldIDs, r.Status)
+		if id, ok := inNew[r.Object+"/"+r.GoldenID]; !ok || id != r.NewID {
+			t.Errorf("crosswalk %s %s → %s, the new CRM has %q", r.Object, r.GoldenID, r.NewID, id)
+		}
+		delete(inNew, r.Object+"/"+r.GoldenID)
+	}
+	if len(inNew) > 0 {
+		t.Errorf("%d rows of the new CRM have no crosswalk entry", len(inNew))
+	}
+	return b.String()
+}
+
+func small() demo.Options {
+	o := demo.DefaultOptions()
+	o.Companies, o.Contacts, o.Deals = 60, 300, 120
+	return o
+}
+
+func TestMigrateLoadsEveryGoldenRecordOnceAndRerunWritesNothing(t *testing.T) {
+	w := newWorld(t, small(), nil)
+	ctx := context.Background()
+	sum := w.mustMigrate(migrate.Options{})
+	golden := map[string]int64{}
+	rows, err := w.db.Pool.Query(ctx, `SELECT object, count(*) FROM crmigrate.golden WHERE plan = $1 GROUP BY 1`, w.plan.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var o string
+		var n int64
+		_ = rows.Scan(&o, &n)
+		golden[o] = n
+	}
+	tables := map[string]string{"company": "companies", "contact": "people", "deal": "opportunities", "activity": "activities"}
+	for _, o := range sum.Objects {
+		if o.Read != golden[o.Object] {
+			t.Errorf("%s: read %d golden records, staging has %d", o.Object, o.Read, golden[o.Object])
+		}
+		if o.Inserted+o.Rejected != o.Read || o.Updated != 0 {
+			t.Errorf("%s: first run into an empty CRM: %+v", o.Object, o)
+		}
+		if n := w.count(w.new, "SELECT count(*) FROM "+tables[o.Object]); n != o.Inserted {
+			t.Errorf("%s: %d rows in %s, %d inserted", o.Object, n, tables[o.Object], o.Inserted)
+		}
+		if n := w.count(w.new, "SELECT count(*) - count(DISTINCT legacy_id) FROM "+tables[o.Object]); n != 0 {
+			t.Errorf("%s: %d duplicate legacy ids", o.Object, n)
+		}
+	}
+	// References resolve through the crosswalk: most people have a company, deals a company.
+	if n := w.count(w.new, `SELECT count(*) FROM opportunities WHERE company_id IS NULL`); n > int64(float64(sum.Objects[2].Inserted)*0.2) {
+		t.Errorf("%d deals without a company", n)
+	}
+	if n := w.count(w.new, `SELECT count(*) FROM people WHERE owner_id IS NULL`); n != 0 {
+		t.Errorf("%d people without an owner: the default owner is the fallback", n)
+	}
+	cw, _ := w.db.Crosswalk(ctx, w.plan.Name, "")
+	if int64(len(cw)) != sum.Inserted {
+		t.Errorf("crosswalk has %d entries, %d rows inserted", len(cw), sum.Inserted)
+	}
+	before := dumpNew(t, w.new)
+
+	again := w.mustMigrate(migrate.Options{})
+	if !again.NothingToDo || again.Inserted+again.Updated != 0 {
+		t.Errorf("second run with nothing changed: %+v", again)
+	}
+	if again.Unchanged != sum.Inserted {
+		t.Errorf("second run: %d unchanged, want %d", again.Unchanged, sum.Inserted)
+	}
+	if after := dumpNew(t, w.new); after != before {
+		t.Error("the second run changed the new CRM")
+	}
+}
+
+func TestRefusedRecordsGoToRejectsAndTheRunGoesOn(t *testing.T) {
+	w := newWorld(t, small(), nil)
+	ctx := context.Background()
+	// An unknown picklist value (the new CRM's CHECK refuses it) and a negative count.
+	w.exec(w.old, `UPDATE activities SET outcome = 'exploded' WHERE activity_id IN (SELECT activity_id FROM activities ORDER BY 1 LIMIT 3)`)
+	w.clean()
+	w.exec(w.new, `ALTER TABLE activities ADD CONSTRAINT outcome_known CHECK (outcome IN ('held', 'cancelled', 'no_show', 'connected', 'no_answer', 'voicemail'))`)
+	sum := w.mustMigrate(migrate.Options{})
+	var act *migrate.ObjectSummary
+	for _, o := range sum.Objects {
+		if o.Object == "activity" {
+			act = o
+		}
+	}
+	if act.Rejected != 3 {
+		t.Fatalf("activities rejected: %d, want 3 (%+v)", act.Rejected, act)
+	}
+	if act.Inserted != act.Read-3 {
+		t.Errorf("the rest of the batch was not written: %+v", act)
+	}
+	rej, err := w.db.Rejects(ctx, w.plan.Name, sum.RunID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var outcome int
+	for _, r := range rej {
+		if r.Object == "activity" && strings.Contains(r.Reason, "outcome_known") && r.SourceID != "" && strings.Contains(r.Raw, "old:") {
+			outcome++
+		}
+		if strings.Contains(r.Reason, "Failing row") || strings.Contains(r.Reason, "@") {
+			t.Errorf("a reject's reason repeats personal data: %q", r.Reason)
+		}
+	}
+	if outcome != 3 || int64(len(rej)) != sum.Rejected {
+		t.Errorf("rejects: %d with outcome_known, %d in all, %d counted", outcome, len(rej), sum.Rejected)
+	}
+	// The demo's own dirt is refused too: picklist values the plan does not map, impossible dates.
+	if sum.Rejected <= 3 {
+		t.Errorf("only %d rejects: the demo has unmapped stages and bad dates", sum.Rejected)
+	}
+	// Nothing changed: the rejected rows are tried again (and refused again), the rest is unchanged.
+	again := w.mustMigrate(migrate.Options{})
+	if again.Inserted+again.Updated != 0 || again.Rejected != sum.Rejected || !again.NothingToDo {
+		t.Errorf("re-run: %+v", again)
+	}
+}
+
+func TestDryRunCountsWithoutWriting(t *testing.T) {
+	w := newWorld(t, small(), nil)
+	dry, err := w.migrate(migrate.Options{DryRun: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := w.count(w.new, `SELECT (SELECT count(*) FROM companies) + (SELECT count(*) FROM people) + (SELECT count(*) FROM opportunities) + (SELECT count(*) FROM activities)`); n != 0 {
+		t.Fatalf("dry run wrote %d rows", n)
+	}
+	if cw, _ := w.db.Crosswalk(context.Background(), w.plan.Name, ""); len(cw) != 0 {
+		t.Fatalf("dry run wrote %d crosswalk entries", len(cw))
+	}
+	if dry.Inserted == 0 || len(dry.Samples) == 0 {
+		t.Fatalf("dry run: %+v", dry)
+	}
+	for _, s := range dry.Samples {
+		if v := s.Values["email"]; v != "" && !strings.Contains(v, "***") {
+			t.Errorf("sample email not masked: %q", v)
+		}
+	}
+	real := w.mustMigrate(migrate.Options{})
+	if real.Objects[0].Inserted != dry.Objects[0].Inserted {
+		t.Errorf("companies: dry run says %d inserts, the run did %d", dry.Objects[0].Inserted, real.Objects[0].Inserted)
+	}
+	if real.Inserted+real.Rejected != dry.Inserted+dry.Rejected {
+		t.Errorf("dry run %d+%d, run %d+%d", dry.Inserted, dry.Rejected, real.Inserted, real.Rejected)
+	}
+}
+
+func TestUndoRestoresTheStateBeforeTheRun(t *testing.T) {
+	w := newWorld(t, small(), nil)
+	first := w.mustMigrate(migrate.Options{})
+	afterFirst := dumpNew(t, w.new)
+	digests := func() map[string]string {
+		rows, _ := w.db.Crosswalk(context.Background(), w.plan.Name, "")
+		m := map[string]string{}
+		for _, r := range rows {
+			m[r.Object+"/"+r.GoldenID] = r.NewID + " " + r.Digest
+		}
+		return m
+	}
+	digestsFirst := digests()
+	cwFirst := dumpCrosswalk(t, w.db, w.plan.Name, w.new)
+	// The old CRM changes; the second run updates those rows.
+	w.exec(w.old, `UPDATE accounts SET industry = 'Quantum computing' WHERE account_id IN (SELECT account_id FROM accounts ORDER BY 1 LIMIT 5)`,
+		`UPDATE contacts SET title = 'Chief Tester' WHERE contact_id IN (SELECT contact_id FROM contacts ORDER BY 1 LIMIT 7)`)
+	w.clean()
+	second := w.mustMigrate(migrate.Options{})
+	if second.Updated == 0 || second.Inserted != 0 {
+		t.Fatalf("second run: %+v", second)
+	}
+	// The first run cannot be undone while the second one has changed the same rows.
+	if _, err := w.undo(first.RunID, false); !errors.Is(err, migrate.ErrLaterRuns) {
+		t.Fatalf("undo of run 1 under run 2: %v", err)
+	}
+	u, err := w.undo(second.RunID, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u.Restored != second.Updated || u.Deleted != 0 {
+		t.Errorf("undo of the second run: %+v", u)
+	}
+	if got := dumpNew(t, w.new); got != afterFirst {
+		t.Error("undo of the second run did not restore the rows the first run wrote")
+	}
+	if got := dumpCrosswalk(t, w.db, w.plan.Name, w.new); got != cwFirst {
+		t.Error("undo of the second run did not restore the crosswalk")
+	}
+	if fmt.Sprint(digests()) != fmt.Sprint(digestsFirst) {
+		t.Error("undo of the second run did not restore the crosswalk's digests")
+	}
+	if _, err := w.undo(second.RunID, false); err == nil {
+		t.Error("a second undo of the same run should say there is nothing to undo")
+	}
+	u, err = w.undo(first.RunID, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u.Deleted != first.Inserted {
+		t.Errorf("undo of the first run deleted %d rows, it inserted %d", u.Deleted, first.Inserted)
+	}
+	if n := w.count(w.new, `SELECT (SELECT count(*) FROM companies) + (SELECT count(*) FROM people) + (SELECT count(*) FROM opportunities) + (SELECT count(*) FROM activities)`); n != 0 {
+		t.Errorf("%d rows left after undoing everything", n)
+	}
+	// The undo is journaled: the undo runs' entries hold each row as it was before the undo.
+	var n int64
+	if err := w.db.Pool.QueryRow(context.Background(), `SELECT count(*) FROM crmigrate.journal WHERE action = 'undo' AND before IS NOT NULL`).Scan(&n); err != nil || n < first.Inserted {
+		t.Errorf("undo journal entries with images: %d (%v)", n, err)
+	}
+	// Migrating again after the undo writes everything again.
+	third := w.mustMigrate(migrate.Options{})
+	if third.Inserted != first.Inserted {
+		t.Errorf("after undo, the next run inserted %d, want %d", third.Inserted, first.Inserted)
+	}
+}
+
+func TestTransientFaultsAreRetried(t *testing.T) {
+	w := newWorld(t, small(), nil)
+	ref := newWorld(t, small(), nil)
+	ref.mustMigrate(migrate.Options{})
+	// Kill every connection to the new CRM a few times while the run writes.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	admin, err := pgx.Connect(ctx, w.new)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close(context.Background())
+	var dbname string
+	_ = admin.QueryRow(ctx, `SELECT current_database()`).Scan(&dbname)
+	killed := make(chan int, 1)
+	go func() {
+		n := 0
+		for n < 6 && ctx.Err() == nil {
+			time.Sleep(40 * time.Millisecond)
+			var k int
+			_ = admin.QueryRow(ctx, `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid() AND backend_type = 'client backend'`, dbname).Scan(&k)
+			n += k
+		}
+		killed <- n
+	}()
+	sum, err := w.migrate(migrate.Options{Retry: []time.Duration{10 * time.Millisecond, 20 * time.Millisecond, 40 * time.Millisecond, 80 * time.Millisecond, 160 * time.Millisecond}})
+	cancel()
+	n := <-killed
+	if err != nil {
+		t.Fatalf("run with %d killed connections: %v", n, err)
+	}
+	var retries int64
+	for _, o := range sum.Objects {
+		retries += o.Retries
+	}
+	t.Logf("%d connections killed, %d retries", n, retries)
+	if got, want := dumpNew(t, w.new), dumpNew(t, ref.new); got != want {
+		t.Errorf("the run with faults did not end in the state of an uninterrupted run:\n%s", firstDiff(got, want))
+	}
+	if dumpCrosswalk(t, w.db, w.plan.Name, w.new) != dumpCrosswalk(t, ref.db, ref.plan.Name, ref.new) {
+		t.Error("the crosswalk differs from an uninterrupted run's")
+	}
+}
+
+// firstDiff shows the first line where got and want differ.
+func firstDiff(got, want string) string {
+	g, w := strings.Split(got, "\n"), strings.Split(want, "\n")
+	for i := 0; i < len(g) || i < len(w); i++ {
+		var a, b string
+		if i < len(g) {
+			a = g[i]
+		}
+		if i < len(w) {
+			b = w[i]
+		}
+		if a != b {
+			return fmt.Sprintf("line %d (of %d and %d):\n got: %s\nwant: %s", i+1, len(g), len(w), a, b)
+		}
+	}
+	return ""
+}

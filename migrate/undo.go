@@ -1,0 +1,174 @@
+package migrate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/crmigrate/crmigrate/crm"
+	"github.com/crmigrate/crmigrate/plans"
+	"github.com/crmigrate/crmigrate/state"
+)
+
+// UndoPhase is the name undo runs are recorded under; they take migrate's lock.
+const UndoPhase = "migrate.undo"
+
+// ErrLaterRuns is wrapped when later runs changed rows the run to undo wrote.
+var ErrLaterRuns = errors.New("later runs changed the same records")
+
+// UndoOptions configure an undo.
+type UndoOptions struct {
+	DB    *state.DB
+	RunID int64 // the undo run
+	Undo  int64 // the migrate run to undo
+	Force bool  // undo even when later runs touched the same rows
+	Env   crm.Env
+	Retry []time.Duration
+}
+
+// UndoSummary is what an undo did.
+type UndoSummary struct {
+	RunID     int64          `json:"run_id"`
+	Undone    int64          `json:"undone_run"`
+	LaterRuns []int64        `json:"later_runs,omitempty"`
+	Objects   []*UndoObject  `json:"objects"`
+	Deleted   int64          `json:"deleted"`
+	Restored  int64          `json:"restored"`
+	Seconds   float64        `json:"seconds"`
+	Counts    map[string]int `json:"-"`
+}
+
+// UndoObject is what an undo did with one object.
+type UndoObject struct {
+	Object   string `json:"object"`
+	Entries  int    `json:"entries"`
+	Deleted  int64  `json:"deleted"`  // rows the run had inserted
+	Restored int64  `json:"restored"` // rows put back as they were before the run
+}
+
+// undoBatch is how many journal entries are undone per step.
+const undoBatch = 1000
+
+// Undo deletes what a migrate run inserted and restores what it changed, from its journal,
+// children before parents (activities before the contacts they reference). The undo is
+// journaled as a run of its own (every row's image before the undo), and it refuses when later
+// runs touched the same records unless Force is set.
+func Undo(ctx context.Context, p *plans.Plan, opts UndoOptions) (*UndoSummary, error) {
+	start := time.Now()
+	sum := &UndoSummary{RunID: opts.RunID, Undone: opts.Undo}
+	defer func() { sum.Seconds = time.Since(start).Seconds() }()
+	if opts.Retry == nil {
+		opts.Retry = []time.Duration{500 * time.Millisecond, time.Second, 2 * time.Second, 4 * time.Second}
+	}
+	rec, err := opts.DB.RunRecordOf(ctx, p.Name, opts.Undo)
+	if err != nil {
+		return nil, err
+	}
+	if rec == nil || rec.Phase != Phase {
+		return nil, fmt.Errorf("run %d is not a migrate run of plan %s; `crmigrate runs` lists them", opts.Undo, p.Name)
+	}
+	later, err := opts.DB.LaterRuns(ctx, p.Name, opts.Undo)
+	if err != nil {
+		return nil, err
+	}
+	sum.LaterRuns = later
+	if len(later) > 0 && !opts.Force {
+		return sum, fmt.Errorf("%w: run(s) %v wrote records that run %d wrote; undo them first (newest first: crmigrate migrate undo --run %d), or pass --force to restore run %d's before-images anyway",
+			ErrLaterRuns, later, opts.Undo, later[len(later)-1], opts.Undo)
+	}
+	entries, err := opts.DB.Journal(ctx, p.Name, opts.Undo)
+	if err != nil {
+		return nil, err
+	}
+	if len(entries) == 0 {
+		return sum, fmt.Errorf("run %d has nothing left to undo: it wrote nothing, or it was undone already", opts.Undo)
+	}
+	byObject := map[string][]state.JournalEntry{}
+	for _, e := range entries {
+		byObject[e.Object] = append(byObject[e.Object], e)
+	}
+	src, err := crm.Open(ctx, p.New(), opts.Env)
+	if err != nil {
+		return nil, err
+	}
+	defer src.Close()
+	rev, ok := src.(crm.Reverter)
+	if !ok {
+		return nil, fmt.Errorf("system new (kind %s) cannot be undone row by row; run migrate again to rewrite its files", p.New().Kind)
+	}
+	order := p.DependencyOrder()
+	slices.Reverse(order)
+	for _, obj := range order {
+		es := byObject[obj.Name]
+		if len(es) == 0 {
+			continue
+		}
+		slices.Reverse(es) // newest first
+		osum := &UndoObject{Object: obj.Name, Entries: len(es)}
+		sum.Objects = append(sum.Objects, osum)
+		for lo := 0; lo < len(es); lo += undoBatch {
+			part := es[lo:min(lo+undoBatch, len(es))]
+			if err := undoPart(ctx, p, obj, rev, opts, part, osum); err != nil {
+				return sum, fmt.Errorf("undo run %d, %s: %w", opts.Undo, obj.Name, err)
+			}
+		}
+		sum.Deleted += osum.Deleted
+		sum.Restored += osum.Restored
+	}
+	return sum, nil
+}
+
+func undoPart(ctx context.Context, p *plans.Plan, obj *plans.Object, rev crm.Reverter, opts UndoOptions, part []state.JournalEntry, osum *UndoObject) error {
+	var ids, del []string
+	var restore [][]byte
+	for _, e := range part {
+		if e.NewID != "" {
+			ids = append(ids, e.NewID)
+		}
+		switch {
+		case e.Action == state.JInsert:
+			if e.NewID != "" {
+				del = append(del, e.NewID)
+			}
+		case e.Before != nil:
+			restore = append(restore, e.Before)
+		}
+	}
+	// The undo's own journal: every row as it is before the undo.
+	return retry(ctx, opts.Retry, nil, func() error {
+		images, err := rev.Images(ctx, obj, ids)
+		if err != nil {
+			return err
+		}
+		byID := map[string][]byte{}
+		for _, img := range images {
+			if img.ID != "" {
+				byID[img.ID] = img.JSON
+			}
+		}
+		js := make([]state.JournalEntry, len(part))
+		for i, e := range part {
+			js[i] = state.JournalEntry{Object: obj.Name, GoldenID: e.GoldenID, Action: state.JUndo, NewID: e.NewID, Before: byID[e.NewID]}
+		}
+		if _, err := opts.DB.JournalBefore(ctx, p.Name, opts.RunID, js); err != nil {
+			return err
+		}
+		if len(del) > 0 {
+			n, err := rev.Delete(ctx, obj, del)
+			if err != nil {
+				return err
+			}
+			osum.Deleted += n
+		}
+		if len(restore) > 0 {
+			n, err := rev.Restore(ctx, obj, restore)
+			if err != nil {
+				return err
+			}
+			osum.Restored += n
+		}
+		return opts.DB.FinishUndo(ctx, p.Name, opts.Undo, opts.RunID, obj.Name, part)
+	})
+}

@@ -1,0 +1,90 @@
+package state
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Journal lists the entries of a run that have not been undone, oldest first.
+func (db *DB) Journal(ctx context.Context, plan string, runID int64) ([]JournalEntry, error) {
+	rows, err := db.Pool.Query(ctx, `SELECT object, golden_id, action, new_id, before, prev_digest, run_id, undone_by FROM crmigrate.journal
+		WHERE plan = $1 AND run_id = $2 AND undone_by IS NULL ORDER BY id`, plan, runID)
+	if err != nil {
+		return nil, fmt.Errorf("read journal of run %d: %w", runID, err)
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (JournalEntry, error) {
+		var e JournalEntry
+		var before []byte
+		err := r.Scan(&e.Object, &e.GoldenID, &e.Action, &e.NewID, &before, &e.PrevDigest, &e.RunID, &e.UndoneBy)
+		if before != nil {
+			e.Before = before
+		}
+		return e, err
+	})
+}
+
+// LaterRuns lists the runs after runID whose journal (not undone) touches a record runID wrote.
+func (db *DB) LaterRuns(ctx context.Context, plan string, runID int64) ([]int64, error) {
+	rows, err := db.Pool.Query(ctx, `SELECT DISTINCT l.run_id FROM crmigrate.journal j JOIN crmigrate.journal l
+		ON l.plan = j.plan AND l.object = j.object AND l.golden_id = j.golden_id AND l.run_id > j.run_id AND l.undone_by IS NULL AND l.action <> 'undo'
+		WHERE j.plan = $1 AND j.run_id = $2 AND j.undone_by IS NULL ORDER BY 1`, plan, runID)
+	if err != nil {
+		return nil, fmt.Errorf("find runs after run %d: %w", runID, err)
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[int64])
+}
+
+// FinishUndo records that undoRun undid entries of an object written by runID: the entries are
+// marked undone, and the crosswalk forgets inserted rows and gets back the digests it had before.
+func (db *DB) FinishUndo(ctx context.Context, plan string, runID, undoRun int64, object string, entries []JournalEntry) error {
+	ids := make([]string, len(entries))
+	var inserted, restored, prevs []string
+	for i, e := range entries {
+		ids[i] = e.GoldenID
+		if e.Action == JInsert || e.PrevDigest == nil {
+			inserted = append(inserted, e.GoldenID)
+		} else {
+			restored = append(restored, e.GoldenID)
+			prevs = append(prevs, *e.PrevDigest)
+		}
+	}
+	tx, err := db.Pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("record undo of %s: %w", object, err)
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx))
+	if _, err := tx.Exec(ctx, `UPDATE crmigrate.journal SET undone_by = $4 WHERE plan = $1 AND run_id = $2 AND object = $3 AND golden_id = ANY($5)`,
+		plan, runID, object, undoRun, ids); err != nil {
+		return fmt.Errorf("record undo of %s: %w", object, err)
+	}
+	if _, err := tx.Exec(ctx, `DELETE FROM crmigrate.crosswalk WHERE plan = $1 AND object = $2 AND golden_id = ANY($3)`, plan, object, inserted); err != nil {
+		return fmt.Errorf("record undo of %s: %w", object, err)
+	}
+	if _, err := tx.Exec(ctx, `UPDATE crmigrate.crosswalk x SET digest = u.d, status = 'active', last_run = $3, updated_at = now()
+		FROM unnest($4::text[], $5::text[]) AS u(g, d) WHERE x.plan = $1 AND x.object = $2 AND x.golden_id = u.g`,
+		plan, object, undoRun, restored, prevs); err != nil {
+		return fmt.Errorf("record undo of %s: %w", object, err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("record undo of %s: %w", object, err)
+	}
+	return nil
+}
+
+// RunRecordOf returns one run.
+func (db *DB) RunRecordOf(ctx context.Context, plan string, runID int64) (*RunRecord, error) {
+	rows, err := db.Pool.Query(ctx, selectRuns+` WHERE plan = $1 AND id = $2`, plan, runID)
+	if err != nil {
+		return nil, fmt.Errorf("read run %d: %w", runID, err)
+	}
+	runs, err := pgx.CollectRows(rows, scanRun)
+	if err != nil {
+		return nil, fmt.Errorf("read run %d: %w", runID, err)
+	}
+	if len(runs) == 0 {
+		return nil, nil
+	}
+	return &runs[0], nil
+}
