@@ -480,7 +480,7 @@ func writeBatch(ctx context.Context, p *plans.Plan, l *layout, w crm.ObjectWrite
 	if err != nil {
 		return r, err
 	}
-	var written, newIDs, unwritten []string
+	var unwritten []string
 	for i, o := range out {
 		bt := todo[i]
 		g := bt.g
@@ -519,19 +519,14 @@ func writeBatch(ctx context.Context, p *plans.Plan, l *layout, w crm.ObjectWrite
 			continue
 		}
 		cross = append(cross, state.CrosswalkRow{Object: l.obj.Name, GoldenID: g.GoldenID, NewID: o.ID, Key: g.Key, OldIDs: g.OldIDs, Digest: bt.digest, Status: state.XActive})
-		if action == crm.Unchanged {
-			if fresh != nil && fresh[i] {
-				unwritten = append(unwritten, g.GoldenID)
-			}
-		} else {
-			written, newIDs = append(written, g.GoldenID), append(newIDs, o.ID)
+		if action == crm.Unchanged && fresh != nil && fresh[i] {
+			unwritten = append(unwritten, g.GoldenID)
 		}
 	}
 	if opts.DryRun {
 		return r, nil
 	}
-	c := state.BatchCommit{Plan: p.Name, RunID: opts.RunID, Object: l.obj.Name, Crosswalk: cross, Written: written, NewIDs: newIDs,
-		Unwritten: unwritten, Rejects: r.rejects, Phase: Phase}
+	c := state.BatchCommit{Plan: p.Name, RunID: opts.RunID, Object: l.obj.Name, Crosswalk: cross, Unwritten: unwritten, Rejects: r.rejects, Phase: Phase}
 	if err := retry(ctx, opts.Retry, &r.retries, func() error { return opts.DB.CommitBatch(ctx, c) }); err != nil {
 		return r, err
 	}

@@ -30,6 +30,7 @@ type world struct {
 	plan     *plans.Plan
 	db       *state.DB
 	old, new string // URLs
+	ctl      string // the control database's URL
 }
 
 func newWorld(t *testing.T, opts demo.Options, edit func(plan string) string) *world {
@@ -69,7 +70,8 @@ func newWorld(t *testing.T, opts demo.Options, edit func(plan string) string) *w
 	if w.plan, err = plans.Load(path); err != nil {
 		t.Fatal(err)
 	}
-	if w.db, err = state.Open(ctx, pgtest.NewDB(t)); err != nil {
+	w.ctl = pgtest.NewDB(t)
+	if w.db, err = state.Open(ctx, w.ctl); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(w.db.Close)

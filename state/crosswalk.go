@@ -189,13 +189,14 @@ type CrosswalkRow struct {
 
 // BatchCommit is what a written batch leaves in the control database, in one transaction.
 type BatchCommit struct {
-	Plan      string
-	RunID     int64
-	Object    string
-	Crosswalk []CrosswalkRow // rows written or found unchanged
-	Written   []string       // golden ids the batch changed (their journal entries get the new id)
-	NewIDs    []string       // parallel to Written
-	Unwritten []string       // golden ids journaled for this batch that it did not change: their fresh entries are dropped
+	Plan   string
+	RunID  int64
+	Object string
+	// Crosswalk holds the rows written or found unchanged; journal entries of the run for them that
+	// have no new id yet (inserts) get it. (An entry journaled by a run that died after writing
+	// and adopted by this one is found unchanged here, and still needs its id.)
+	Crosswalk []CrosswalkRow
+	Unwritten []string // golden ids journaled for this batch that it did not change: their fresh entries are dropped
 	Rejects   []RejectRow
 	Phase     string // of the rejects
 }
@@ -210,10 +211,14 @@ func (db *DB) CommitBatch(ctx context.Context, c BatchCommit) error {
 	if err := upsertCrosswalk(ctx, tx, c.Plan, c.RunID, c.Crosswalk); err != nil {
 		return err
 	}
-	if len(c.Written) > 0 {
+	if len(c.Crosswalk) > 0 {
+		ids, newIDs := make([]string, len(c.Crosswalk)), make([]string, len(c.Crosswalk))
+		for i, x := range c.Crosswalk {
+			ids[i], newIDs[i] = x.GoldenID, x.NewID
+		}
 		if _, err := tx.Exec(ctx, `UPDATE crmigrate.journal j SET new_id = u.n FROM unnest($4::text[], $5::text[]) AS u(g, n)
 			WHERE j.plan = $1 AND j.run_id = $2 AND j.object = $3 AND j.golden_id = u.g AND j.new_id = ''`,
-			c.Plan, c.RunID, c.Object, c.Written, c.NewIDs); err != nil {
+			c.Plan, c.RunID, c.Object, ids, newIDs); err != nil {
 			return fmt.Errorf("record journal ids of %s: %w", c.Object, err)
 		}
 	}
@@ -345,10 +350,10 @@ func (db *DB) Checkpoints(ctx context.Context, runID int64) (map[string]Checkpoi
 	return out, rows.Err()
 }
 
-// Resume makes run take over the work of the last migrate run of the plan if that run did not
-// finish (killed, failed, interrupted) and no clean ran after it started: the new run adopts its
+// Resume makes run take over the work of the last run of the phase if that run did not finish
+// (killed, failed, interrupted) and no clean ran after it started: the new run adopts its
 // journal, crosswalk entries and checkpoints, and goes on from there. It returns the adopted
-// run's id, or 0 when there is nothing to resume.
+// run's id (0 when there is nothing to resume) and its checkpoints by object.
 func (db *DB) Resume(ctx context.Context, plan, phase string, runID int64) (int64, map[string]Checkpoint, error) {
 	var prev int64
 	var status string
@@ -371,9 +376,11 @@ func (db *DB) Resume(ctx context.Context, plan, phase string, runID int64) (int6
 	if err != nil {
 		return 0, nil, err
 	}
-	if cleanedAfter || len(cps) == 0 {
+	if cleanedAfter {
 		return 0, nil, nil
 	}
+	// Adopted even without a checkpoint: the run may have journaled and written a batch before it
+	// died, and those entries must stay with the run that finishes the work.
 	tx, err := db.Pool.Begin(ctx)
 	if err != nil {
 		return 0, nil, fmt.Errorf("resume run %d: %w", prev, err)

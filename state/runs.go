@@ -25,12 +25,15 @@ const (
 
 // RunSpec describes a run about to start.
 type RunSpec struct {
-	Plan     string   // the plan's name
-	PlanHash string   // hash of the plan file
-	PlanPath string   // where the plan file is
-	Phase    string   // clean, migrate, validate, …
-	Args     []string // the command line, without secrets
-	Forced   bool     // started with --force
+	Plan     string // the plan's name
+	PlanHash string // hash of the plan file
+	PlanPath string // where the plan file is
+	Phase    string // clean, migrate, validate, …
+	// LockPhase is the phase whose advisory lock the run takes (default Phase): an undo takes
+	// migrate's, so that the two never run at once.
+	LockPhase string
+	Args      []string // the command line, without secrets
+	Forced    bool     // started with --force
 }
 
 // RunRecord is a row of crmigrate.runs.
@@ -91,7 +94,11 @@ func (db *DB) StartRun(ctx context.Context, spec RunSpec) (*Run, error) {
 	if err != nil {
 		return nil, fmt.Errorf("start %s run: %w", spec.Phase, err)
 	}
-	key := LockKey(spec.Plan, spec.Phase)
+	lockPhase := spec.LockPhase
+	if lockPhase == "" {
+		lockPhase = spec.Phase
+	}
+	key := LockKey(spec.Plan, lockPhase)
 	var got bool
 	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1)`, key).Scan(&got); err != nil {
 		conn.Release()
@@ -99,7 +106,7 @@ func (db *DB) StartRun(ctx context.Context, spec RunSpec) (*Run, error) {
 	}
 	if !got {
 		conn.Release()
-		return nil, &LockedError{Plan: spec.Plan, Phase: spec.Phase, Holder: db.runningHolder(ctx, spec.Plan, spec.Phase)}
+		return nil, &LockedError{Plan: spec.Plan, Phase: lockPhase, Holder: db.runningHolder(ctx, spec.Plan, lockPhase)}
 	}
 	r := &Run{Spec: spec, db: db, conn: conn, key: key}
 	if err := r.register(ctx); err != nil {

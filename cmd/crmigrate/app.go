@@ -36,6 +36,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			planCommand(),
 			cleanCommand(),
 			reviewCommand(),
+			migrateCommand(),
 			dbCommand(),
 			runsCommand(),
 		},

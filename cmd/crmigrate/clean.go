@@ -51,7 +51,7 @@ func runClean(c *cli.Context) error {
 		return err
 	}
 	if sum.Rejected > 0 {
-		if err := writeRejects(c, ws, sum.RunID); err != nil {
+		if err := writeRejects(c, ws, "clean", sum.RunID); err != nil {
 			return err
 		}
 	}
@@ -156,8 +156,8 @@ func exportClusters(c *cli.Context, db *state.DB, plan, path string) error {
 	return nil
 }
 
-// writeRejects writes the run's rejects as CSV beside the plan: rejects/clean-RUN.csv.
-func writeRejects(c *cli.Context, ws *workspace.Workspace, runID int64) error {
+// writeRejects writes the run's rejects as CSV beside the plan: rejects/PHASE-RUN.csv.
+func writeRejects(c *cli.Context, ws *workspace.Workspace, phase string, runID int64) error {
 	db, err := ws.State(c.Context)
 	if err != nil {
 		return err
@@ -170,7 +170,7 @@ func writeRejects(c *cli.Context, ws *workspace.Workspace, runID int64) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("write rejects: %w", err)
 	}
-	path := filepath.Join(dir, fmt.Sprintf("clean-%d.csv", runID))
+	path := filepath.Join(dir, fmt.Sprintf("%s-%d.csv", phase, runID))
 	err = writeAtomically(c, path, func(w io.Writer) error {
 		cw := csv.NewWriter(w)
 		_ = cw.Write([]string{"object", "system", "line", "source_id", "reason", "raw"})

@@ -13,6 +13,7 @@ import (
 	"github.com/crmigrate/crmigrate/crm"
 	"github.com/crmigrate/crmigrate/demo"
 	"github.com/crmigrate/crmigrate/internal/workspace"
+	"github.com/crmigrate/crmigrate/migrate"
 	"github.com/crmigrate/crmigrate/plans"
 	"github.com/crmigrate/crmigrate/reports"
 	"github.com/crmigrate/crmigrate/state"
@@ -48,6 +49,7 @@ type demoResult struct {
 	Map       *plans.Map          `json:"map"`
 	Profile   *demo.ProfileResult `json:"profile"`
 	Clean     *clean.Summary      `json:"clean"`
+	Migrate   *migrate.Summary    `json:"migrate,omitempty"`
 	URLs      map[string]string   `json:"urls,omitempty"`
 	Seconds   float64             `json:"seconds"`
 }
@@ -151,6 +153,17 @@ func runDemo(c *cli.Context) error {
 	if res.Clean, err = cleanPhase(c, ws, 0); err != nil {
 		return err
 	}
+	if res.Clean.Passed {
+		say("crmigrate demo: migrating the golden records into the new CRM")
+		if res.Migrate, err = migratePhase(c, ws, migrate.Options{}, false); err != nil {
+			return err
+		}
+		if res.Migrate.Rejected > 0 {
+			if err := writeRejects(c, ws, "migrate", res.Migrate.RunID); err != nil {
+				return err
+			}
+		}
+	}
 	if c.Bool("keep") {
 		h, err := ws.Local(ctx)
 		if err != nil {
@@ -175,6 +188,12 @@ func runDemo(c *cli.Context) error {
 	fmt.Fprintln(out)
 	if err := reports.RenderCleanSummary(out, res.Clean, "table"); err != nil {
 		return err
+	}
+	if res.Migrate != nil {
+		fmt.Fprintln(out)
+		if err := reports.RenderMigrateSummary(out, res.Migrate, "table", c.Bool("show-pii")); err != nil {
+			return err
+		}
 	}
 	fmt.Fprintf(out, "\nDone in %.1fs. Next: crmigrate review list --plan %s\n", res.Seconds, relOrAbs(res.Plan))
 	if res.URLs != nil {

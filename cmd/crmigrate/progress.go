@@ -9,6 +9,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/crmigrate/crmigrate/clean"
+	"github.com/crmigrate/crmigrate/migrate"
 )
 
 // progress shows progress bars on stderr when it is a terminal, and nothing otherwise.
@@ -54,6 +55,17 @@ func (p *progress) clean(e clean.Event) {
 			desc += " from " + e.Source
 		}
 		p.start(key, desc, e.Total)
+	}
+	_ = p.bar.Set64(e.Done)
+}
+
+// migrate receives migrate's progress events: one bar per object.
+func (p *progress) migrate(e migrate.Event) {
+	if !p.on {
+		return
+	}
+	if key := "migrate/" + e.Object; key != p.key {
+		p.start(key, fmt.Sprintf("migrate  %s", e.Object), e.Total)
 	}
 	_ = p.bar.Set64(e.Done)
 }
