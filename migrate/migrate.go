@@ -304,30 +304,37 @@ func loadObject(ctx context.Context, p *plans.Plan, obj *plans.Object, target cr
 	batches := make(chan batch, workers)
 	results := make(chan result, workers*2)
 	size := p.Migrate.BatchSize
-	// Reader: golden records in id order, from the checkpoint on.
+	// Reader: golden records in id order, from the checkpoint on. A lost connection to the
+	// control database starts the read again after the last batch handed out.
 	g.Go(func() error {
 		defer close(batches)
 		after := cp.AfterID
-		for seq := 0; ; seq++ {
-			q := state.GoldenQuery{Plan: p.Name, Object: obj.Name, After: after, Limit: size, Refs: l.refs, Only: only}
-			var recs []state.GoldenOut
-			err := retry(gctx, opts.Retry, nil, func() error {
-				var err error
-				recs, err = opts.DB.ReadGolden(gctx, q)
+		seq := 0
+		for attempt := 0; ; attempt++ {
+			err := func() error {
+				rd, err := opts.DB.ReadGolden(gctx, state.GoldenQuery{Plan: p.Name, Object: obj.Name, After: after, Refs: l.refs, Only: only})
+				if err != nil {
+					return err
+				}
+				defer rd.Close()
+				for {
+					recs, err := rd.Next(size)
+					if err != nil || len(recs) == 0 {
+						return err
+					}
+					after = recs[len(recs)-1].GoldenID
+					select {
+					case batches <- batch{seq: seq, last: after, recs: recs}:
+						seq++
+					case <-gctx.Done():
+						return gctx.Err()
+					}
+				}
+			}()
+			if err == nil || gctx.Err() != nil || !transient(err) || attempt >= len(opts.Retry) {
 				return err
-			})
-			if err != nil {
-				return err
 			}
-			if len(recs) == 0 {
-				return nil
-			}
-			after = recs[len(recs)-1].GoldenID
-			select {
-			case batches <- batch{seq: seq, last: after, recs: recs}:
-			case <-gctx.Done():
-				return gctx.Err()
-			}
+			time.Sleep(opts.Retry[attempt])
 		}
 	})
 	var wg sync.WaitGroup

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/crmigrate/crmigrate/internal/pgerr"
 )
@@ -37,13 +38,12 @@ type RefSpec struct {
 	To    string
 }
 
-// GoldenQuery reads one batch of an object's golden records, in golden id order.
+// GoldenQuery reads an object's golden records in golden id order.
 type GoldenQuery struct {
 	Plan, Object string
-	After        string // golden ids greater than this
-	Limit        int
+	After        string // golden ids greater than this (a checkpoint)
 	Refs         []RefSpec
-	Only         []string // if set, only these golden ids (delta runs)
+	Only         []string // if not nil, only these golden ids (delta runs)
 }
 
 // GoldenOut is a golden record with what migrate needs to write it.
@@ -61,62 +61,112 @@ type GoldenOut struct {
 	RefValue []bool
 }
 
-// ReadGolden reads a batch of golden records with their crosswalk entries and resolved references.
-func (db *DB) ReadGolden(ctx context.Context, q GoldenQuery) ([]GoldenOut, error) {
+// GoldenReader streams an object's golden records.
+type GoldenReader struct {
+	conn *pgxpool.Conn
+	tx   pgx.Tx
+	rows pgx.Rows
+	q    GoldenQuery
+}
+
+// ReadGolden starts streaming an object's golden records, each with its crosswalk entry, its
+// members' old ids and its references resolved to ids in the new CRM. It is one query, joined by
+// hashing in the control database (set-based, so resolving a million references costs a pass
+// over the referenced tables, not a million index probes), on a connection of its own.
+func (db *DB) ReadGolden(ctx context.Context, q GoldenQuery) (*GoldenReader, error) {
 	var b strings.Builder
-	b.WriteString(`SELECT g.golden_id, g.canonical_key, g.vals, g.updated_at,
-		coalesce((SELECT array_agg(m.source || ':' || m.source_id ORDER BY m.source, m.source_id) FROM crmigrate.cluster_members m
-		          WHERE m.plan = g.plan AND m.object = g.object AND m.golden_id = g.golden_id), '{}'),
+	b.WriteString(`SELECT g.golden_id, g.canonical_key, g.vals, g.updated_at, coalesce(m.ids, '{}'),
 		coalesce(x.new_id, ''), coalesce(x.digest, ''), coalesce(x.status, '')`)
-	args := []any{q.Plan, q.Object, q.After, q.Limit}
+	args := []any{q.Plan, q.Object, q.After}
+	var joins strings.Builder
 	for i, r := range q.Refs {
 		args = append(args, r.To)
 		p := "$" + strconv.Itoa(len(args))
 		idx := strconv.Itoa(r.Index + 1) // SQL arrays are 1-based
-		fmt.Fprintf(&b, `, (SELECT rx.new_id FROM crmigrate.cluster_members rm JOIN crmigrate.crosswalk rx
+		fmt.Fprintf(&b, ", r%d.new_id", i)
+		fmt.Fprintf(&joins, ` LEFT JOIN (SELECT rm.source, rm.source_id, rx.new_id FROM crmigrate.cluster_members rm JOIN crmigrate.crosswalk rx
 			ON rx.plan = rm.plan AND rx.object = rm.object AND rx.golden_id = rm.golden_id AND rx.status = 'active'
-			WHERE rm.plan = g.plan AND rm.object = %s AND rm.source = split_part(g.provenance[%s], ':', 1) AND rm.source_id = g.vals[%s]) AS r%d`,
-			p, idx, idx, i)
+			WHERE rm.plan = $1 AND rm.object = %[1]s) r%[2]d ON r%[2]d.source = split_part(g.provenance[%[3]s], ':', 1) AND r%[2]d.source_id = g.vals[%[3]s]`,
+			p, i, idx)
 	}
-	b.WriteString(` FROM crmigrate.golden g LEFT JOIN crmigrate.crosswalk x ON x.plan = g.plan AND x.object = g.object AND x.golden_id = g.golden_id
-		WHERE g.plan = $1 AND g.object = $2 AND g.golden_id > $3`)
+	b.WriteString(` FROM crmigrate.golden g
+		LEFT JOIN crmigrate.crosswalk x ON x.plan = g.plan AND x.object = g.object AND x.golden_id = g.golden_id
+		LEFT JOIN (SELECT golden_id, array_agg(source || ':' || source_id ORDER BY source, source_id) AS ids FROM crmigrate.cluster_members
+		           WHERE plan = $1 AND object = $2 GROUP BY golden_id) m ON m.golden_id = g.golden_id`)
+	b.WriteString(joins.String())
+	b.WriteString(` WHERE g.plan = $1 AND g.object = $2 AND g.golden_id > $3`)
 	if q.Only != nil {
 		args = append(args, q.Only)
 		b.WriteString(` AND g.golden_id = ANY($` + strconv.Itoa(len(args)) + `)`)
 	}
-	b.WriteString(` ORDER BY g.golden_id LIMIT $4`)
-	rows, err := db.Pool.Query(ctx, b.String(), args...)
+	b.WriteString(` ORDER BY g.golden_id`)
+	conn, err := db.Pool.Acquire(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("read golden %s records: %w", q.Object, err)
 	}
-	defer rows.Close()
-	var out []GoldenOut
-	for rows.Next() {
+	r := &GoldenReader{conn: conn, q: q}
+	if r.tx, err = conn.BeginTx(ctx, pgx.TxOptions{AccessMode: pgx.ReadOnly}); err != nil {
+		r.Close()
+		return nil, fmt.Errorf("read golden %s records: %w", q.Object, err)
+	}
+	// Hash joins, whatever the statistics say (the crosswalk of the object just loaded has not been
+	// analyzed yet, and a nested loop over it is a million index probes); room for the hash
+	// tables; no JIT (it costs more than it saves on these joins).
+	if _, err := r.tx.Exec(ctx, `SET LOCAL enable_nestloop = off; SET LOCAL work_mem = '256MB'; SET LOCAL jit = off`); err != nil {
+		r.Close()
+		return nil, fmt.Errorf("read golden %s records: %w", q.Object, err)
+	}
+	if r.rows, err = r.tx.Query(ctx, b.String(), args...); err != nil {
+		r.Close()
+		return nil, fmt.Errorf("read golden %s records: %w", q.Object, err)
+	}
+	return r, nil
+}
+
+// Next returns up to n more records; an empty batch means the end.
+func (r *GoldenReader) Next(n int) ([]GoldenOut, error) {
+	out := make([]GoldenOut, 0, n)
+	refs := make([]*string, len(r.q.Refs))
+	dst := make([]any, 0, 8+len(refs))
+	for len(out) < n && r.rows.Next() {
 		var g GoldenOut
-		refs := make([]*string, len(q.Refs))
-		dst := []any{&g.GoldenID, &g.Key, &g.Vals, &g.UpdatedAt, &g.OldIDs, &g.NewID, &g.Digest, &g.Status}
+		dst = append(dst[:0], &g.GoldenID, &g.Key, &g.Vals, &g.UpdatedAt, &g.OldIDs, &g.NewID, &g.Digest, &g.Status)
 		for i := range refs {
+			refs[i] = nil
 			dst = append(dst, &refs[i])
 		}
-		if err := rows.Scan(dst...); err != nil {
-			return nil, fmt.Errorf("read golden %s records: %w", q.Object, err)
+		if err := r.rows.Scan(dst...); err != nil {
+			return nil, fmt.Errorf("read golden %s records: %w", r.q.Object, err)
 		}
 		g.RefIDs = make([]string, len(refs))
 		g.RefValue = make([]bool, len(refs))
-		for i, r := range refs {
-			if r != nil {
-				g.RefIDs[i] = *r
+		for i, ref := range refs {
+			if ref != nil {
+				g.RefIDs[i] = *ref
 			}
-			if idx := q.Refs[i].Index; idx < len(g.Vals) {
+			if idx := r.q.Refs[i].Index; idx < len(g.Vals) {
 				g.RefValue[i] = g.Vals[idx] != ""
 			}
 		}
 		out = append(out, g)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read golden %s records: %w", q.Object, err)
+	if err := r.rows.Err(); err != nil {
+		return nil, fmt.Errorf("read golden %s records: %w", r.q.Object, err)
 	}
 	return out, nil
+}
+
+// Close ends the read.
+func (r *GoldenReader) Close() {
+	if r.rows != nil {
+		r.rows.Close()
+	}
+	if r.tx != nil {
+		_ = r.tx.Rollback(context.Background())
+	}
+	if r.conn != nil {
+		r.conn.Release()
+	}
 }
 
 // JournalEntry is one write of a run, before it happens.

@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/crmigrate/crmigrate/crm"
 	"github.com/crmigrate/crmigrate/internal/pgerr"
@@ -206,11 +208,11 @@ func (w *writer) build() {
 		LIMIT 1) m ORDER BY s._n`
 	w.fixSQL = `UPDATE crmigrate_stage s SET _id = v.id FROM unnest($1::integer[], $2::text[]) AS v(n, id) WHERE s._n = v.n`
 	w.updateSQL = `UPDATE ` + t.q + ` AS t SET ` + set + ` FROM crmigrate_stage s
-		WHERE s._id IS NOT NULL AND s._n BETWEEN $1 AND $2 AND t.` + id + ` = ` + idCast + `
+		WHERE s._id IS NOT NULL AND s._n BETWEEN $1 AND $2 AND s._n <> ALL($3::integer[]) AND t.` + id + ` = ` + idCast + `
 		AND ROW(` + strings.Join(tcols, ", ") + `) IS DISTINCT FROM ROW(` + strings.Join(vals, ", ") + `)
 		RETURNING s._n`
 	w.insertSQL = `INSERT INTO ` + t.q + ` AS t (` + insCols + `) SELECT ` + insVal + ` FROM crmigrate_stage s
-		WHERE s._id IS NULL AND s._n BETWEEN $1 AND $2 ORDER BY s._n
+		WHERE s._id IS NULL AND s._n BETWEEN $1 AND $2 AND s._n <> ALL($3::integer[]) ORDER BY s._n
 		ON CONFLICT (` + key + `) DO UPDATE SET ` + setEx + `
 		WHERE ROW(` + strings.Join(tcols, ", ") + `) IS DISTINCT FROM ROW(` + strings.Join(excl, ", ") + `)
 		RETURNING t.` + id + `::text, t.` + key + `::text, (t.xmax = 0)`
@@ -318,7 +320,8 @@ func (w *writer) write(ctx context.Context, rows []crm.Row, journal func([]crm.I
 	for i, r := range rows {
 		keyIdx[r.Key] = int32(i)
 	}
-	if err := w.apply(ctx, tx, 0, int32(len(rows)-1), out, keyIdx); err != nil {
+	var skip []int32
+	if err := w.apply(ctx, tx, 0, int32(len(rows)-1), out, keyIdx, &skip); err != nil {
 		return nil, err
 	}
 	if w.spec.DryRun {
@@ -330,47 +333,173 @@ func (w *writer) write(ctx context.Context, rows []crm.Row, journal func([]crm.I
 	return out, nil
 }
 
-// apply writes the stage rows lo..hi under a savepoint. When the target refuses the rows, it
-// halves the range until the refused rows are alone, rejects those with the target's message and
-// writes the rest.
-func (w *writer) apply(ctx context.Context, tx pgx.Tx, lo, hi int32, out []crm.Outcome, keyIdx map[string]int32) error {
+// apply writes the stage rows lo..hi (but those in skip) under a savepoint. When the target
+// refuses a row, it finds the rows refused for the same reason with one set-based query (see
+// culprits), rejects them with the target's message and tries again without them; when it cannot
+// tell which rows, it halves the range until the refused rows are alone.
+func (w *writer) apply(ctx context.Context, tx pgx.Tx, lo, hi int32, out []crm.Outcome, keyIdx map[string]int32, skip *[]int32) error {
 	if lo > hi {
 		return nil
 	}
-	sp, err := tx.Begin(ctx) // a savepoint
-	if err != nil {
-		return err
-	}
-	err = w.applyRange(ctx, sp, lo, hi, out, keyIdx)
-	if err == nil {
-		return sp.Commit(ctx)
-	}
-	_ = sp.Rollback(ctx)
-	pgErr, refused := pgerr.Refusal(err)
-	if !refused {
-		return err
-	}
-	if lo == hi {
-		out[lo] = crm.Outcome{Action: crm.Rejected, Reason: pgerr.Message(pgErr)}
-		return nil
-	}
-	// What applyRange recorded for this range was rolled back with it.
-	for i := lo; i <= hi; i++ {
-		if out[i].Action == crm.Inserted {
-			out[i] = crm.Outcome{Action: crm.Unchanged}
-		} else if out[i].Action == crm.Updated {
-			out[i].Action = crm.Unchanged
+	for {
+		sp, err := tx.Begin(ctx) // a savepoint
+		if err != nil {
+			return err
+		}
+		err = w.applyRange(ctx, sp, lo, hi, out, keyIdx, *skip)
+		if err == nil {
+			return sp.Commit(ctx)
+		}
+		_ = sp.Rollback(ctx)
+		pgErr, refused := pgerr.Refusal(err)
+		if !refused {
+			return err
+		}
+		// What applyRange recorded for this range was rolled back with it.
+		for i := lo; i <= hi; i++ {
+			switch out[i].Action {
+			case crm.Inserted:
+				out[i] = crm.Outcome{Action: crm.Unchanged}
+			case crm.Updated:
+				out[i].Action = crm.Unchanged
+			}
+		}
+		if lo == hi {
+			out[lo] = crm.Outcome{Action: crm.Rejected, Reason: pgerr.Message(pgErr)}
+			*skip = append(*skip, lo)
+			return nil
+		}
+		found := w.culprits(ctx, tx, lo, hi, *skip, pgErr)
+		if len(found) == 0 {
+			mid := lo + (hi-lo)/2
+			if err := w.apply(ctx, tx, lo, mid, out, keyIdx, skip); err != nil {
+				return err
+			}
+			return w.apply(ctx, tx, mid+1, hi, out, keyIdx, skip)
+		}
+		reason := pgerr.Message(pgErr)
+		if pgErr.Code == "23505" { // the detail names one row's key; the others collide on their own
+			reason = pgErr.Message
+		}
+		for _, n := range found {
+			out[n] = crm.Outcome{Action: crm.Rejected, Reason: reason}
+			*skip = append(*skip, n)
 		}
 	}
-	mid := lo + (hi-lo)/2
-	if err := w.apply(ctx, tx, lo, mid, out, keyIdx); err != nil {
-		return err
-	}
-	return w.apply(ctx, tx, mid+1, hi, out, keyIdx)
 }
 
-func (w *writer) applyRange(ctx context.Context, tx pgx.Tx, lo, hi int32, out []crm.Outcome, keyIdx map[string]int32) error {
-	rows, err := tx.Query(ctx, w.updateSQL, lo, hi)
+var quotedValue = regexp.MustCompile(`: "(.*)"$`)
+
+// culprits finds, with one query, the rows of lo..hi (but skip) that the target refuses for the
+// reason pgErr gives: a NULL in a NOT NULL column, a failed CHECK constraint, a value that
+// collides on a unique index (with another row of the table or an earlier row of the batch), or
+// a value its column's type does not accept. It returns nil when it cannot tell.
+func (w *writer) culprits(ctx context.Context, tx pgx.Tx, lo, hi int32, skip []int32, pgErr *pgconn.PgError) []int32 {
+	t := w.t
+	colOf := func(name string) (string, bool) { // the stage expression holding a target column's value
+		if name == w.spec.KeyColumn {
+			return "s._key", true
+		}
+		for i, c := range w.spec.Columns {
+			if c == name {
+				return "s.c" + strconv.Itoa(i), true
+			}
+		}
+		return "", false
+	}
+	where := ` FROM crmigrate_stage s WHERE s._n BETWEEN $1 AND $2 AND s._n <> ALL($3::integer[])`
+	var q string
+	switch pgErr.Code {
+	case "23502": // not null
+		if c, ok := colOf(pgErr.ColumnName); ok {
+			q = `SELECT s._n` + where + ` AND ` + c + ` IS NULL`
+		}
+	case "23514": // check
+		var expr string
+		if err := tx.QueryRow(ctx, `SELECT pg_get_expr(conbin, conrelid) FROM pg_constraint WHERE conrelid = to_regclass($1) AND conname = $2 AND contype = 'c'`,
+			t.q, pgErr.ConstraintName).Scan(&expr); err != nil {
+			return nil
+		}
+		var cols []string
+		for _, c := range append([]string{w.spec.KeyColumn}, w.spec.Columns...) {
+			e, _ := colOf(c)
+			cols = append(cols, e+"::"+t.cols[c].typ+" AS "+pgx.Identifier{c}.Sanitize())
+		}
+		q = `SELECT x._n FROM (SELECT s._n, ` + strings.Join(cols, ", ") + where + `) AS x WHERE NOT (` + expr + `)`
+	case "23505": // unique
+		var cols []string
+		if err := tx.QueryRow(ctx, `SELECT array_agg(a.attname::text) FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid
+			JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey) WHERE i.indrelid = to_regclass($1) AND ic.relname = $2`,
+			t.q, pgErr.ConstraintName).Scan(&cols); err != nil || len(cols) != 1 {
+			return nil
+		}
+		c, ok := colOf(cols[0])
+		if !ok {
+			return nil
+		}
+		col, id := pgx.Identifier{cols[0]}.Sanitize(), pgx.Identifier{t.id.name}.Sanitize()
+		typ := t.cols[cols[0]].typ
+		q = `SELECT d._n FROM (SELECT s._n, ` + c + ` AS v, s._id, row_number() OVER (PARTITION BY ` + c + `::` + typ + ` ORDER BY s._n) AS k` + where +
+			` AND ` + c + ` IS NOT NULL) AS d WHERE d.k > 1 OR EXISTS (SELECT 1 FROM ` + t.q + ` AS t WHERE t.` + col + ` = d.v::` + typ +
+			` AND (d._id IS NULL OR t.` + id + ` <> d._id::` + t.id.typ + `))`
+	default:
+		if !strings.HasPrefix(pgErr.Code, "22") {
+			return nil
+		}
+		m := quotedValue.FindStringSubmatch(pgErr.Message)
+		if m == nil {
+			return nil
+		}
+		var ors []string
+		for i, c := range w.spec.Columns {
+			if typ := t.cols[c].typ; typ != "text" && !strings.HasPrefix(typ, "character") {
+				ors = append(ors, "s.c"+strconv.Itoa(i)+" = $4")
+			}
+		}
+		if len(ors) == 0 {
+			return nil
+		}
+		q = `SELECT s._n` + where + ` AND (` + strings.Join(ors, " OR ") + `) AND $4 <> ''`
+		return w.query(ctx, tx, q, lo, hi, skip, m[1])
+	}
+	if q == "" {
+		return nil
+	}
+	return w.query(ctx, tx, q, lo, hi, skip, "")
+}
+
+// query runs a culprit query under a savepoint (it may fail on a value it casts) and returns the
+// rows it names; nil on any error.
+func (w *writer) query(ctx context.Context, tx pgx.Tx, q string, lo, hi int32, skip []int32, value string) []int32 {
+	sp, err := tx.Begin(ctx)
+	if err != nil {
+		return nil
+	}
+	args := []any{lo, hi, skip}
+	if strings.Contains(q, "$4") {
+		args = append(args, value)
+	}
+	rows, err := sp.Query(ctx, q, args...)
+	if err != nil {
+		_ = sp.Rollback(ctx)
+		return nil
+	}
+	found, err := pgx.CollectRows(rows, pgx.RowTo[int32])
+	if err != nil {
+		_ = sp.Rollback(ctx)
+		return nil
+	}
+	if sp.Commit(ctx) != nil {
+		return nil
+	}
+	return found
+}
+
+func (w *writer) applyRange(ctx context.Context, tx pgx.Tx, lo, hi int32, out []crm.Outcome, keyIdx map[string]int32, skip []int32) error {
+	if skip == nil {
+		skip = []int32{}
+	}
+	rows, err := tx.Query(ctx, w.updateSQL, lo, hi, skip)
 	if err != nil {
 		return err
 	}
@@ -385,7 +514,7 @@ func (w *writer) applyRange(ctx context.Context, tx pgx.Tx, lo, hi int32, out []
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	rows, err = tx.Query(ctx, w.insertSQL, lo, hi)
+	rows, err = tx.Query(ctx, w.insertSQL, lo, hi, skip)
 	if err != nil {
 		return err
 	}
