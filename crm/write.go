@@ -86,6 +86,8 @@ type ObjectWriter interface {
 type Reverter interface {
 	// Delete removes rows by target id; rows already gone are skipped.
 	Delete(ctx context.Context, obj *plans.Object, ids []string) (int64, error)
+	// DeleteKeys removes rows by the value of their key column (WriteSpec.KeyColumn).
+	DeleteKeys(ctx context.Context, obj *plans.Object, column string, keys []string) (int64, error)
 	// Restore puts rows back as their before-images say: updated where the id exists, inserted
 	// where it no longer does.
 	Restore(ctx context.Context, obj *plans.Object, images [][]byte) (int64, error)

@@ -95,6 +95,25 @@ type ObjectSummary struct {
 	Retries        int64   `json:"retries,omitempty"`
 	Seconds        float64 `json:"seconds"`
 	PerSecond      float64 `json:"records_per_second"`
+	// Where the time went, summed over the workers (so the parts may add up to more than Seconds):
+	// reading golden records, journaling before-images, writing to the new CRM (the batch
+	// transaction, before-images included), recording crosswalk, rejects and checkpoints.
+	Timing Timing `json:"timing"`
+}
+
+// Timing is seconds per step of a batch.
+type Timing struct {
+	Read    float64 `json:"read"`
+	Journal float64 `json:"journal"`
+	Write   float64 `json:"write"`
+	Record  float64 `json:"record"`
+}
+
+func (t *Timing) add(o Timing) {
+	t.Read += o.Read
+	t.Journal += o.Journal
+	t.Write += o.Write
+	t.Record += o.Record
 }
 
 // Sample is one row a dry run would write.
@@ -241,6 +260,7 @@ type batch struct {
 	seq  int
 	last string // the last golden id in it
 	recs []state.GoldenOut
+	read float64 // seconds it took to read
 }
 
 // result is what a worker did with a batch.
@@ -251,6 +271,7 @@ type result struct {
 	ins, upd, unch, rej, unresolved, defOwner, retries int64
 	samples                                            []Sample
 	rejects                                            []state.RejectRow
+	timing                                             Timing
 }
 
 func loadObject(ctx context.Context, p *plans.Plan, obj *plans.Object, target crm.Target, own *owners, opts Options,
@@ -318,13 +339,14 @@ func loadObject(ctx context.Context, p *plans.Plan, obj *plans.Object, target cr
 				}
 				defer rd.Close()
 				for {
+					t0 := time.Now()
 					recs, err := rd.Next(size)
 					if err != nil || len(recs) == 0 {
 						return err
 					}
 					after = recs[len(recs)-1].GoldenID
 					select {
-					case batches <- batch{seq: seq, last: after, recs: recs}:
+					case batches <- batch{seq: seq, last: after, recs: recs, read: time.Since(t0).Seconds()}:
 						seq++
 					case <-gctx.Done():
 						return gctx.Err()
@@ -379,6 +401,7 @@ func loadObject(ctx context.Context, p *plans.Plan, obj *plans.Object, target cr
 				osum.UnresolvedRefs += r.unresolved
 				osum.DefaultOwner += r.defOwner
 				osum.Retries += r.retries
+				osum.Timing.add(r.timing)
 				for _, s := range r.samples {
 					if countAction(sum.Samples, s.Object, s.Action) < opts.Samples {
 						sum.Samples = append(sum.Samples, s)
@@ -429,7 +452,7 @@ func countAction(samples []Sample, object, action string) int {
 
 // writeBatch writes one batch and records it: journal before, crosswalk and rejects after.
 func writeBatch(ctx context.Context, p *plans.Plan, l *layout, w crm.ObjectWriter, own *owners, opts Options, b batch, file bool) (result, error) {
-	r := result{seq: b.seq, last: b.last, n: len(b.recs)}
+	r := result{seq: b.seq, last: b.last, n: len(b.recs), timing: Timing{Read: b.read}}
 	var todo []built
 	var cross []state.CrosswalkRow
 	for i := range b.recs {
@@ -456,7 +479,7 @@ func writeBatch(ctx context.Context, p *plans.Plan, l *layout, w crm.ObjectWrite
 	for i, bt := range todo {
 		rows[i] = bt.row
 	}
-	var fresh []bool
+	var fresh []int64
 	journal := func(images []crm.Image) error {
 		if opts.DryRun || file {
 			return nil
@@ -464,7 +487,7 @@ func writeBatch(ctx context.Context, p *plans.Plan, l *layout, w crm.ObjectWrite
 		entries := make([]state.JournalEntry, len(images))
 		for i, img := range images {
 			g := todo[i].g
-			e := state.JournalEntry{Object: l.obj.Name, GoldenID: g.GoldenID, Action: state.JInsert, NewID: img.ID}
+			e := state.JournalEntry{Object: l.obj.Name, GoldenID: g.GoldenID, Action: state.JInsert, NewID: img.ID, Key: rows[i].Key}
 			if img.JSON != nil {
 				e.Action, e.Before = state.JUpdate, img.JSON
 			}
@@ -475,19 +498,23 @@ func writeBatch(ctx context.Context, p *plans.Plan, l *layout, w crm.ObjectWrite
 			entries[i] = e
 		}
 		var err error
+		t0 := time.Now()
 		fresh, err = opts.DB.JournalBefore(ctx, p.Name, opts.RunID, entries)
+		r.timing.Journal += time.Since(t0).Seconds()
 		return err
 	}
 	var out []crm.Outcome
+	t0 := time.Now()
 	err := retry(ctx, opts.Retry, &r.retries, func() error {
 		var err error
 		out, err = w.Write(ctx, rows, journal)
 		return err
 	})
+	r.timing.Write += time.Since(t0).Seconds() - r.timing.Journal
 	if err != nil {
 		return r, err
 	}
-	var unwritten []string
+	var unwritten []int64
 	for i, o := range out {
 		bt := todo[i]
 		g := bt.g
@@ -520,23 +547,25 @@ func writeBatch(ctx context.Context, p *plans.Plan, l *layout, w crm.ObjectWrite
 			continue
 		}
 		if action == crm.Rejected {
-			if fresh != nil && fresh[i] {
-				unwritten = append(unwritten, g.GoldenID)
+			if fresh != nil && fresh[i] != 0 {
+				unwritten = append(unwritten, fresh[i])
 			}
 			continue
 		}
 		cross = append(cross, state.CrosswalkRow{Object: l.obj.Name, GoldenID: g.GoldenID, NewID: o.ID, Key: g.Key, OldIDs: g.OldIDs, Digest: bt.digest, Status: state.XActive})
-		if action == crm.Unchanged && fresh != nil && fresh[i] {
-			unwritten = append(unwritten, g.GoldenID)
+		if action == crm.Unchanged && fresh != nil && fresh[i] != 0 {
+			unwritten = append(unwritten, fresh[i])
 		}
 	}
 	if opts.DryRun {
 		return r, nil
 	}
 	c := state.BatchCommit{Plan: p.Name, RunID: opts.RunID, Object: l.obj.Name, Crosswalk: cross, Unwritten: unwritten, Rejects: r.rejects, Phase: Phase}
+	t0 = time.Now()
 	if err := retry(ctx, opts.Retry, &r.retries, func() error { return opts.DB.CommitBatch(ctx, c) }); err != nil {
 		return r, err
 	}
+	r.timing.Record += time.Since(t0).Seconds()
 	return r, nil
 }
 

@@ -527,3 +527,23 @@ func firstDiff(got, want string) string {
 	}
 	return ""
 }
+
+// A run that dies after the new CRM committed a batch but before the crosswalk recorded it leaves
+// journal entries without new ids; undo finds those rows by their key.
+func TestUndoFindsRowsTheCrosswalkNeverRecorded(t *testing.T) {
+	w := newWorld(t, small(), nil)
+	first := w.mustMigrate(migrate.Options{})
+	if _, err := w.db.Pool.Exec(context.Background(), `DELETE FROM crmigrate.crosswalk WHERE object = 'activity'`); err != nil {
+		t.Fatal(err)
+	}
+	u, err := w.undo(first.RunID, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u.Deleted != first.Inserted {
+		t.Errorf("undo deleted %d rows, the run inserted %d", u.Deleted, first.Inserted)
+	}
+	if n := w.count(w.new, `SELECT count(*) FROM activities`); n != 0 {
+		t.Errorf("%d activities left", n)
+	}
+}

@@ -121,17 +121,17 @@ func Undo(ctx context.Context, p *plans.Plan, opts UndoOptions) (*UndoSummary, e
 }
 
 func undoPart(ctx context.Context, p *plans.Plan, obj *plans.Object, rev crm.Reverter, opts UndoOptions, part []state.JournalEntry, osum *UndoObject) error {
-	var ids, del []string
+	var ids, del, delKeys []string
 	var restore [][]byte
 	for _, e := range part {
 		if e.NewID != "" {
 			ids = append(ids, e.NewID)
 		}
 		switch {
-		case e.Action == state.JInsert:
-			if e.NewID != "" {
-				del = append(del, e.NewID)
-			}
+		case e.Action == state.JInsert && e.NewID != "":
+			del = append(del, e.NewID)
+		case e.Action == state.JInsert && e.Key != "":
+			delKeys = append(delKeys, e.Key) // written, but the run died before the crosswalk knew its id
 		case e.Before != nil:
 			restore = append(restore, e.Before)
 		}
@@ -157,6 +157,17 @@ func undoPart(ctx context.Context, p *plans.Plan, obj *plans.Object, rev crm.Rev
 		}
 		if len(del) > 0 {
 			n, err := rev.Delete(ctx, obj, del)
+			if err != nil {
+				return err
+			}
+			osum.Deleted += n
+		}
+		if len(delKeys) > 0 {
+			l, err := newLayout(p, obj)
+			if err != nil {
+				return err
+			}
+			n, err := rev.DeleteKeys(ctx, obj, l.spec.KeyColumn, delKeys)
 			if err != nil {
 				return err
 			}

@@ -175,6 +175,7 @@ type JournalEntry struct {
 	GoldenID   string          `json:"golden_id"`
 	Action     string          `json:"action"`
 	NewID      string          `json:"new_id,omitempty"`
+	Key        string          `json:"key,omitempty"` // the row's conflict-column value in the new CRM
 	Before     json.RawMessage `json:"before,omitempty"`
 	PrevDigest *string         `json:"prev_digest,omitempty"`
 	RunID      int64           `json:"run_id"`
@@ -183,41 +184,42 @@ type JournalEntry struct {
 
 // JournalBefore stores the entries of a batch about to be written, durably, before the write. An
 // entry the run already has (a batch written again after a crash) keeps its first before-image.
-// It returns, per entry, whether it was new.
-func (db *DB) JournalBefore(ctx context.Context, plan string, runID int64, entries []JournalEntry) ([]bool, error) {
+// It returns, per entry, the new entry's id, or 0 when the run had it already.
+func (db *DB) JournalBefore(ctx context.Context, plan string, runID int64, entries []JournalEntry) ([]int64, error) {
 	if len(entries) == 0 {
 		return nil, nil
 	}
 	n := len(entries)
-	objs, ids, acts, newIDs, prevs := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]*string, n)
+	objs, ids, acts, newIDs, keys, prevs := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]*string, n)
 	befores := make([]*string, n)
 	for i, e := range entries {
-		objs[i], ids[i], acts[i], newIDs[i], prevs[i] = e.Object, e.GoldenID, e.Action, e.NewID, e.PrevDigest
+		objs[i], ids[i], acts[i], newIDs[i], keys[i], prevs[i] = e.Object, e.GoldenID, e.Action, e.NewID, e.Key, e.PrevDigest
 		if e.Before != nil {
 			s := string(e.Before)
 			befores[i] = &s
 		}
 	}
-	rows, err := db.Pool.Query(ctx, `INSERT INTO crmigrate.journal (plan, run_id, object, golden_id, action, new_id, before, prev_digest)
-		SELECT $1, $2, o, g, a, n, b::jsonb, p FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[]) AS u(o, g, a, n, b, p)
-		ON CONFLICT (plan, run_id, object, golden_id) DO NOTHING RETURNING golden_id`,
-		plan, runID, objs, ids, acts, newIDs, befores, prevs)
+	rows, err := db.Pool.Query(ctx, `INSERT INTO crmigrate.journal (plan, run_id, object, golden_id, action, new_id, key, before, prev_digest)
+		SELECT $1, $2, o, g, a, n, k, b::jsonb, p FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[]) AS u(o, g, a, n, k, b, p)
+		ON CONFLICT (plan, run_id, object, golden_id) DO NOTHING RETURNING id, golden_id`,
+		plan, runID, objs, ids, acts, newIDs, keys, befores, prevs)
 	if err != nil {
 		return nil, fmt.Errorf("journal %d writes: %w", n, err)
 	}
-	fresh := map[string]bool{}
+	fresh := map[string]int64{}
 	for rows.Next() {
 		var g string
-		if err := rows.Scan(&g); err != nil {
+		var id int64
+		if err := rows.Scan(&id, &g); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("journal %d writes: %w", n, err)
 		}
-		fresh[g] = true
+		fresh[g] = id
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("journal %d writes: %w", n, err)
 	}
-	out := make([]bool, n)
+	out := make([]int64, n)
 	for i, e := range entries {
 		out[i] = fresh[e.GoldenID]
 	}
@@ -242,39 +244,31 @@ type BatchCommit struct {
 	Plan   string
 	RunID  int64
 	Object string
-	// Crosswalk holds the rows written or found unchanged; journal entries of the run for them that
-	// have no new id yet (inserts) get it. (An entry journaled by a run that died after writing
-	// and adopted by this one is found unchanged here, and still needs its id.)
+	// Crosswalk holds the rows written or found unchanged (an insert's journal entry finds its new
+	// id there).
 	Crosswalk []CrosswalkRow
-	Unwritten []string // golden ids journaled for this batch that it did not change: their fresh entries are dropped
+	Unwritten []int64 // journal entries (ids) this batch made for rows it did not change, to drop
 	Rejects   []RejectRow
 	Phase     string // of the rejects
 }
 
-// CommitBatch records a written batch: crosswalk, journal ids, rejects.
+// CommitBatch records a written batch: crosswalk, journal entries of rows it did not change, rejects.
 func (db *DB) CommitBatch(ctx context.Context, c BatchCommit) error {
 	tx, err := db.Pool.Begin(ctx)
 	if err != nil {
 		return fmt.Errorf("record batch of %s: %w", c.Object, err)
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx))
+	// Index lookups by the whole key: the journal and the crosswalk grow during the run faster than
+	// their statistics, and a scan of the run's entries per batch makes a load quadratic.
+	if _, err := tx.Exec(ctx, `SET LOCAL enable_seqscan = off; SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off`); err != nil {
+		return fmt.Errorf("record batch of %s: %w", c.Object, err)
+	}
 	if err := upsertCrosswalk(ctx, tx, c.Plan, c.RunID, c.Crosswalk); err != nil {
 		return err
 	}
-	if len(c.Crosswalk) > 0 {
-		ids, newIDs := make([]string, len(c.Crosswalk)), make([]string, len(c.Crosswalk))
-		for i, x := range c.Crosswalk {
-			ids[i], newIDs[i] = x.GoldenID, x.NewID
-		}
-		if _, err := tx.Exec(ctx, `UPDATE crmigrate.journal j SET new_id = u.n FROM unnest($4::text[], $5::text[]) AS u(g, n)
-			WHERE j.plan = $1 AND j.run_id = $2 AND j.object = $3 AND j.golden_id = u.g AND j.new_id = ''`,
-			c.Plan, c.RunID, c.Object, ids, newIDs); err != nil {
-			return fmt.Errorf("record journal ids of %s: %w", c.Object, err)
-		}
-	}
 	if len(c.Unwritten) > 0 {
-		if _, err := tx.Exec(ctx, `DELETE FROM crmigrate.journal WHERE plan = $1 AND run_id = $2 AND object = $3 AND golden_id = ANY($4)`,
-			c.Plan, c.RunID, c.Object, c.Unwritten); err != nil {
+		if _, err := tx.Exec(ctx, `DELETE FROM crmigrate.journal WHERE id = ANY($1)`, c.Unwritten); err != nil {
 			return fmt.Errorf("clear journal of unwritten %s records: %w", c.Object, err)
 		}
 	}

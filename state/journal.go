@@ -7,17 +7,19 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// Journal lists the entries of a run that have not been undone, oldest first.
+// Journal lists the entries of a run that have not been undone, oldest first. An insert's new id
+// comes from the crosswalk ("" when the run died before recording it: the entry's Key finds the row).
 func (db *DB) Journal(ctx context.Context, plan string, runID int64) ([]JournalEntry, error) {
-	rows, err := db.Pool.Query(ctx, `SELECT object, golden_id, action, new_id, before, prev_digest, run_id, undone_by FROM crmigrate.journal
-		WHERE plan = $1 AND run_id = $2 AND undone_by IS NULL ORDER BY id`, plan, runID)
+	rows, err := db.Pool.Query(ctx, `SELECT j.object, j.golden_id, j.action, coalesce(nullif(j.new_id, ''), x.new_id, ''), j.key, j.before, j.prev_digest, j.run_id, j.undone_by
+		FROM crmigrate.journal j LEFT JOIN crmigrate.crosswalk x ON x.plan = j.plan AND x.object = j.object AND x.golden_id = j.golden_id
+		WHERE j.plan = $1 AND j.run_id = $2 AND j.undone_by IS NULL ORDER BY j.id`, plan, runID)
 	if err != nil {
 		return nil, fmt.Errorf("read journal of run %d: %w", runID, err)
 	}
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (JournalEntry, error) {
 		var e JournalEntry
 		var before []byte
-		err := r.Scan(&e.Object, &e.GoldenID, &e.Action, &e.NewID, &before, &e.PrevDigest, &e.RunID, &e.UndoneBy)
+		err := r.Scan(&e.Object, &e.GoldenID, &e.Action, &e.NewID, &e.Key, &before, &e.PrevDigest, &e.RunID, &e.UndoneBy)
 		if before != nil {
 			e.Before = before
 		}

@@ -52,6 +52,27 @@ func (s *Source) Delete(ctx context.Context, obj *plans.Object, ids []string) (i
 	return tag.RowsAffected(), nil
 }
 
+// DeleteKeys implements crm.Reverter: it deletes rows by their key column's value.
+func (s *Source) DeleteKeys(ctx context.Context, obj *plans.Object, column string, keys []string) (int64, error) {
+	conn, err := s.live(ctx)
+	if err != nil {
+		return 0, err
+	}
+	t, err := s.describe(ctx, conn, obj)
+	if err != nil {
+		return 0, err
+	}
+	c, ok := t.cols[column]
+	if !ok {
+		return 0, fmt.Errorf("table %s has no column %q", t.name, column)
+	}
+	tag, err := conn.Exec(ctx, `DELETE FROM `+t.q+` AS t WHERE t.`+pgx.Identifier{column}.Sanitize()+` = ANY($1::text[]::`+castType(c.typ)+`[])`, keys)
+	if err != nil {
+		return 0, fmt.Errorf("delete %d rows from %s: %w", len(keys), t.name, classify(ctx, err))
+	}
+	return tag.RowsAffected(), nil
+}
+
 // Images implements crm.Reverter.
 func (s *Source) Images(ctx context.Context, obj *plans.Object, ids []string) ([]crm.Image, error) {
 	conn, err := s.live(ctx)

@@ -135,6 +135,11 @@ func (w *writer) open(ctx context.Context) error {
 			spec.KeyColumn, t.name, w.src.sys.Name, t.q, pgx.Identifier{spec.KeyColumn}.Sanitize(), w.obj.Name, w.src.sys.Name)
 	}
 	w.build()
+	// Index scans, whatever the statistics say: a table that was empty when last analyzed (the
+	// usual first load) would otherwise be scanned whole for every row of every batch. No JIT.
+	if _, err := conn.Exec(ctx, `SET enable_seqscan = off; SET jit = off`); err != nil {
+		return fmt.Errorf("set up the connection to %s: %w", t.name, classify(ctx, err))
+	}
 	if _, err := conn.Exec(ctx, w.stageDDL()); err != nil {
 		return fmt.Errorf("create staging table for %s: %w", t.name, classify(ctx, err))
 	}
@@ -157,7 +162,7 @@ func (w *writer) build() {
 	t, spec := w.t, w.spec
 	id := pgx.Identifier{t.id.name}.Sanitize()
 	key := pgx.Identifier{spec.KeyColumn}.Sanitize()
-	keyCast := "s._key::" + t.cols[spec.KeyColumn].typ
+	keyCast := "s._key::" + castType(t.cols[spec.KeyColumn].typ)
 	w.copyCols = []string{"_n", "_id", "_key"}
 	// Target columns and the expressions that fill them from the stage row s.
 	// A NULL for a NOT NULL column with a default takes the default on insert and keeps the
@@ -168,7 +173,7 @@ func (w *writer) build() {
 		w.copyCols = append(w.copyCols, "c"+strconv.Itoa(i))
 		q := pgx.Identifier{c}.Sanitize()
 		cols = append(cols, q)
-		v := fmt.Sprintf("s.c%d::%s", i, t.cols[c].typ)
+		v := fmt.Sprintf("s.c%d::%s", i, castType(t.cols[c].typ))
 		if d := t.cols[c].def; d != "" {
 			insVals = append(insVals, "coalesce("+v+", "+d+")")
 			v = "coalesce(" + v + ", t." + q + ")"
@@ -377,24 +382,47 @@ func (w *writer) apply(ctx context.Context, tx pgx.Tx, lo, hi int32, out []crm.O
 			}
 			return w.apply(ctx, tx, mid+1, hi, out, keyIdx, skip)
 		}
-		reason := pgerr.Message(pgErr)
-		if pgErr.Code == "23505" { // the detail names one row's key; the others collide on their own
-			reason = pgErr.Message
-		}
-		for _, n := range found {
-			out[n] = crm.Outcome{Action: crm.Rejected, Reason: reason}
-			*skip = append(*skip, n)
+		for _, c := range found {
+			out[c.n] = crm.Outcome{Action: crm.Rejected, Reason: c.reason}
+			*skip = append(*skip, c.n)
 		}
 	}
 }
 
-var quotedValue = regexp.MustCompile(`: "(.*)"$`)
+// culprit is a row the target refuses, and why.
+type culprit struct {
+	n      int32
+	reason string
+}
+
+// castErrorFunc reports why a value cannot be read as a type (NULL when it can). It lives in the
+// connection's temporary schema and is used only on batches the target refused.
+const castErrorFunc = `CREATE OR REPLACE FUNCTION pg_temp.crmigrate_cast_error(v text, t text) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+	IF v IS NULL THEN RETURN NULL; END IF;
+	EXECUTE format('SELECT %L::%s', v, t);
+	RETURN NULL;
+EXCEPTION WHEN others THEN
+	RETURN SQLERRM;
+END $$`
+
+var typmodLen = regexp.MustCompile(`^(character varying|character|bit varying|bit)\((\d+)\)$`)
+
+// castType is the type a staged text value is cast to for a column: character types are cast to
+// text, so that assigning an over-long value fails (an explicit cast to varchar(n) would cut it).
+func castType(typ string) string {
+	if strings.HasPrefix(typ, "character") {
+		return "text"
+	}
+	return typ
+}
 
 // culprits finds, with one query, the rows of lo..hi (but skip) that the target refuses for the
 // reason pgErr gives: a NULL in a NOT NULL column, a failed CHECK constraint, a value that
 // collides on a unique index (with another row of the table or an earlier row of the batch), or
-// a value its column's type does not accept. It returns nil when it cannot tell.
-func (w *writer) culprits(ctx context.Context, tx pgx.Tx, lo, hi int32, skip []int32, pgErr *pgconn.PgError) []int32 {
+// values their column's type does not accept (all of them at once, each with its own message).
+// It returns nil when it cannot tell.
+func (w *writer) culprits(ctx context.Context, tx pgx.Tx, lo, hi int32, skip []int32, pgErr *pgconn.PgError) []culprit {
 	t := w.t
 	colOf := func(name string) (string, bool) { // the stage expression holding a target column's value
 		if name == w.spec.KeyColumn {
@@ -408,13 +436,14 @@ func (w *writer) culprits(ctx context.Context, tx pgx.Tx, lo, hi int32, skip []i
 		return "", false
 	}
 	where := ` FROM crmigrate_stage s WHERE s._n BETWEEN $1 AND $2 AND s._n <> ALL($3::integer[])`
+	reason := quote(pgerr.Message(pgErr))
 	var q string
-	switch pgErr.Code {
-	case "23502": // not null
+	switch {
+	case pgErr.Code == "23502": // not null
 		if c, ok := colOf(pgErr.ColumnName); ok {
-			q = `SELECT s._n` + where + ` AND ` + c + ` IS NULL`
+			q = `SELECT s._n, ` + reason + where + ` AND ` + c + ` IS NULL`
 		}
-	case "23514": // check
+	case pgErr.Code == "23514": // check
 		var expr string
 		if err := tx.QueryRow(ctx, `SELECT pg_get_expr(conbin, conrelid) FROM pg_constraint WHERE conrelid = to_regclass($1) AND conname = $2 AND contype = 'c'`,
 			t.q, pgErr.ConstraintName).Scan(&expr); err != nil {
@@ -423,10 +452,10 @@ func (w *writer) culprits(ctx context.Context, tx pgx.Tx, lo, hi int32, skip []i
 		var cols []string
 		for _, c := range append([]string{w.spec.KeyColumn}, w.spec.Columns...) {
 			e, _ := colOf(c)
-			cols = append(cols, e+"::"+t.cols[c].typ+" AS "+pgx.Identifier{c}.Sanitize())
+			cols = append(cols, e+"::"+castType(t.cols[c].typ)+" AS "+pgx.Identifier{c}.Sanitize())
 		}
-		q = `SELECT x._n FROM (SELECT s._n, ` + strings.Join(cols, ", ") + where + `) AS x WHERE NOT (` + expr + `)`
-	case "23505": // unique
+		q = `SELECT x._n, ` + reason + ` FROM (SELECT s._n, ` + strings.Join(cols, ", ") + where + `) AS x WHERE NOT (` + expr + `)`
+	case pgErr.Code == "23505": // unique: the detail names one row's key; the others collide on their own
 		var cols []string
 		if err := tx.QueryRow(ctx, `SELECT array_agg(a.attname::text) FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid
 			JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey) WHERE i.indrelid = to_regclass($1) AND ic.relname = $2`,
@@ -438,53 +467,65 @@ func (w *writer) culprits(ctx context.Context, tx pgx.Tx, lo, hi int32, skip []i
 			return nil
 		}
 		col, id := pgx.Identifier{cols[0]}.Sanitize(), pgx.Identifier{t.id.name}.Sanitize()
-		typ := t.cols[cols[0]].typ
-		q = `SELECT d._n FROM (SELECT s._n, ` + c + ` AS v, s._id, row_number() OVER (PARTITION BY ` + c + `::` + typ + ` ORDER BY s._n) AS k` + where +
+		typ := castType(t.cols[cols[0]].typ)
+		q = `SELECT d._n, ` + quote(pgErr.Message) + ` || ' (' || ` + quote(cols[0]) + ` || ')' FROM (SELECT s._n, ` + c + ` AS v, s._id, row_number() OVER (PARTITION BY ` + c + `::` + typ + ` ORDER BY s._n) AS k` + where +
 			` AND ` + c + ` IS NOT NULL) AS d WHERE d.k > 1 OR EXISTS (SELECT 1 FROM ` + t.q + ` AS t WHERE t.` + col + ` = d.v::` + typ +
 			` AND (d._id IS NULL OR t.` + id + ` <> d._id::` + t.id.typ + `))`
-	default:
-		if !strings.HasPrefix(pgErr.Code, "22") {
-			return nil
-		}
-		m := quotedValue.FindStringSubmatch(pgErr.Message)
-		if m == nil {
-			return nil
-		}
-		var ors []string
-		for i, c := range w.spec.Columns {
-			if typ := t.cols[c].typ; typ != "text" && !strings.HasPrefix(typ, "character") {
-				ors = append(ors, "s.c"+strconv.Itoa(i)+" = $4")
+	case strings.HasPrefix(pgErr.Code, "22"): // data exceptions: every value its column's type refuses
+		var checks []string
+		for i, c := range append([]string{w.spec.KeyColumn}, w.spec.Columns...) {
+			e := "s._key"
+			if i > 0 {
+				e = "s.c" + strconv.Itoa(i-1)
+			}
+			typ := t.cols[c].typ
+			switch {
+			case typ == "text":
+			case typmodLen.MatchString(typ):
+				n := typmodLen.FindStringSubmatch(typ)[2]
+				checks = append(checks, `CASE WHEN length(`+e+`) > `+n+` THEN 'value too long for type `+typ+` in column `+strings.ReplaceAll(c, "'", "''")+`' END`)
+			case strings.HasPrefix(typ, "character"):
+			default:
+				checks = append(checks, `pg_temp.crmigrate_cast_error(`+e+`, `+quote(typ)+`)`)
 			}
 		}
-		if len(ors) == 0 {
+		if len(checks) == 0 {
 			return nil
 		}
-		q = `SELECT s._n` + where + ` AND (` + strings.Join(ors, " OR ") + `) AND $4 <> ''`
-		return w.query(ctx, tx, q, lo, hi, skip, m[1])
+		if _, err := tx.Exec(ctx, castErrorFunc); err != nil {
+			return nil
+		}
+		q = `SELECT x._n, x.r FROM (SELECT s._n, coalesce(` + strings.Join(checks, ", ") + `) AS r` + where + `) AS x WHERE x.r IS NOT NULL`
 	}
 	if q == "" {
 		return nil
 	}
-	return w.query(ctx, tx, q, lo, hi, skip, "")
+	return w.query(ctx, tx, q, lo, hi, skip)
 }
+
+// quote makes an SQL string literal.
+func quote(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 
 // query runs a culprit query under a savepoint (it may fail on a value it casts) and returns the
 // rows it names; nil on any error.
-func (w *writer) query(ctx context.Context, tx pgx.Tx, q string, lo, hi int32, skip []int32, value string) []int32 {
+func (w *writer) query(ctx context.Context, tx pgx.Tx, q string, lo, hi int32, skip []int32) []culprit {
 	sp, err := tx.Begin(ctx)
 	if err != nil {
 		return nil
 	}
-	args := []any{lo, hi, skip}
-	if strings.Contains(q, "$4") {
-		args = append(args, value)
+	if skip == nil {
+		skip = []int32{}
 	}
-	rows, err := sp.Query(ctx, q, args...)
+	rows, err := sp.Query(ctx, q, lo, hi, skip)
 	if err != nil {
 		_ = sp.Rollback(ctx)
 		return nil
 	}
-	found, err := pgx.CollectRows(rows, pgx.RowTo[int32])
+	found, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (culprit, error) {
+		var c culprit
+		err := r.Scan(&c.n, &c.reason)
+		return c, err
+	})
 	if err != nil {
 		_ = sp.Rollback(ctx)
 		return nil
@@ -493,6 +534,24 @@ func (w *writer) query(ctx context.Context, tx pgx.Tx, q string, lo, hi int32, s
 		return nil
 	}
 	return found
+}
+
+// Close implements crm.ObjectWriter.
+func (w *writer) Close(ctx context.Context) error {
+	if w.conn != nil {
+		err := w.conn.Close(ctx)
+		w.conn = nil
+		return err
+	}
+	return nil
+}
+
+// classify wraps errors worth retrying with crm.ErrTransient.
+func classify(ctx context.Context, err error) error {
+	if err == nil || errors.Is(err, crm.ErrTransient) || ctx.Err() != nil || !pgerr.Transient(err) {
+		return err
+	}
+	return fmt.Errorf("%w: %w", crm.ErrTransient, err)
 }
 
 func (w *writer) applyRange(ctx context.Context, tx pgx.Tx, lo, hi int32, out []crm.Outcome, keyIdx map[string]int32, skip []int32) error {
@@ -535,22 +594,4 @@ func (w *writer) applyRange(ctx context.Context, tx pgx.Tx, lo, hi int32, out []
 		}
 	}
 	return rows.Err()
-}
-
-// classify wraps errors worth retrying with crm.ErrTransient.
-func classify(ctx context.Context, err error) error {
-	if err == nil || errors.Is(err, crm.ErrTransient) || ctx.Err() != nil || !pgerr.Transient(err) {
-		return err
-	}
-	return fmt.Errorf("%w: %w", crm.ErrTransient, err)
-}
-
-// Close implements crm.ObjectWriter.
-func (w *writer) Close(ctx context.Context) error {
-	if w.conn != nil {
-		err := w.conn.Close(ctx)
-		w.conn = nil
-		return err
-	}
-	return nil
 }

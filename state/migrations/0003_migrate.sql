@@ -29,7 +29,8 @@ CREATE TABLE crmigrate.journal (
     object      text NOT NULL,
     golden_id   text NOT NULL,
     action      text NOT NULL CHECK (action IN ('insert', 'update', 'archive', 'delete', 'undo')),
-    new_id      text NOT NULL DEFAULT '',
+    new_id      text NOT NULL DEFAULT '',   -- the row's id in the new CRM when known before the write ('' for an insert: see the crosswalk)
+    key         text NOT NULL DEFAULT '',   -- the value of the row's conflict column (external id or canonical key)
     before      jsonb,                          -- the row before the write; NULL for an insert
     prev_digest text,                           -- the crosswalk digest before the write; NULL when there was none
     at          timestamptz NOT NULL DEFAULT clock_timestamp(),
