@@ -1,7 +1,8 @@
 // Command report prints the figures of a benchmark run from crmigrate's JSON output. It is used by
 // the scripts in bench/; it is not part of crmigrate.
 //
-//	go run ./bench/report clean FILE.json   # from crmigrate clean --json or crmigrate demo --json
+//	go run ./bench/report clean FILE.json     # from crmigrate clean --json or crmigrate demo --json
+//	go run ./bench/report migrate FILE.json   # from crmigrate migrate --json
 package main
 
 import (
@@ -13,8 +14,12 @@ import (
 )
 
 func main() {
+	if len(os.Args) == 3 && os.Args[1] == "migrate" {
+		migrateReport(os.Args[2])
+		return
+	}
 	if len(os.Args) != 3 || os.Args[1] != "clean" {
-		fmt.Fprintln(os.Stderr, "usage: report clean FILE.json")
+		fmt.Fprintln(os.Stderr, "usage: report clean|migrate FILE.json")
 		os.Exit(2)
 	}
 	b, err := os.ReadFile(os.Args[2])

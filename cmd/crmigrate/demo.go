@@ -32,6 +32,7 @@ func demoCommand() *cli.Command {
 			&cli.Uint64Flag{Name: "seed", Value: def.Seed, Usage: "random seed; the same seed gives the same data"},
 			&cli.BoolFlag{Name: "keep", Usage: "leave the private PostgreSQL running and print the connection URLs"},
 			&cli.BoolFlag{Name: "show-pii", Usage: "show emails and phone numbers unmasked in the profile"},
+			&cli.BoolFlag{Name: "migrate", Value: true, Usage: "migrate the golden records into the new CRM after clean (--migrate=false stops after clean)"},
 		}, formatFlags("table", "json")...),
 		OnUsageError: onUsageError,
 		Action:       runDemo,
@@ -153,7 +154,7 @@ func runDemo(c *cli.Context) error {
 	if res.Clean, err = cleanPhase(c, ws, 0); err != nil {
 		return err
 	}
-	if res.Clean.Passed {
+	if res.Clean.Passed && c.Bool("migrate") {
 		say("crmigrate demo: migrating the golden records into the new CRM")
 		if res.Migrate, err = migratePhase(c, ws, migrate.Options{}, false); err != nil {
 			return err
