@@ -71,6 +71,9 @@ type Summary struct {
 	Archived    int64            `json:"archived"`
 	Deleted     int64            `json:"deleted"`
 	Seconds     float64          `json:"seconds"`
+	// Delta runs: the records re-cleaned (changed in the sources since Since).
+	Since     *time.Time `json:"since,omitempty"`
+	Recleaned int64      `json:"recleaned,omitempty"`
 	// NothingToDo is true when the run wrote nothing: nothing changed (rejected records are tried
 	// again every run and counted in Rejected).
 	NothingToDo bool              `json:"nothing_to_do"`
@@ -90,6 +93,7 @@ type ObjectSummary struct {
 	Rejected       int64   `json:"rejected"`
 	Archived       int64   `json:"archived,omitempty"`
 	Deleted        int64   `json:"deleted,omitempty"`
+	DeletedInOld   int64   `json:"deleted_in_old,omitempty"` // delta runs: golden records whose old records are all gone
 	UnresolvedRefs int64   `json:"unresolved_refs"`
 	DefaultOwner   int64   `json:"default_owner"`
 	Retries        int64   `json:"retries,omitempty"`
@@ -216,7 +220,12 @@ func Run(ctx context.Context, p *plans.Plan, opts Options) (*Summary, error) {
 			checkpoints = cps
 		}
 	}
-	var only map[string][]string
+	var deltas map[string]*deltaObject
+	if opts.Delta {
+		if deltas, err = prepareDelta(ctx, p, opts, sum); err != nil {
+			return sum, err
+		}
+	}
 	for _, obj := range p.DependencyOrder() {
 		m := obj.Mapping(plans.SystemNew)
 		if m == nil {
@@ -234,13 +243,16 @@ func Run(ctx context.Context, p *plans.Plan, opts Options) (*Summary, error) {
 			*osum = ObjectSummary{Object: osum.Object, Table: osum.Table}
 		}
 		var ids []string
-		if only != nil {
-			ids = only[obj.Name]
-			if ids == nil {
-				ids = []string{}
+		if deltas != nil {
+			ids = []string{}
+			if d := deltas[obj.Name]; d != nil && d.changed != nil {
+				ids = d.changed
 			}
 		}
 		err := loadObject(ctx, p, obj, target, own, opts, cp, ids, osum, sum)
+		if err == nil && deltas != nil && deltas[obj.Name] != nil {
+			err = applyDeletes(ctx, p, obj, target, opts, deltas[obj.Name].deleted, osum)
+		}
 		sum.total()
 		if err != nil {
 			return sum, err

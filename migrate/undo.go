@@ -30,14 +30,17 @@ type UndoOptions struct {
 
 // UndoSummary is what an undo did.
 type UndoSummary struct {
-	RunID     int64          `json:"run_id"`
-	Undone    int64          `json:"undone_run"`
-	LaterRuns []int64        `json:"later_runs,omitempty"`
-	Objects   []*UndoObject  `json:"objects"`
-	Deleted   int64          `json:"deleted"`
-	Restored  int64          `json:"restored"`
-	Seconds   float64        `json:"seconds"`
-	Counts    map[string]int `json:"-"`
+	RunID     int64         `json:"run_id"`
+	Undone    int64         `json:"undone_run"`
+	LaterRuns []int64       `json:"later_runs,omitempty"`
+	Objects   []*UndoObject `json:"objects"`
+	Deleted   int64         `json:"deleted"`
+	Restored  int64         `json:"restored"`
+	Seconds   float64       `json:"seconds"`
+	// Recheck lists objects whose rows the next migrate re-checks: they refer to rows the undone
+	// run had deleted, and the new CRM may have cleared those references.
+	Recheck []string       `json:"recheck,omitempty"`
+	Counts  map[string]int `json:"-"`
 }
 
 // UndoObject is what an undo did with one object.
@@ -117,7 +120,33 @@ func Undo(ctx context.Context, p *plans.Plan, opts UndoOptions) (*UndoSummary, e
 		sum.Deleted += osum.Deleted
 		sum.Restored += osum.Restored
 	}
+	// Rows the run deleted are back, but the new CRM may have cleared references to them on its own
+	// (ON DELETE SET NULL): the next migrate re-checks the objects that refer to them.
+	for _, obj := range p.Objects {
+		for _, f := range obj.Fields {
+			if f.Type != plans.TypeRef || !deletedSome(byObject[f.To]) {
+				continue
+			}
+			n, err := opts.DB.ForgetDigests(ctx, p.Name, obj.Name)
+			if err != nil {
+				return sum, err
+			}
+			if n > 0 {
+				sum.Recheck = append(sum.Recheck, obj.Name)
+			}
+			break
+		}
+	}
 	return sum, nil
+}
+
+func deletedSome(es []state.JournalEntry) bool {
+	for _, e := range es {
+		if e.Action == state.JDelete {
+			return true
+		}
+	}
+	return false
 }
 
 func undoPart(ctx context.Context, p *plans.Plan, obj *plans.Object, rev crm.Reverter, opts UndoOptions, part []state.JournalEntry, osum *UndoObject) error {

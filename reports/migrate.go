@@ -32,6 +32,9 @@ func RenderMigrateSummary(w io.Writer, s *migrate.Summary, format string, showPI
 	}
 	if s.Delta {
 		title += ", delta"
+		if s.Since != nil {
+			title += fmt.Sprintf(": %d records changed since %s re-cleaned", s.Recleaned, s.Since.Local().Format("2006-01-02 15:04:05"))
+		}
 	}
 	if s.ResumedFrom != 0 {
 		title += fmt.Sprintf(", resumed from run %d", s.ResumedFrom)
@@ -43,14 +46,14 @@ func RenderMigrateSummary(w io.Writer, s *migrate.Summary, format string, showPI
 	}
 	header := []string{"object", "table", "read", ins, upd, "unchanged", "rejected"}
 	if s.Delta {
-		header = append(header, "archived", "deleted")
+		header = append(header, "gone from old", "archived", "deleted")
 	}
 	header = append(header, "seconds", "records/s")
 	var rows [][]string
 	for _, o := range s.Objects {
 		row := []string{o.Object, o.Table, n(o.Read), n(o.Inserted), n(o.Updated), n(o.Unchanged), n(o.Rejected)}
 		if s.Delta {
-			row = append(row, n(o.Archived), n(o.Deleted))
+			row = append(row, n(o.DeletedInOld), n(o.Archived), n(o.Deleted))
 		}
 		rows = append(rows, append(row, fmt.Sprintf("%.1f", o.Seconds), fmt.Sprintf("%.0f", o.PerSecond)))
 	}
@@ -137,6 +140,9 @@ func RenderUndoSummary(w io.Writer, s *migrate.UndoSummary, format string) error
 	}
 	if len(s.LaterRuns) > 0 {
 		fmt.Fprintf(w, "note: forced over later runs %v, which had changed some of the same records\n", s.LaterRuns)
+	}
+	for _, o := range s.Recheck {
+		fmt.Fprintf(w, "note: the new CRM may have cleared references of %s rows to rows this undo put back; the next `crmigrate migrate` re-checks them\n", o)
 	}
 	_, err := fmt.Fprintf(w, "\nDeleted %d rows and restored %d in %.1fs.\n", s.Deleted, s.Restored, s.Seconds)
 	return err

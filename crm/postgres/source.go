@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -70,6 +71,11 @@ func (s *Source) Columns(ctx context.Context, m *plans.Mapping) ([]string, error
 // SelectSQL builds the read query of an object's mapping: id, updated_at and the field columns in
 // field order, all as text, ordered by id. Identifiers are quoted; a read query is wrapped.
 func SelectSQL(obj *plans.Object, m *plans.Mapping, system string) string {
+	return selectSQL(obj, m, system, "")
+}
+
+// selectSQL is SelectSQL with an extra condition on the source rows s.
+func selectSQL(obj *plans.Object, m *plans.Mapping, system, cond string) string {
 	var b strings.Builder
 	b.WriteString("SELECT ")
 	col := func(name string) {
@@ -87,16 +93,75 @@ func SelectSQL(obj *plans.Object, m *plans.Mapping, system string) string {
 		c, _ := f.Column(system)
 		col(c)
 	}
+	var where []string
 	if m.Query != "" {
 		b.WriteString(" FROM (" + m.Query + ") AS s")
 	} else {
 		b.WriteString(" FROM " + QuoteTable(m.Table) + " AS s")
 		if m.Where != "" {
-			b.WriteString(" WHERE " + m.Where)
+			where = append(where, "("+m.Where+")")
 		}
+	}
+	if cond != "" {
+		where = append(where, cond)
+	}
+	if len(where) > 0 {
+		b.WriteString(" WHERE " + strings.Join(where, " AND "))
 	}
 	b.WriteString(" ORDER BY 1")
 	return b.String()
+}
+
+// ReaderSince implements crm.Since: the rows whose updated_at column is at or after since.
+func (s *Source) ReaderSince(ctx context.Context, obj *plans.Object, since time.Time, reject func(crm.Reject)) (crm.RecordReader, error) {
+	m := obj.Mapping(s.sys.Name)
+	if m == nil || m.UpdatedAt == "" {
+		return nil, fmt.Errorf("object %s has no updated_at column on system %s; add updated_at: COLUMN to its mapping for delta runs", obj.Name, s.sys.Name)
+	}
+	q := selectSQL(obj, m, s.sys.Name, "s."+pgx.Identifier{m.UpdatedAt}.Sanitize()+"::timestamptz >= $1")
+	return s.reader(ctx, obj, reject, q, since)
+}
+
+// IDs implements crm.IDLister.
+func (s *Source) IDs(ctx context.Context, obj *plans.Object, batch func(ids []string) error) error {
+	m := obj.Mapping(s.sys.Name)
+	if m == nil {
+		return fmt.Errorf("object %s has no mapping on system %s", obj.Name, s.sys.Name)
+	}
+	from := QuoteTable(m.Table) + " AS s"
+	if m.Query != "" {
+		from = "(" + m.Query + ") AS s"
+	} else if m.Where != "" {
+		from += " WHERE " + m.Where
+	}
+	rows, err := s.conn.Query(ctx, "SELECT btrim(s."+pgx.Identifier{m.ID}.Sanitize()+"::text) FROM "+from)
+	if err != nil {
+		return fmt.Errorf("list ids of %s on system %s: %w", obj.Name, s.sys.Name, err)
+	}
+	defer rows.Close()
+	ids := make([]string, 0, crm.BatchSize)
+	for rows.Next() {
+		var id *string
+		if err := rows.Scan(&id); err != nil {
+			return fmt.Errorf("list ids of %s on system %s: %w", obj.Name, s.sys.Name, err)
+		}
+		if id != nil && *id != "" {
+			ids = append(ids, *id)
+		}
+		if len(ids) == cap(ids) {
+			if err := batch(ids); err != nil {
+				return err
+			}
+			ids = ids[:0]
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("list ids of %s on system %s: %w", obj.Name, s.sys.Name, err)
+	}
+	if len(ids) > 0 {
+		return batch(ids)
+	}
+	return nil
 }
 
 // Reader streams the object's rows in one query (pgx reads them from the socket as they come, so
@@ -106,8 +171,11 @@ func (s *Source) Reader(ctx context.Context, obj *plans.Object, reject func(crm.
 	if m == nil {
 		return nil, fmt.Errorf("object %s has no mapping on system %s", obj.Name, s.sys.Name)
 	}
-	q := SelectSQL(obj, m, s.sys.Name)
-	rows, err := s.conn.Query(ctx, q)
+	return s.reader(ctx, obj, reject, SelectSQL(obj, m, s.sys.Name))
+}
+
+func (s *Source) reader(ctx context.Context, obj *plans.Object, reject func(crm.Reject), q string, args ...any) (crm.RecordReader, error) {
+	rows, err := s.conn.Query(ctx, q, args...)
 	if err != nil {
 		var pgErr *pgconn.PgError
 		if errors.As(err, &pgErr) && pgErr.Code == "42P01" {
