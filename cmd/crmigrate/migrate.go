@@ -36,7 +36,7 @@ func migrateCommand() *cli.Command {
 			Usage:     "delete what a migrate run inserted and restore what it changed, from its journal",
 			ArgsUsage: " ",
 			Flags: append([]cli.Flag{planFlag(), stateURLFlag(),
-				&cli.Int64Flag{Name: "run", Required: true, Usage: "the migrate run `ID` to undo (crmigrate runs lists them)"},
+				&cli.Int64Flag{Name: "run", Usage: "the migrate run `ID` to undo (crmigrate runs lists them)"},
 				&cli.BoolFlag{Name: "force", Usage: "undo even when later runs changed the same records (written to the audit log)"},
 			}, formatFlags("table", "json")...),
 			OnUsageError: onUsageError,
@@ -131,6 +131,9 @@ func migratePhase(c *cli.Context, ws *workspace.Workspace, opts migrate.Options,
 }
 
 func runUndo(c *cli.Context) error {
+	if c.Int64("run") <= 0 {
+		return usageError("give the migrate run to undo with --run ID (`crmigrate runs --plan PLAN` lists them)")
+	}
 	format, err := formatOf(c, "table", "json")
 	if err != nil {
 		return err
