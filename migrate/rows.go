@@ -47,6 +47,9 @@ func newLayout(p *plans.Plan, obj *plans.Object) (*layout, error) {
 		}
 	}
 	switch {
+	case p.New().Kind == plans.KindCSV:
+		// An import file's id column holds the golden id: the CRM that imports it keeps it.
+		l.spec.KeyColumn, l.extID = m.ID, true
 	case m.ExternalID != "":
 		l.spec.KeyColumn, l.extID = m.ExternalID, true
 	case obj.Key != plans.KeyNone:

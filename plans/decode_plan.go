@@ -207,10 +207,6 @@ func (d *decoder) systems(top *mnode, p *Plan) *sysInfo {
 				}
 				return ""
 			})
-			if name == SystemNew {
-				d.errf(sm.get("kind"), path+".kind", "the new CRM is written to; use kind: postgres",
-					"the new system cannot be kind csv")
-			}
 			if sm.require("dir", "add dir: FOLDER, the folder holding the export files (relative to the plan file)") {
 				s.Dir, _, _ = sm.str("dir")
 			}

@@ -1,0 +1,123 @@
+package migrate_test
+
+import (
+	"context"
+	"encoding/csv"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/crmigrate/crmigrate/demo"
+	"github.com/crmigrate/crmigrate/internal/pgtest"
+	"github.com/crmigrate/crmigrate/migrate"
+	"github.com/crmigrate/crmigrate/plans"
+	"github.com/crmigrate/crmigrate/state"
+)
+
+const csvTargetPlan = `name: csv-target
+timezone: Europe/Stockholm
+default_region: SE
+systems:
+  old: {kind: postgres, url: "${T_OLD}"}
+  new: {kind: csv, dir: import}
+objects:
+  company:
+    key: domain
+    old: {table: accounts, id: account_id, updated_at: modified_at}
+    new: {file: companies.csv, id: "Record ID"}
+    fields:
+      name: {type: text, old: account_name, new: "Company name", merge: longest}
+      domain: {type: domain, old: website, new: "Company Domain Name"}
+  contact:
+    key: email
+    old: {table: contacts, id: contact_id, updated_at: modified_at}
+    new: {file: contacts.csv, id: "Record ID"}
+    fields:
+      email: {type: email, old: email, new: Email}
+      last_name: {type: text, old: last_name, new: "Last Name"}
+      company: {type: ref, to: company, old: account_id, new: "Associated Company ID"}
+`
+
+func readCSV(t *testing.T, path string) [][]string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rows
+}
+
+// A CRM that only takes CSV imports: migrate writes one file per object, whole, atomically, with
+// references as the referenced rows' ids in their files.
+func TestCSVTargetWritesImportFiles(t *testing.T) {
+	ctx := context.Background()
+	oldURL := pgtest.NewDB(t)
+	conn, err := pgx.Connect(ctx, oldURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := demo.CreateOldCRM(ctx, conn, small()); err != nil {
+		t.Fatal(err)
+	}
+	conn.Close(ctx)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "crmigrate.yaml")
+	if err := os.WriteFile(path, []byte(csvTargetPlan), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("T_OLD", oldURL)
+	p, err := plans.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := state.Open(ctx, pgtest.NewDB(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	w := &world{t: t, dir: dir, plan: p, db: db, old: oldURL}
+	w.clean()
+	first := w.mustMigrate(migrate.Options{})
+	companies := readCSV(t, filepath.Join(dir, "import", "companies.csv"))
+	contacts := readCSV(t, filepath.Join(dir, "import", "contacts.csv"))
+	if got := companies[0]; len(got) != 3 || got[0] != "Record ID" || got[1] != "Company name" {
+		t.Errorf("companies header: %q", got)
+	}
+	if int64(len(companies)-1) != first.Objects[0].Inserted || int64(len(contacts)-1) != first.Objects[1].Inserted {
+		t.Errorf("files have %d and %d rows; inserted %+v %+v", len(companies)-1, len(contacts)-1, first.Objects[0], first.Objects[1])
+	}
+	ids := map[string]bool{}
+	for _, r := range companies[1:] {
+		ids[r[0]] = true
+	}
+	linked := 0
+	for _, r := range contacts[1:] {
+		if ref := r[3]; ref != "" {
+			if !ids[ref] {
+				t.Fatalf("contact %s refers to company %q, which is not in companies.csv", r[0], ref)
+			}
+			linked++
+		}
+	}
+	if linked == 0 {
+		t.Error("no contact refers to a company")
+	}
+	// Again with nothing changed: the files are written whole again, byte for byte the same.
+	before, _ := os.ReadFile(filepath.Join(dir, "import", "contacts.csv"))
+	again := w.mustMigrate(migrate.Options{})
+	after, _ := os.ReadFile(filepath.Join(dir, "import", "contacts.csv"))
+	if string(before) != string(after) || again.Inserted+again.Updated != 0 || again.Unchanged != first.Inserted {
+		t.Errorf("second run: %+v (file changed: %v)", again, string(before) != string(after))
+	}
+	left, _ := filepath.Glob(filepath.Join(dir, "import", ".*.tmp"))
+	if len(left) > 0 {
+		t.Errorf("temporary files left: %v", left)
+	}
+}
