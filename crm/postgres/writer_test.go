@@ -94,13 +94,13 @@ func TestWriterUpsertsAndRejectsOnlyTheRefusedRows(t *testing.T) {
 		rows = append(rows, row(fmt.Sprintf("g%03d", i), fmt.Sprintf("p%d@x.se", i), fmt.Sprintf("Person '%d'; --", i), "ok", "1", "2020-01-02"))
 	}
 	bad := map[int]string{
-		7:   "violates check constraint",  // score -1
-		31:  "value too long",             // code longer than varchar(8): refused, not cut
-		64:  "invalid input syntax",       // score "many"
-		99:  "duplicate key value",        // e-mail of row 3
-		120: "not-null constraint",        // no name
-		150: "out of range",               // born 2021-02-31
-		151: "out of range",               // born 2021-02-30: a second bad date, same query
+		7:   "violates check constraint", // score -1
+		31:  "value too long",            // code longer than varchar(8): refused, not cut
+		64:  "invalid input syntax",      // score "many"
+		99:  "duplicate key value",       // e-mail of row 3
+		120: "not-null constraint",       // no name
+		150: "out of range",              // born 2021-02-31
+		151: "out of range",              // born 2021-02-30: a second bad date, same query
 	}
 	rows[7].Values[3] = str("-1")
 	rows[31].Values[2] = str("much-too-long")
