@@ -333,7 +333,10 @@ func loadObject(ctx context.Context, p *plans.Plan, obj *plans.Object, target cr
 		}
 	}
 
-	g, gctx := errgroup.WithContext(ctx)
+	// Ctrl-C (ctx) stops the reading of new batches; the batches in flight are written and recorded
+	// and the checkpoint moves past them, so the next run starts where this one stopped.
+	g, gctx := errgroup.WithContext(context.WithoutCancel(ctx))
+	stopped := false
 	batches := make(chan batch, workers)
 	results := make(chan result, workers*2)
 	size := p.Migrate.BatchSize
@@ -362,6 +365,9 @@ func loadObject(ctx context.Context, p *plans.Plan, obj *plans.Object, target cr
 						seq++
 					case <-gctx.Done():
 						return gctx.Err()
+					case <-ctx.Done():
+						stopped = true
+						return nil
 					}
 				}
 			}()
@@ -439,6 +445,10 @@ func loadObject(ctx context.Context, p *plans.Plan, obj *plans.Object, target cr
 	})
 	if err = g.Wait(); err != nil {
 		return fmt.Errorf("migrate %s: %w", obj.Name, err)
+	}
+	if stopped {
+		err = ctx.Err()
+		return fmt.Errorf("migrate %s: stopped after the batches in flight: %w", obj.Name, err)
 	}
 	if file && !opts.DryRun {
 		for i, w := range writers {
