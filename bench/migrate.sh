@@ -8,6 +8,7 @@
 #
 #   bash bench/migrate.sh                     # 1,000,000 contacts
 #   CONTACTS=100000 bash bench/migrate.sh
+#   BENCH_DIR=/tmp/b bash bench/migrate.sh    # keeps its work in /tmp/b; run again to reuse the cleaned CRM
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CONTACTS=${CONTACTS:-1000000}
@@ -20,8 +21,16 @@ trap '"$WORK/crmigrate" db stop --plan "$PLAN" >/dev/null 2>&1 || true' EXIT
 secs() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN{printf "%.2f", b-a}'; }
 
 go build -o "$WORK/crmigrate" ./cmd/crmigrate
-echo "bench: generating the demo CRM ($CONTACTS contacts, $COMPANIES companies, $DEALS deals) and cleaning it, in $WORK/project" >&2
-"$WORK/crmigrate" demo --dir "$WORK/project" --contacts "$CONTACTS" --companies "$COMPANIES" --deals "$DEALS" --migrate=false --keep --json > "$WORK/demo.json"
+if [ -f "$WORK/demo.json" ] && [ -z "${REGENERATE:-}" ]; then
+  # BENCH_DIR from an earlier run: start from its cleaned CRM, with an empty new CRM again.
+  echo "bench: reusing the cleaned demo CRM in $WORK/project; emptying the new CRM" >&2
+  CTL=$("$WORK/crmigrate" db url --plan "$PLAN")
+  psql -qX "${CTL/crmigrate\?/demo_new?}" -c "TRUNCATE activities, opportunities, people, companies RESTART IDENTITY"
+  psql -qX "$CTL" -c "DELETE FROM crmigrate.crosswalk; DELETE FROM crmigrate.checkpoints; DELETE FROM crmigrate.journal; DELETE FROM crmigrate.rejects WHERE phase = 'migrate'"
+else
+  echo "bench: generating the demo CRM ($CONTACTS contacts, $COMPANIES companies, $DEALS deals) and cleaning it, in $WORK/project" >&2
+  "$WORK/crmigrate" demo --dir "$WORK/project" --contacts "$CONTACTS" --companies "$COMPANIES" --deals "$DEALS" --migrate=false --keep --json > "$WORK/demo.json"
+fi
 
 echo "bench: migrate into the empty new CRM" >&2
 "$WORK/crmigrate" migrate --plan "$PLAN" --json > "$WORK/migrate1.json"
