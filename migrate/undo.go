@@ -81,16 +81,12 @@ func Undo(ctx context.Context, p *plans.Plan, opts UndoOptions) (*UndoSummary, e
 		return sum, fmt.Errorf("%w: run(s) %v wrote records that run %d wrote; undo them first (newest first: crmigrate migrate undo --run %d), or pass --force to restore run %d's before-images anyway",
 			ErrLaterRuns, later, opts.Undo, later[len(later)-1], opts.Undo)
 	}
-	entries, err := opts.DB.Journal(ctx, p.Name, opts.Undo)
+	counts, err := opts.DB.JournalCounts(ctx, p.Name, opts.Undo)
 	if err != nil {
 		return nil, err
 	}
-	if len(entries) == 0 {
+	if len(counts) == 0 {
 		return sum, fmt.Errorf("run %d has nothing left to undo: it wrote nothing, or it was undone already", opts.Undo)
-	}
-	byObject := map[string][]state.JournalEntry{}
-	for _, e := range entries {
-		byObject[e.Object] = append(byObject[e.Object], e)
 	}
 	src, err := crm.Open(ctx, p.New(), opts.Env)
 	if err != nil {
@@ -104,15 +100,25 @@ func Undo(ctx context.Context, p *plans.Plan, opts UndoOptions) (*UndoSummary, e
 	order := p.DependencyOrder()
 	slices.Reverse(order)
 	for _, obj := range order {
-		es := byObject[obj.Name]
-		if len(es) == 0 {
+		var total int64
+		for _, n := range counts[obj.Name] {
+			total += n
+		}
+		if total == 0 {
 			continue
 		}
-		slices.Reverse(es) // newest first
-		osum := &UndoObject{Object: obj.Name, Entries: len(es)}
+		osum := &UndoObject{Object: obj.Name, Entries: int(total)}
 		sum.Objects = append(sum.Objects, osum)
-		for lo := 0; lo < len(es); lo += undoBatch {
-			part := es[lo:min(lo+undoBatch, len(es))]
+		// A page at a time (one entry per record; their order within an object does not matter).
+		for before := ""; ; {
+			part, err := opts.DB.Journal(ctx, p.Name, opts.Undo, obj.Name, before, undoBatch)
+			if err != nil {
+				return sum, err
+			}
+			if len(part) == 0 {
+				break
+			}
+			before = part[len(part)-1].GoldenID
 			if err := undoPart(ctx, p, obj, rev, opts, part, osum); err != nil {
 				return sum, fmt.Errorf("undo run %d, %s: %w", opts.Undo, obj.Name, err)
 			}
@@ -124,7 +130,7 @@ func Undo(ctx context.Context, p *plans.Plan, opts UndoOptions) (*UndoSummary, e
 	// (ON DELETE SET NULL): the next migrate re-checks the objects that refer to them.
 	for _, obj := range p.Objects {
 		for _, f := range obj.Fields {
-			if f.Type != plans.TypeRef || !deletedSome(byObject[f.To]) {
+			if f.Type != plans.TypeRef || counts[f.To][state.JDelete] == 0 {
 				continue
 			}
 			n, err := opts.DB.ForgetDigests(ctx, p.Name, obj.Name)
@@ -140,14 +146,6 @@ func Undo(ctx context.Context, p *plans.Plan, opts UndoOptions) (*UndoSummary, e
 	return sum, nil
 }
 
-func deletedSome(es []state.JournalEntry) bool {
-	for _, e := range es {
-		if e.Action == state.JDelete {
-			return true
-		}
-	}
-	return false
-}
 
 func undoPart(ctx context.Context, p *plans.Plan, obj *plans.Object, rev crm.Reverter, opts UndoOptions, part []state.JournalEntry, osum *UndoObject) error {
 	var ids, del, delKeys []string

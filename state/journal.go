@@ -7,12 +7,36 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// Journal lists the entries of a run that have not been undone, oldest first. An insert's new id
-// comes from the crosswalk ("" when the run died before recording it: the entry's Key finds the row).
-func (db *DB) Journal(ctx context.Context, plan string, runID int64) ([]JournalEntry, error) {
+// JournalCounts counts a run's entries that have not been undone, by object and action.
+func (db *DB) JournalCounts(ctx context.Context, plan string, runID int64) (map[string]map[string]int64, error) {
+	rows, err := db.Pool.Query(ctx, `SELECT object, action, count(*) FROM crmigrate.journal WHERE plan = $1 AND run_id = $2 AND undone_by IS NULL GROUP BY 1, 2`, plan, runID)
+	if err != nil {
+		return nil, fmt.Errorf("read journal of run %d: %w", runID, err)
+	}
+	defer rows.Close()
+	out := map[string]map[string]int64{}
+	for rows.Next() {
+		var o, a string
+		var n int64
+		if err := rows.Scan(&o, &a, &n); err != nil {
+			return nil, fmt.Errorf("read journal of run %d: %w", runID, err)
+		}
+		if out[o] == nil {
+			out[o] = map[string]int64{}
+		}
+		out[o][a] = n
+	}
+	return out, rows.Err()
+}
+
+// Journal returns up to limit entries of a run for an object that have not been undone, by
+// golden id from the highest down, below before ("" for the first page). An insert's new id comes
+// from the crosswalk ("" when the run died before recording it: the entry's Key finds the row).
+func (db *DB) Journal(ctx context.Context, plan string, runID int64, object, before string, limit int) ([]JournalEntry, error) {
 	rows, err := db.Pool.Query(ctx, `SELECT j.object, j.golden_id, j.action, coalesce(nullif(j.new_id, ''), x.new_id, ''), j.key, j.before, j.prev_digest, j.run_id, j.undone_by
 		FROM crmigrate.journal j LEFT JOIN crmigrate.crosswalk x ON x.plan = j.plan AND x.object = j.object AND x.golden_id = j.golden_id
-		WHERE j.plan = $1 AND j.run_id = $2 AND j.undone_by IS NULL ORDER BY j.id`, plan, runID)
+		WHERE j.plan = $1 AND j.run_id = $2 AND j.object = $3 AND ($5 = '' OR j.golden_id < $5) AND j.undone_by IS NULL
+		ORDER BY j.golden_id DESC LIMIT $4`, plan, runID, object, limit, before)
 	if err != nil {
 		return nil, fmt.Errorf("read journal of run %d: %w", runID, err)
 	}
@@ -57,11 +81,16 @@ func (db *DB) FinishUndo(ctx context.Context, plan string, runID, undoRun int64,
 		return fmt.Errorf("record undo of %s: %w", object, err)
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx))
-	if _, err := tx.Exec(ctx, `UPDATE crmigrate.journal SET undone_by = $4 WHERE plan = $1 AND run_id = $2 AND object = $3 AND golden_id = ANY($5)`,
+	// Lookups by the whole key, one per entry (the tables' statistics may be stale).
+	if _, err := tx.Exec(ctx, `SET LOCAL enable_seqscan = off; SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off`); err != nil {
+		return fmt.Errorf("record undo of %s: %w", object, err)
+	}
+	if _, err := tx.Exec(ctx, `UPDATE crmigrate.journal j SET undone_by = $4 FROM unnest($5::text[]) AS u(g)
+		WHERE j.plan = $1 AND j.run_id = $2 AND j.object = $3 AND j.golden_id = u.g`,
 		plan, runID, object, undoRun, ids); err != nil {
 		return fmt.Errorf("record undo of %s: %w", object, err)
 	}
-	if _, err := tx.Exec(ctx, `DELETE FROM crmigrate.crosswalk WHERE plan = $1 AND object = $2 AND golden_id = ANY($3)`, plan, object, inserted); err != nil {
+	if _, err := tx.Exec(ctx, `DELETE FROM crmigrate.crosswalk x USING unnest($3::text[]) AS u(g) WHERE x.plan = $1 AND x.object = $2 AND x.golden_id = u.g`, plan, object, inserted); err != nil {
 		return fmt.Errorf("record undo of %s: %w", object, err)
 	}
 	if _, err := tx.Exec(ctx, `UPDATE crmigrate.crosswalk x SET digest = u.d, status = 'active', last_run = $3, updated_at = now()
