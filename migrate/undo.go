@@ -146,7 +146,6 @@ func Undo(ctx context.Context, p *plans.Plan, opts UndoOptions) (*UndoSummary, e
 	return sum, nil
 }
 
-
 func undoPart(ctx context.Context, p *plans.Plan, obj *plans.Object, rev crm.Reverter, opts UndoOptions, part []state.JournalEntry, osum *UndoObject) error {
 	var ids, del, delKeys []string
 	var restore [][]byte
