@@ -159,6 +159,9 @@ func (s *Summary) total() {
 	s.NothingToDo = s.Inserted+s.Updated+s.Archived+s.Deleted == 0
 }
 
+// checkpointEvery is how often a run's checkpoint is saved at most.
+const checkpointEvery = time.Second
+
 // maxRejectsShown is how many rejects the summary carries (all are in the control database).
 const maxRejectsShown = 20
 
@@ -398,7 +401,23 @@ func loadObject(ctx context.Context, p *plans.Plan, obj *plans.Object, target cr
 		})
 	}
 	go func() { wg.Wait(); close(results) }()
-	// Committer: counts, samples and the checkpoint, in batch order.
+	// Committer: counts, samples and the checkpoint, in batch order. The checkpoint is saved at
+	// most every checkpointEvery (a resumed run writes the batches after it again, finding them
+	// unchanged), and once more when the object stops or fails.
+	var unsaved *state.Checkpoint
+	var lastSave time.Time
+	saveCheckpoint := func(c context.Context) error {
+		if unsaved == nil {
+			return nil
+		}
+		cp := *unsaved
+		if err := retry(c, opts.Retry, nil, func() error { return opts.DB.SaveCheckpoint(c, opts.RunID, cp) }); err != nil {
+			return err
+		}
+		unsaved, lastSave = nil, time.Now()
+		return nil
+	}
+	defer func() { _ = saveCheckpoint(context.WithoutCancel(ctx)) }()
 	g.Go(func() error {
 		pending := map[int]result{}
 		next := 0
@@ -431,9 +450,11 @@ func loadObject(ctx context.Context, p *plans.Plan, obj *plans.Object, target cr
 					}
 				}
 				if !opts.DryRun && !file {
-					c := state.Checkpoint{Object: obj.Name, AfterID: r.last, Counts: osum.counts()}
-					if err := retry(gctx, opts.Retry, nil, func() error { return opts.DB.SaveCheckpoint(gctx, opts.RunID, c) }); err != nil {
-						return err
+					unsaved = &state.Checkpoint{Object: obj.Name, AfterID: r.last, Counts: osum.counts()}
+					if time.Since(lastSave) >= checkpointEvery {
+						if err := saveCheckpoint(gctx); err != nil {
+							return err
+						}
 					}
 				}
 				if opts.Progress != nil {

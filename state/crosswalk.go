@@ -260,8 +260,11 @@ func (db *DB) CommitBatch(ctx context.Context, c BatchCommit) error {
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx))
 	// Index lookups by the whole key: the journal and the crosswalk grow during the run faster than
-	// their statistics, and a scan of the run's entries per batch makes a load quadratic.
-	if _, err := tx.Exec(ctx, `SET LOCAL enable_seqscan = off; SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off`); err != nil {
+	// their statistics, and a scan of the run's entries per batch makes a load quadratic. The
+	// commit does not wait for the disk: what it records is found again by a resumed run (the
+	// rows are in the new CRM, the journal entries were made durable before the write), and WAL
+	// is flushed in order, so no later checkpoint can survive a crash without it.
+	if _, err := tx.Exec(ctx, `SET LOCAL enable_seqscan = off; SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off; SET LOCAL synchronous_commit = off`); err != nil {
 		return fmt.Errorf("record batch of %s: %w", c.Object, err)
 	}
 	if err := upsertCrosswalk(ctx, tx, c.Plan, c.RunID, c.Crosswalk); err != nil {
@@ -363,12 +366,29 @@ type Checkpoint struct {
 	Counts  map[string]int64 `json:"counts"`
 }
 
-// SaveCheckpoint records how far a run got with an object.
+// SaveCheckpoint records how far a run got with an object. A checkpoint within an object is
+// committed without waiting for the disk: losing it in a crash only means that the resumed run
+// writes a few more batches again (finding them unchanged); the object's last one waits.
 func (db *DB) SaveCheckpoint(ctx context.Context, runID int64, c Checkpoint) error {
 	counts, _ := json.Marshal(c.Counts)
-	if _, err := db.Pool.Exec(ctx, `INSERT INTO crmigrate.checkpoints (run_id, object, after_id, done, counts) VALUES ($1, $2, $3, $4, $5)
+	sync := "off"
+	if c.Done {
+		sync = "on"
+	}
+	tx, err := db.Pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("save checkpoint of %s: %w", c.Object, err)
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx))
+	if _, err := tx.Exec(ctx, `SET LOCAL synchronous_commit = `+sync); err != nil {
+		return fmt.Errorf("save checkpoint of %s: %w", c.Object, err)
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO crmigrate.checkpoints (run_id, object, after_id, done, counts) VALUES ($1, $2, $3, $4, $5)
 		ON CONFLICT (run_id, object) DO UPDATE SET after_id = EXCLUDED.after_id, done = EXCLUDED.done, counts = EXCLUDED.counts, updated_at = now()`,
 		runID, c.Object, c.AfterID, c.Done, counts); err != nil {
+		return fmt.Errorf("save checkpoint of %s: %w", c.Object, err)
+	}
+	if err := tx.Commit(ctx); err != nil {
 		return fmt.Errorf("save checkpoint of %s: %w", c.Object, err)
 	}
 	return nil

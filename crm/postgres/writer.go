@@ -106,6 +106,11 @@ type writer struct {
 	copyCols             []string
 	imagesSQL, updateSQL string
 	insertSQL, fixSQL    string
+	// precheckSQL finds, before a batch is written, the rows the table's NOT NULL, CHECK and
+	// unique constraints would refuse; it is used once a batch has been refused (dirty), since a
+	// refused statement costs the work it did before it failed.
+	precheckSQL string
+	dirty       bool
 }
 
 func (w *writer) open(ctx context.Context) error {
@@ -139,6 +144,9 @@ func (w *writer) open(ctx context.Context) error {
 	// usual first load) would otherwise be scanned whole for every row of every batch. No JIT.
 	if _, err := conn.Exec(ctx, `SET enable_seqscan = off; SET jit = off`); err != nil {
 		return fmt.Errorf("set up the connection to %s: %w", t.name, classify(ctx, err))
+	}
+	if err := w.buildPrecheck(ctx, conn); err != nil {
+		return fmt.Errorf("inspect the constraints of %s: %w", t.name, classify(ctx, err))
 	}
 	if _, err := conn.Exec(ctx, w.stageDDL()); err != nil {
 		return fmt.Errorf("create staging table for %s: %w", t.name, classify(ctx, err))
@@ -326,6 +334,12 @@ func (w *writer) write(ctx context.Context, rows []crm.Row, journal func([]crm.I
 		keyIdx[r.Key] = int32(i)
 	}
 	var skip []int32
+	if w.dirty && w.precheckSQL != "" {
+		for _, c := range w.precheck(ctx, tx, int32(len(rows)-1)) {
+			out[c.n] = crm.Outcome{Action: crm.Rejected, Reason: c.reason}
+			skip = append(skip, c.n)
+		}
+	}
 	if err := w.apply(ctx, tx, 0, int32(len(rows)-1), out, keyIdx, &skip); err != nil {
 		return nil, err
 	}
@@ -374,6 +388,7 @@ func (w *writer) apply(ctx context.Context, tx pgx.Tx, lo, hi int32, out []crm.O
 			*skip = append(*skip, lo)
 			return nil
 		}
+		w.dirty = true
 		found := w.culprits(ctx, tx, lo, hi, *skip, pgErr)
 		if len(found) == 0 {
 			mid := lo + (hi-lo)/2
@@ -501,6 +516,119 @@ func (w *writer) culprits(ctx context.Context, tx pgx.Tx, lo, hi int32, skip []i
 		return nil
 	}
 	return w.query(ctx, tx, q, lo, hi, skip)
+}
+
+// buildPrecheck writes precheckSQL from the table's constraints on the columns written.
+func (w *writer) buildPrecheck(ctx context.Context, conn *pgx.Conn) error {
+	t, spec := w.t, w.spec
+	rel := strings.ReplaceAll(t.name[strings.LastIndexByte(t.name, '.')+1:], `"`, `""`)
+	var cols, conds, reasons []string
+	colExpr := map[string]string{}
+	for i, c := range append([]string{spec.KeyColumn}, spec.Columns...) {
+		e := "s._key"
+		if i > 0 {
+			e = "s.c" + strconv.Itoa(i-1)
+		}
+		q := pgx.Identifier{c}.Sanitize()
+		if _, dup := colExpr[c]; dup {
+			continue
+		}
+		colExpr[c] = q
+		cols = append(cols, e+"::"+castType(t.cols[c].typ)+" AS "+q)
+		if col := t.cols[c]; col.notNull && col.def == "" {
+			conds = append(conds, "x."+q+" IS NULL")
+			reasons = append(reasons, `null value in column "`+c+`" of relation "`+rel+`" violates not-null constraint`)
+		}
+	}
+	rows, err := conn.Query(ctx, `SELECT conname::text, pg_get_expr(conbin, conrelid) FROM pg_constraint WHERE conrelid = to_regclass($1) AND contype = 'c' ORDER BY conname`, t.q)
+	if err != nil {
+		return err
+	}
+	type check struct{ Name, Expr string }
+	checks, err := pgx.CollectRows(rows, pgx.RowToStructByPos[check])
+	if err != nil {
+		return err
+	}
+	var windows []string
+	for _, c := range checks {
+		conds = append(conds, "NOT coalesce(("+c.Expr+"), true)")
+		reasons = append(reasons, `new row for relation "`+rel+`" violates check constraint "`+c.Name+`"`)
+	}
+	rows, err = conn.Query(ctx, `SELECT ic.relname::text, a.attname::text FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid
+		JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+		WHERE i.indrelid = to_regclass($1) AND i.indisunique AND i.indnkeyatts = 1 AND i.indpred IS NULL AND i.indexprs IS NULL ORDER BY 1`, t.q)
+	if err != nil {
+		return err
+	}
+	type uniq struct{ Name, Col string }
+	uniqs, err := pgx.CollectRows(rows, pgx.RowToStructByPos[uniq])
+	if err != nil {
+		return err
+	}
+	id := pgx.Identifier{t.id.name}.Sanitize()
+	for i, u := range uniqs {
+		q, ok := colExpr[u.Col]
+		if !ok || u.Col == spec.KeyColumn || u.Col == t.id.name {
+			continue // the key is the upsert's conflict target; the id is the table's
+		}
+		k := "k" + strconv.Itoa(i)
+		windows = append(windows, "row_number() OVER (PARTITION BY "+q+" ORDER BY _n) AS "+k)
+		conds = append(conds, "(x."+q+" IS NOT NULL AND (x."+k+" > 1 OR EXISTS (SELECT 1 FROM "+t.q+" AS t WHERE t."+q+" = x."+q+
+			" AND (x._id IS NULL OR t."+id+" <> x._id::"+t.id.typ+"))))")
+		reasons = append(reasons, `duplicate key value violates unique constraint "`+u.Name+`" (`+u.Col+`)`)
+	}
+	if len(conds) == 0 {
+		return nil
+	}
+	var cases []string
+	for i, c := range conds {
+		cases = append(cases, "WHEN "+c+" THEN "+quote(reasons[i]))
+	}
+	inner := "SELECT s._n, s._id, " + strings.Join(cols, ", ") + " FROM crmigrate_stage s WHERE s._n <= $1"
+	if len(windows) > 0 {
+		inner = "SELECT y.*, " + strings.Join(windows, ", ") + " FROM (" + inner + ") AS y"
+	}
+	w.precheckSQL = "SELECT x._n, CASE " + strings.Join(cases, " ") + " END FROM (" + inner + ") AS x WHERE " + strings.Join(conds, " OR ")
+	return nil
+}
+
+// precheck runs precheckSQL on the staged rows 0..hi. A value its column's type refuses makes
+// the query fail: those rows are found first (the cast-error query) and left out. Any other
+// failure returns nothing, and the write finds the refused rows as it goes.
+func (w *writer) precheck(ctx context.Context, tx pgx.Tx, hi int32) []culprit {
+	var skipped []culprit
+	for attempt := 0; attempt < 2; attempt++ {
+		skip := make([]int32, len(skipped))
+		for i, c := range skipped {
+			skip[i] = c.n
+		}
+		q := w.precheckSQL + " AND x._n <> ALL($2::integer[])"
+		sp, err := tx.Begin(ctx)
+		if err != nil {
+			return skipped
+		}
+		rows, err := sp.Query(ctx, q, hi, skip)
+		var found []culprit
+		if err == nil {
+			found, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (culprit, error) {
+				var c culprit
+				return c, r.Scan(&c.n, &c.reason)
+			})
+		}
+		if err == nil {
+			if sp.Commit(ctx) != nil {
+				return skipped
+			}
+			return append(skipped, found...)
+		}
+		_ = sp.Rollback(ctx)
+		pgErr, refused := pgerr.Refusal(err)
+		if !refused || !strings.HasPrefix(pgErr.Code, "22") || attempt > 0 {
+			return skipped
+		}
+		skipped = append(skipped, w.culprits(ctx, tx, 0, hi, skip, pgErr)...)
+	}
+	return skipped
 }
 
 // quote makes an SQL string literal.

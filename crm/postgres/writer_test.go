@@ -132,6 +132,38 @@ func TestWriterUpsertsAndRejectsOnlyTheRefusedRows(t *testing.T) {
 	if n != len(rows)-len(bad) || code != "ok" {
 		t.Errorf("%d rows written (max code %q), want %d", n, code, len(rows)-len(bad))
 	}
+	// The next batch, with the same kinds of refusals, is checked before it is written (the writer
+	// has seen refusals): the same rows are rejected for the same reasons.
+	var next []crm.Row
+	for i := 0; i < 200; i++ {
+		next = append(next, row(fmt.Sprintf("h%03d", i), fmt.Sprintf("q%d@x.se", i), "Q", "ok", "2", "2021-03-04"))
+	}
+	next[7].Values[3] = str("-1")
+	next[31].Values[2] = str("much-too-long")
+	next[64].Values[3] = str("many")
+	next[99].Values[0] = str("p3@x.se") // collides with a row of the first batch
+	next[120].Values[1] = nil
+	next[150].Values[4] = str("2021-02-31")
+	next[151].Values[4] = str("2021-02-30")
+	out, err = w.Write(ctx, next, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, o := range out {
+		want, refused := bad[i]
+		switch {
+		case refused && (o.Action != crm.Rejected || !strings.Contains(o.Reason, want)):
+			t.Errorf("second batch, row %d: %v %q, want rejected for %q", i, o.Action, o.Reason, want)
+		case !refused && o.Action != crm.Inserted:
+			t.Errorf("second batch, row %d: %v %q, want inserted", i, o.Action, o.Reason)
+		}
+	}
+	if !w.(*writer).dirty || w.(*writer).precheckSQL == "" {
+		t.Error("the writer did not switch to checking batches before writing them")
+	}
+	if _, err := conn.Exec(ctx, `DELETE FROM "New CRM"."pe""ople" WHERE legacy LIKE 'h%'`); err != nil {
+		t.Fatal(err)
+	}
 	// Written again with one change: one update, the rest unchanged (matched on the external id,
 	// since the ids are not passed), and the before-image of the changed row is journaled.
 	rows[0].Values[1] = str("Renamed")

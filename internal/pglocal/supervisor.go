@@ -162,6 +162,12 @@ func startPostgres(cf clusterFile, acct account, port int) (*exec.Cmd, error) {
 		"-c", "logging_collector=off",
 		"-c", "max_connections=200",
 		"-c", "application_name=crmigrate-private",
+		// Loads of millions of rows: room for the indexes being written, and checkpoints by time
+		// rather than every few hundred megabytes of WAL.
+		"-c", "shared_buffers=512MB",
+		"-c", "max_wal_size=8GB",
+		"-c", "checkpoint_timeout=15min",
+		"-c", "maintenance_work_mem=256MB",
 	}
 	if cf.Fast {
 		args = append(args, "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off")
