@@ -17,8 +17,6 @@ CREATE TABLE crmigrate.crosswalk (
     updated_at    timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (plan, object, golden_id)
 );
-CREATE INDEX crosswalk_new_id ON crmigrate.crosswalk (plan, object, new_id);
-CREATE INDEX crosswalk_old_ids ON crmigrate.crosswalk USING gin (old_ids);
 
 -- The write journal: one entry per run and golden record the run wrote, with the row as it was
 -- before (NULL when the run inserted it). Undo walks it backwards.
@@ -37,7 +35,6 @@ CREATE TABLE crmigrate.journal (
     undone_by   bigint REFERENCES crmigrate.runs (id),
     UNIQUE (plan, run_id, object, golden_id)
 );
-CREATE INDEX journal_row ON crmigrate.journal (plan, object, golden_id, run_id);
 
 -- Checkpoints: how far a migrate run got per object (golden ids are loaded in order), with its
 -- counts so far. A run started after a crash resumes from the abandoned run's checkpoints.
