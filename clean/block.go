@@ -437,17 +437,18 @@ const blkHashSeed = 14695981039346656037
 // blkKey computes the key of record values under spec s into buf and
 // returns the key bytes, or ok=false when a component is empty.
 func blkKey(buf []byte, s *BlockSpec, vals []string) ([]byte, bool) {
+	return blkKeyOf(buf, s, matchRecords{{Values: vals}}, 0)
+}
+
+// blkKeyOf is blkKey of record i of recs.
+func blkKeyOf(buf []byte, s *BlockSpec, recs matchInput, i int) ([]byte, bool) {
 	buf = buf[:0]
-	for i, p := range s.Parts {
-		if i > 0 {
+	for pi, p := range s.Parts {
+		if pi > 0 {
 			buf = append(buf, 0x1f)
 		}
 		n := len(buf)
-		var v string
-		if p.Field < len(vals) {
-			v = vals[p.Field]
-		}
-		buf = p.appendKey(buf, v)
+		buf = p.appendKey(buf, recs.Value(i, p.Field))
 		if len(buf) == n {
 			return buf, false
 		}
@@ -502,7 +503,7 @@ type blkTask struct {
 // specs, all at once (Dedup enumerates them task by task instead). Pairs of records with the same exact root are skipped. Blocks
 // above maxBlock are compared inside a sorted-neighbourhood window and
 // reported.
-func blkCandidates(ctx context.Context, recs []MatchRecord, specs []BlockSpec, root []uint32, maxBlock, workers int, sortKey func(a, b uint32) int) (*blkResult, error) {
+func blkCandidates(ctx context.Context, recs matchInput, specs []BlockSpec, root []uint32, maxBlock, workers int, sortKey func(a, b uint32) int) (*blkResult, error) {
 	bp, err := blkPrepare(ctx, recs, specs, root, maxBlock, workers, sortKey)
 	if err != nil {
 		return nil, err
@@ -514,15 +515,15 @@ func blkCandidates(ctx context.Context, recs []MatchRecord, specs []BlockSpec, r
 			out[ti] = append(out[ti], uint64(a)<<32|uint64(b))
 		})
 	}
-	res.pairs = blkSortUnique(ctx, out, len(recs), workers)
+	res.pairs = blkSortUnique(ctx, out, recs.Len(), workers)
 	return res, nil
 }
 
 // blkPrepare computes the blocks of recs under specs, sorts the members of
 // blocks above maxBlock by sortKey (they are compared inside a
 // sorted-neighbourhood window) and reports those blocks.
-func blkPrepare(ctx context.Context, recs []MatchRecord, specs []BlockSpec, root []uint32, maxBlock, workers int, sortKey func(a, b uint32) int) (*blkPlan, error) {
-	n := len(recs)
+func blkPrepare(ctx context.Context, recs matchInput, specs []BlockSpec, root []uint32, maxBlock, workers int, sortKey func(a, b uint32) int) (*blkPlan, error) {
+	n := recs.Len()
 	bp := &blkPlan{root: root, maxBlk: maxBlock}
 	if len(specs) == 0 || n < 2 {
 		return bp, nil
@@ -547,7 +548,7 @@ func blkPrepare(ctx context.Context, recs []MatchRecord, specs []BlockSpec, root
 				hs := hashes[s]
 				for i := lo; i < hi; i++ {
 					var ok bool
-					buf, ok = blkKey(buf, &specs[s], recs[i].Values)
+					buf, ok = blkKeyOf(buf, &specs[s], recs, i)
 					if !ok {
 						continue
 					}
@@ -653,7 +654,7 @@ func blkPrepare(ctx context.Context, recs []MatchRecord, specs []BlockSpec, root
 			}
 			b := blocks[bi]
 			es := entries[b.spec][b.start:b.end]
-			kb, _ := blkKey(nil, &specs[b.spec], recs[es[0].rec].Values)
+			kb, _ := blkKeyOf(nil, &specs[b.spec], recs, int(es[0].rec))
 			slices.SortFunc(es, func(x, y blkEntry) int { return sortKey(x.rec, y.rec) })
 			pos := bp.ovPos[b.spec]
 			for i, e := range es {

@@ -23,6 +23,27 @@ type MatchRecord struct {
 	Values []string `json:"values"` // normalized values in field order, "" = empty
 }
 
+// matchInput is what the dedup engine reads of its records: their number, each one's exact key
+// and field values. []MatchRecord is one (matchRecords); the clean phase passes its compact record
+// store instead, so the records are not copied into []string values.
+type matchInput interface {
+	Len() int
+	Key(i int) string
+	Value(i, f int) string // "" when record i has no field f
+}
+
+// matchRecords is a []MatchRecord as a matchInput.
+type matchRecords []MatchRecord
+
+func (m matchRecords) Len() int         { return len(m) }
+func (m matchRecords) Key(i int) string { return m[i].Key }
+func (m matchRecords) Value(i, f int) string {
+	if v := m[i].Values; f < len(v) {
+		return v[f]
+	}
+	return ""
+}
+
 // CompareSpec says how one field is compared.
 type CompareSpec struct {
 	Field int `json:"field"` // index into the record values (and DedupConfig.Fields)
@@ -314,9 +335,9 @@ func (p *matchPlan) fieldName(f int) string {
 // canonical token string instead of the value). A comparison then touches
 // two short runs of memory instead of a dozen scattered strings, which is
 // most of the cost on large inputs.
-func (p *matchPlan) prepare(ctx context.Context, recs []MatchRecord) error {
+func (p *matchPlan) prepare(ctx context.Context, recs matchInput) error {
 	k := len(p.fields)
-	n := len(recs)
+	n := recs.Len()
 	var canon [][]string
 	const chunk = 8192
 	for f, code := range p.codes {
@@ -338,7 +359,7 @@ func (p *matchPlan) prepare(ctx context.Context, recs []MatchRecord) error {
 				}
 				sc := &matchScratch{}
 				for i := lo; i < min(n, lo+chunk); i++ {
-					if v := recs[i].Values[fi]; v != "" {
+					if v := recs.Value(i, fi); v != "" {
 						cs[i] = sc.canon(v)
 					}
 				}
@@ -357,15 +378,15 @@ func (p *matchPlan) prepare(ctx context.Context, recs []MatchRecord) error {
 		case p.pool[f] != nil:
 			pooled = pooled[:0]
 			for _, fi := range p.pool[f] {
-				if v := recs[r].Values[fi]; v != "" && !slices.Contains(pooled, v) {
+				if v := recs.Value(r, fi); v != "" && !slices.Contains(pooled, v) {
 					pooled = append(pooled, v)
 				}
 			}
 			return strings.Join(pooled, matchPhoneSep)
 		case p.codes[f] == matchCodeName:
-			return matchFoldName(recs[r].Values[p.fields[f]])
+			return matchFoldName(recs.Value(r, p.fields[f]))
 		}
-		return recs[r].Values[p.fields[f]]
+		return recs.Value(r, p.fields[f])
 	}
 	size := 0
 	for r := range n {
@@ -468,15 +489,9 @@ func Dedup(ctx context.Context, recs []MatchRecord, cfg DedupConfig) (*DedupResu
 // rejected one, the rejection wins and the accepted pair is queued again
 // with reason "conflict".
 func DedupWithDecisions(ctx context.Context, recs []MatchRecord, cfg DedupConfig, accepted, rejected [][2]int) (*DedupResult, error) {
-	start := time.Now()
 	p, err := matchCompile(cfg)
 	if err != nil {
 		return nil, err
-	}
-	cfg = p.cfg
-	n := len(recs)
-	if int64(n) >= math.MaxUint32 {
-		return nil, fmt.Errorf("dedup: %d records; at most %d per run", n, math.MaxUint32-1)
 	}
 	var errs []error
 	for i, r := range recs {
@@ -487,6 +502,18 @@ func DedupWithDecisions(ctx context.Context, recs []MatchRecord, cfg DedupConfig
 				break
 			}
 		}
+	}
+	return dedupInput(ctx, matchRecords(recs), p, accepted, rejected, errs)
+}
+
+// dedupInput is DedupWithDecisions on any matchInput; errs are problems already found with the
+// input, reported with those of the decision pairs.
+func dedupInput(ctx context.Context, recs matchInput, p *matchPlan, accepted, rejected [][2]int, errs []error) (*DedupResult, error) {
+	start := time.Now()
+	cfg := p.cfg
+	n := recs.Len()
+	if int64(n) >= math.MaxUint32 {
+		return nil, fmt.Errorf("dedup: %d records; at most %d per run", n, math.MaxUint32-1)
 	}
 	checkPairs := func(what string, ps [][2]int) {
 		for _, pr := range ps {
@@ -515,16 +542,17 @@ func DedupWithDecisions(ctx context.Context, recs []MatchRecord, cfg DedupConfig
 	// 1. Exact stage: root = smallest index with the same key.
 	root := make([]uint32, n)
 	firstOf := make(map[string]uint32)
-	for i, r := range recs {
+	for i := range n {
 		root[i] = uint32(i)
-		if r.Key == "" {
+		key := recs.Key(i)
+		if key == "" {
 			continue
 		}
-		if f, ok := firstOf[r.Key]; ok {
+		if f, ok := firstOf[key]; ok {
 			root[i] = f
 			res.Stats.ExactLinks++
 		} else {
-			firstOf[r.Key] = uint32(i)
+			firstOf[key] = uint32(i)
 		}
 	}
 	firstOf = nil
@@ -533,9 +561,8 @@ func DedupWithDecisions(ctx context.Context, recs []MatchRecord, cfg DedupConfig
 	t := time.Now()
 	p.progress("blocking", 0, int64(n))
 	sortKey := func(a, b uint32) int {
-		va, vb := recs[a].Values, recs[b].Values
 		for _, fi := range p.fields {
-			if c := strings.Compare(va[fi], vb[fi]); c != 0 {
+			if c := strings.Compare(recs.Value(int(a), fi), recs.Value(int(b), fi)); c != 0 {
 				return c
 			}
 		}
@@ -1040,14 +1067,14 @@ func matchKnownPairs(root []uint32, limit int) []uint64 {
 // value equals the key on at least half the records that have a key): pairs
 // sharing the key agree on such a field by construction, so they say nothing
 // about how often true matches agree on it.
-func (p *matchPlan) keyFields(recs []MatchRecord) []bool {
+func (p *matchPlan) keyFields(recs matchInput) []bool {
 	out := make([]bool, len(p.fields))
 	for f, fi := range p.fields {
 		var withKey, same int
-		for i := range recs {
-			if k := recs[i].Key; k != "" {
+		for i := range recs.Len() {
+			if k := recs.Key(i); k != "" {
 				withKey++
-				if recs[i].Values[fi] == k {
+				if recs.Value(i, fi) == k {
 					same++
 				}
 			}

@@ -100,25 +100,82 @@ func (db *DB) PreviousGolden(ctx context.Context, plan, object string) (map[Sour
 // loading them with COPY. The two tables are written at the same time on two connections, each
 // in its own transaction; a failure fails the clean run, and the next clean replaces both.
 func (db *DB) ReplaceStaging(ctx context.Context, plan, object string, runID int64, golden []GoldenRow, members []MemberRow) error {
+	gi, mi := 0, 0
+	return db.ReplaceStagingRows(ctx, plan, object, runID, StagingRows{
+		NextGolden: func(r *GoldenRow) (bool, error) {
+			if gi == len(golden) {
+				return false, nil
+			}
+			*r = golden[gi]
+			gi++
+			return true, nil
+		},
+		NextMember: func(r *MemberRow) (bool, error) {
+			if mi == len(members) {
+				return false, nil
+			}
+			*r = members[mi]
+			mi++
+			return true, nil
+		},
+	})
+}
+
+// StagingRows produce an object's staging rows one at a time, so that they need not all be held
+// in memory: each function fills the row it is given (a row is encoded before the next call, so
+// its slices may be reused) and reports false after the last row. NextGolden and NextMember are
+// called from two goroutines at the same time.
+type StagingRows struct {
+	NextGolden func(*GoldenRow) (bool, error)
+	NextMember func(*MemberRow) (bool, error)
+}
+
+// ReplaceStagingRows is ReplaceStaging with rows produced while they are written.
+func (db *DB) ReplaceStagingRows(ctx context.Context, plan, object string, runID int64, rows StagingRows) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
+		var r GoldenRow
+		vals := make([]any, 10)
 		return db.replaceTable(gctx, plan, object, "golden",
 			[]string{"plan", "object", "golden_id", "run_id", "canonical_key", "vals", "provenance", "updated_at", "members", "digest"},
-			pgx.CopyFromSlice(len(golden), func(i int) ([]any, error) {
-				r := golden[i]
-				return []any{plan, object, r.GoldenID, runID, r.Key, r.Vals, r.Provenance, r.UpdatedAt, r.Members, r.Digest}, nil
-			}))
+			&copyRows{next: func() (bool, error) { return rows.NextGolden(&r) }, values: func() []any {
+				vals[0], vals[1], vals[2], vals[3], vals[4] = plan, object, r.GoldenID, runID, r.Key
+				vals[5], vals[6], vals[7], vals[8], vals[9] = r.Vals, r.Provenance, r.UpdatedAt, r.Members, r.Digest
+				return vals
+			}})
 	})
 	g.Go(func() error {
+		var m MemberRow
+		vals := make([]any, 11)
 		return db.replaceTable(gctx, plan, object, "cluster_members",
 			[]string{"plan", "object", "source", "source_id", "golden_id", "decision", "score", "run_id", "line", "updated_at", "vals"},
-			pgx.CopyFromSlice(len(members), func(i int) ([]any, error) {
-				m := members[i]
-				return []any{plan, object, m.Source, m.SourceID, m.GoldenID, m.Decision, m.Score, runID, m.Line, m.UpdatedAt, m.Vals}, nil
-			}))
+			&copyRows{next: func() (bool, error) { return rows.NextMember(&m) }, values: func() []any {
+				vals[0], vals[1], vals[2], vals[3], vals[4], vals[5] = plan, object, m.Source, m.SourceID, m.GoldenID, m.Decision
+				vals[6], vals[7], vals[8], vals[9], vals[10] = m.Score, runID, m.Line, m.UpdatedAt, m.Vals
+				return vals
+			}})
 	})
 	return g.Wait()
 }
+
+// copyRows is a pgx.CopyFromSource over rows produced on demand.
+type copyRows struct {
+	next   func() (bool, error)
+	values func() []any
+	err    error
+}
+
+func (c *copyRows) Next() bool {
+	ok, err := c.next()
+	if err != nil {
+		c.err = err
+		return false
+	}
+	return ok
+}
+
+func (c *copyRows) Values() ([]any, error) { return c.values(), nil }
+func (c *copyRows) Err() error             { return c.err }
 
 func (db *DB) replaceTable(ctx context.Context, plan, object, table string, cols []string, rows pgx.CopyFromSource) error {
 	tx, err := db.Pool.Begin(ctx)
@@ -136,6 +193,27 @@ func (db *DB) replaceTable(ctx context.Context, plan, object, table string, cols
 		return fmt.Errorf("write staging %s of %s: %w", table, object, err)
 	}
 	return nil
+}
+
+// EachPreviousGolden calls fn with the golden id each source record of an object had after the
+// last clean (what PreviousGolden returns, without holding it all in memory). The strings passed
+// to fn are its own to keep.
+func (db *DB) EachPreviousGolden(ctx context.Context, plan, object string, fn func(source, id, golden string) error) error {
+	rows, err := db.Pool.Query(ctx, `SELECT source, source_id, golden_id FROM crmigrate.cluster_members WHERE plan = $1 AND object = $2`, plan, object)
+	if err != nil {
+		return fmt.Errorf("read previous clusters of %s: %w", object, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var source, id, golden string
+		if err := rows.Scan(&source, &id, &golden); err != nil {
+			return fmt.Errorf("read previous clusters of %s: %w", object, err)
+		}
+		if err := fn(source, id, golden); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
 }
 
 // ReviewDecided returns the decided pairs (accepted or rejected) of an object.

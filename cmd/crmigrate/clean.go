@@ -6,8 +6,11 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/metrics"
+	"runtime/pprof"
 	"strconv"
 	"syscall"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -82,10 +85,12 @@ func cleanPhase(c *cli.Context, ws *workspace.Workspace, workers int) (*clean.Su
 	if err != nil {
 		return nil, err
 	}
+	stopPeak := heapPeakProfile(os.Getenv("CRMIGRATE_HEAPPEAK"))
 	prog := newProgress(c.App.ErrWriter)
 	sum, runErr := clean.Run(ctx, p, clean.Options{DB: db, RunID: run.ID, Workers: workers,
 		Env: crm.Env{Plan: p, URL: ws.SystemURL}, Progress: prog.clean})
 	prog.done()
+	stopPeak()
 	if sum != nil {
 		sum.PeakRSSMB = peakRSSMB()
 	}
@@ -194,4 +199,39 @@ func peakRSSMB() float64 {
 		return 0
 	}
 	return float64(ru.Maxrss) / 1024 // Linux reports KiB
+}
+
+// heapPeakProfile, when path is not empty, writes a heap profile to path each time the live heap
+// (as measured by the last garbage collection) reaches a new high, so the file ends up describing
+// what was live at the peak (for benchmarks; see bench/README.md). It returns a function that
+// stops the sampling.
+func heapPeakProfile(path string) func() {
+	if path == "" {
+		return func() {}
+	}
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		sample := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+		var high uint64
+		tick := time.NewTicker(200 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+			}
+			metrics.Read(sample)
+			if live := sample[0].Value.Uint64(); live > high+high/20 {
+				high = live
+				if f, err := os.Create(path); err == nil {
+					_ = pprof.Lookup("heap").WriteTo(f, 0)
+					f.Close()
+				}
+			}
+		}
+	}()
+	return func() { close(stop); <-done }
 }
