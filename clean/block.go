@@ -478,13 +478,16 @@ type blkResult struct {
 // blkPlan is the outcome of blocking before any pair is materialized: the
 // blocks of every spec, grouped into tasks of similar work. Candidate pairs
 // are enumerated task by task (see forPairs), so a run never holds all of
-// them at once. Memory: per record and spec a key hash (8 bytes) and an
-// entry (16 bytes), plus 4 bytes for specs with oversized blocks.
+// them at once. Only blocks of two or more records are kept. Memory: per
+// record and spec a block number (4 bytes) and, per record in a block, an
+// entry (4 bytes), plus 4 bytes per record for specs with oversized blocks;
+// while blocking, 8 bytes per record and spec (key hashes) and 16 per keyed
+// record of the specs being sorted.
 type blkPlan struct {
 	root    []uint32
-	entries [][]blkEntry // per spec, sorted by (hash, record); oversized blocks in sort order
-	hashes  [][]uint64   // per spec and record: key hash, 0 = no key
-	ovPos   [][]int32    // per spec (nil if none) and record: position in its oversized block, -1 if not oversized
+	entries [][]uint32 // per spec, the records of its blocks, block after block, each sorted by record; oversized blocks in sort order
+	blockOf [][]uint32 // per spec and record: 1 + its block's number in the spec, 0 = in no block
+	ovPos   [][]int32  // per spec (nil if none) and record: position in its oversized block, -1 if not oversized
 	blocks  []blkBlock
 	tasks   []blkTask
 	maxBlk  int
@@ -565,19 +568,28 @@ func blkPrepare(ctx context.Context, recs matchInput, specs []BlockSpec, root []
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
-	bp.hashes = hashes
-	// 2. Entries sorted by (hash, record), one slice per spec.
-	entries := make([][]blkEntry, len(specs))
+	// 2. Per spec, the records sorted by (hash, record); the runs of two or
+	// more with one hash are the blocks.
+	entries := make([][]uint32, len(specs))
+	ends := make([][]int, len(specs)) // per spec, where each block ends in entries
+	bp.blockOf = make([][]uint32, len(specs))
 	g, gctx = errgroup.WithContext(ctx)
 	g.SetLimit(workers)
 	for s := range specs {
 		g.Go(func() error {
-			es := make([]blkEntry, 0, n)
+			keyed := 0
+			for _, h := range hashes[s] {
+				if h != 0 {
+					keyed++
+				}
+			}
+			es := make([]blkEntry, 0, keyed)
 			for i, h := range hashes[s] {
 				if h != 0 {
 					es = append(es, blkEntry{h, uint32(i)})
 				}
 			}
+			hashes[s] = nil
 			slices.SortFunc(es, func(x, y blkEntry) int {
 				if x.h != y.h {
 					if x.h < y.h {
@@ -587,7 +599,36 @@ func blkPrepare(ctx context.Context, recs matchInput, specs []BlockSpec, root []
 				}
 				return int(x.rec) - int(y.rec)
 			})
-			entries[s] = slices.Clip(es)
+			inBlocks, nblocks := 0, 0
+			for i := 0; i < len(es); {
+				j := i + 1
+				for j < len(es) && es[j].h == es[i].h {
+					j++
+				}
+				if j-i > 1 {
+					inBlocks += j - i
+					nblocks++
+				}
+				i = j
+			}
+			recs := make([]uint32, 0, inBlocks)
+			blockEnds := make([]int, 0, nblocks)
+			blockOf := make([]uint32, n)
+			for i := 0; i < len(es); {
+				j := i + 1
+				for j < len(es) && es[j].h == es[i].h {
+					j++
+				}
+				if j-i > 1 {
+					for _, e := range es[i:j] {
+						recs = append(recs, e.rec)
+						blockOf[e.rec] = uint32(len(blockEnds) + 1)
+					}
+					blockEnds = append(blockEnds, len(recs))
+				}
+				i = j
+			}
+			entries[s], ends[s], bp.blockOf[s] = recs, blockEnds, blockOf
 			return gctx.Err()
 		})
 	}
@@ -598,19 +639,14 @@ func blkPrepare(ctx context.Context, recs matchInput, specs []BlockSpec, root []
 	// 3. Blocks, grouped into tasks of similar work.
 	var blocks []blkBlock
 	var over []int // indexes into blocks
-	for s, es := range entries {
-		for i := 0; i < len(es); {
-			j := i + 1
-			for j < len(es) && es[j].h == es[i].h {
-				j++
+	for s := range specs {
+		start := 0
+		for _, end := range ends[s] {
+			if end-start > maxBlock {
+				over = append(over, len(blocks))
 			}
-			if j-i > 1 {
-				if j-i > maxBlock {
-					over = append(over, len(blocks))
-				}
-				blocks = append(blocks, blkBlock{s, i, j})
-			}
-			i = j
+			blocks = append(blocks, blkBlock{s, start, end})
+			start = end
 		}
 	}
 	bp.blocks = blocks
@@ -654,16 +690,16 @@ func blkPrepare(ctx context.Context, recs matchInput, specs []BlockSpec, root []
 			}
 			b := blocks[bi]
 			es := entries[b.spec][b.start:b.end]
-			kb, _ := blkKeyOf(nil, &specs[b.spec], recs, int(es[0].rec))
-			slices.SortFunc(es, func(x, y blkEntry) int { return sortKey(x.rec, y.rec) })
+			kb, _ := blkKeyOf(nil, &specs[b.spec], recs, int(es[0]))
+			slices.SortFunc(es, sortKey)
 			pos := bp.ovPos[b.spec]
 			for i, e := range es {
-				pos[e.rec] = int32(i)
+				pos[e] = int32(i)
 			}
 			var compared int64
 			for x := range es {
 				for y := x + 1; y < len(es) && y < x+blkWindow; y++ {
-					if root[es[x].rec] != root[es[y].rec] {
+					if root[es[x]] != root[es[y]] {
 						compared++
 					}
 				}
@@ -684,8 +720,8 @@ func blkPrepare(ctx context.Context, recs matchInput, specs []BlockSpec, root []
 
 // emits reports whether spec s compares records a and c (of different roots).
 func (bp *blkPlan) emits(s int, a, c uint32) bool {
-	hs := bp.hashes[s]
-	if hs[a] == 0 || hs[a] != hs[c] {
+	bs := bp.blockOf[s]
+	if bs[a] == 0 || bs[a] != bs[c] {
 		return false
 	}
 	if bp.ovPos == nil || bp.ovPos[s] == nil || bp.ovPos[s][a] < 0 {
@@ -700,7 +736,7 @@ func (bp *blkPlan) candidate(a, c uint32) bool {
 	if bp.root[a] == bp.root[c] {
 		return false
 	}
-	for s := range bp.hashes {
+	for s := range bp.blockOf {
 		if bp.emits(s, a, c) {
 			return true
 		}
@@ -726,9 +762,9 @@ func (bp *blkPlan) forPairs(ti int, fn func(a, b uint32)) {
 		es := bp.entries[b.spec][b.start:b.end]
 		if len(es) <= bp.maxBlk {
 			for x := 0; x < len(es); x++ {
-				a := es[x].rec
+				a := es[x]
 				for y := x + 1; y < len(es); y++ {
-					c := es[y].rec
+					c := es[y]
 					if root[a] != root[c] && first(b.spec, a, c) {
 						fn(a, c) // entries are sorted by record: a < c
 					}
@@ -739,7 +775,7 @@ func (bp *blkPlan) forPairs(ti int, fn func(a, b uint32)) {
 		// Oversized: sorted neighbourhood.
 		for x := range es {
 			for y := x + 1; y < len(es) && y < x+blkWindow; y++ {
-				a, c := es[x].rec, es[y].rec
+				a, c := es[x], es[y]
 				if root[a] == root[c] {
 					continue
 				}

@@ -196,7 +196,7 @@ type matchPlan struct {
 	// The compared values of all records, back to back: field f of record r
 	// is arena[off[r*k+f]:off[r*k+f+1]] (k compared fields). See prepare.
 	arena string
-	off   []int
+	off   []uint32
 }
 
 func matchCompile(cfg DedupConfig) (*matchPlan, error) {
@@ -394,13 +394,16 @@ func (p *matchPlan) prepare(ctx context.Context, recs matchInput) error {
 			size += len(value(r, f))
 		}
 	}
+	if size > math.MaxUint32 {
+		return fmt.Errorf("the compared values of %d records take %d bytes; at most 4 GiB are supported", n, size)
+	}
 	var b strings.Builder
 	b.Grow(size)
-	p.off = make([]int, n*k+1)
+	p.off = make([]uint32, n*k+1)
 	for r := range n {
 		for f := range k {
 			b.WriteString(value(r, f))
-			p.off[r*k+f+1] = b.Len()
+			p.off[r*k+f+1] = uint32(b.Len())
 		}
 	}
 	p.arena = b.String()
@@ -470,8 +473,10 @@ func (p *matchPlan) progress(stage string, done, total int64) {
 // The result depends only on the input and its order, never on scheduling.
 // Cost is near-linear for a plan whose blocks are small: about 0.5 µs per
 // candidate pair on two cores plus a few µs per record. Memory beyond the
-// input: 24 bytes per record per blocking spec, the compared values once
-// more (a compact copy), about 100 bytes per record while clustering, 2
+// input: 4 bytes per record per blocking spec and 4 per record in a block
+// (while blocking, 8 per record and spec and 16 per keyed record of the
+// specs being sorted), the compared values once more (a compact copy, 4
+// bytes of offset per value), about 100 bytes per record while clustering, 2
 // bytes per candidate pair (pairs are enumerated block by block, never held
 // all at once) and 32 per pair scoring at least Review (see docs/dedup.md).
 // Errors:

@@ -510,6 +510,9 @@ func dedupObject(ctx context.Context, p *plans.Plan, obj *plans.Object, st *recS
 			rejected = append(rejected, [2]int{a, b})
 		}
 	}
+	// The index by system and id is rebuilt after dedup when it is needed, rather than held
+	// while the dedup engine's own structures are in memory.
+	st.refs = refIndex{}
 	mp, err := matchCompile(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("clean %s: find duplicates: %w", obj.Name, err)
@@ -541,6 +544,7 @@ func dedupObject(ctx context.Context, p *plans.Plan, obj *plans.Object, st *recS
 	var oldIDs []string
 	oldIdx := map[string]int32{}
 	if opts.DB != nil {
+		st.reindex()
 		err := opts.DB.EachPreviousGolden(ctx, p.Name, obj.Name, func(source, id, golden string) error {
 			g, ok := oldIdx[golden]
 			if !ok {
@@ -560,8 +564,7 @@ func dedupObject(ctx context.Context, p *plans.Plan, obj *plans.Object, st *recS
 	ref := func(i int) (string, string) { return p.Systems[st.recs[i].src].Name, st.id(i) }
 	or.ids = assignGoldenIDs(obj.Name, res.Clusters, ref, prev, oldIDs, oldIdx)
 	prev, oldIDs, oldIdx = nil, nil, nil
-	// The reference index is not needed any more.
-	st.refs = refIndex{}
+	st.refs = refIndex{} // not needed any more
 	for _, cl := range res.Clusters {
 		if len(cl) > 1 {
 			for _, i := range cl {
@@ -569,6 +572,7 @@ func dedupObject(ctx context.Context, p *plans.Plan, obj *plans.Object, st *recS
 			}
 		}
 	}
+	or.dup.seal()
 	for _, rp := range res.Review {
 		ra := state.SourceRef{Source: p.Systems[st.recs[rp.A].src].Name, ID: st.id(rp.A)}
 		rb := state.SourceRef{Source: p.Systems[st.recs[rp.B].src].Name, ID: st.id(rp.B)}
@@ -608,9 +612,12 @@ func (m *merger) merge(ci int) Merged {
 }
 
 // stageRows produces an object's golden records (merged here, by the survivorship rules) and
-// cluster membership, row by row.
+// cluster membership, row by row. The two tables are written at the same time; the records of a
+// cluster are released as soon as both have passed it, so the object's memory shrinks while it is
+// written.
 func stageRows(p *plans.Plan, or *objectRun) state.StagingRows {
 	st, res := or.st, or.res
+	rel := &releaser{or: or}
 	gm := &merger{p: p, or: or}
 	gi := 0
 	var conflicts int64
@@ -619,10 +626,14 @@ func stageRows(p *plans.Plan, or *objectRun) state.StagingRows {
 		if gi == len(res.Clusters) {
 			or.osum.Conflicts += conflicts // read after the writer is done
 			conflicts = 0
+			rel.passed(0, gi)
 			return false, nil
 		}
 		ci := gi
 		gi++
+		if ci%releaseEvery == 0 {
+			rel.passed(0, ci)
+		}
 		cl := res.Clusters[ci]
 		m := gm.merge(ci)
 		key := ""
@@ -645,8 +656,12 @@ func stageRows(p *plans.Plan, or *objectRun) state.StagingRows {
 	member := func(mr *state.MemberRow) (bool, error) {
 		for mci < len(res.Clusters) && mk == len(res.Clusters[mci]) {
 			mci, mk = mci+1, 0
+			if mci%releaseEvery == 0 {
+				rel.passed(1, mci)
+			}
 		}
 		if mci == len(res.Clusters) {
+			rel.passed(1, mci)
 			return false, nil
 		}
 		cl := res.Clusters[mci]
@@ -666,6 +681,34 @@ func stageRows(p *plans.Plan, or *objectRun) state.StagingRows {
 		return true, nil
 	}
 	return state.StagingRows{NextGolden: golden, NextMember: member}
+}
+
+// releaseEvery is how many clusters a staging table passes between releases of records.
+const releaseEvery = 4096
+
+// releaser frees the records of the clusters that both staging tables have been written past.
+type releaser struct {
+	or    *objectRun
+	mu    sync.Mutex
+	done  [2]int // clusters passed, per table
+	freed int    // clusters whose records are released
+}
+
+// passed records that table t (0 golden, 1 membership) is done with the clusters before n.
+func (r *releaser) passed(t, n int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.done[t] = n
+	upTo := min(r.done[0], r.done[1])
+	res, st := r.or.res, r.or.st
+	for ci := r.freed; ci < upTo; ci++ {
+		for _, i := range res.Clusters[ci] {
+			st.recs[i].data, st.recs[i].match = "", ""
+		}
+		res.Clusters[ci] = nil
+		r.or.ids[ci] = ""
+	}
+	r.freed = max(r.freed, upTo)
 }
 
 // drainRows produces every row without writing it (a clean without a control database).

@@ -2,6 +2,7 @@ package clean
 
 import (
 	"hash/maphash"
+	"slices"
 	"strings"
 	"time"
 )
@@ -149,6 +150,15 @@ func (s *recStore) find(src int, id string) (int, bool) {
 	return int(i), ok
 }
 
+// reindex rebuilds the index by system and id.
+func (s *recStore) reindex() {
+	s.refs = newRefIndex()
+	s.refs.byHash = make(map[uint64]int32, len(s.recs))
+	for i := range s.recs {
+		s.refs.add(int(s.recs[i].src), s.id(i), int32(i))
+	}
+}
+
 // add appends a record and indexes it by source and id.
 func (s *recStore) add(r record) {
 	s.recs = append(s.recs, r)
@@ -205,12 +215,14 @@ func (x *refIndex) add(src int, id string, i int32) {
 	x.more[refKey{src, strings.Clone(id)}] = i
 }
 
-// refSet is a set of record references (system and id) held as 64-bit hashes, for the
-// pipeline's count of records whose parent is a duplicate: a false positive needs two different
-// references to collide, about one chance in 10^8 with millions of records on both sides.
+// refSet is a set of record references (system and id) held as sorted 64-bit hashes (8 bytes a
+// reference), for the pipeline's count of records whose parent is a duplicate: a false positive
+// needs two different references to collide, about one chance in 10^8 with millions of records
+// on both sides.
 type refSet struct {
-	seed maphash.Seed
-	set  map[uint64]struct{}
+	seed   maphash.Seed
+	hashes []uint64
+	sorted bool
 }
 
 func (x *refSet) hash(src int, id string) uint64 {
@@ -218,16 +230,27 @@ func (x *refSet) hash(src int, id string) uint64 {
 }
 
 func (x *refSet) add(src int, id string) {
-	if x.set == nil {
-		x.seed, x.set = maphash.MakeSeed(), map[uint64]struct{}{}
+	if x.hashes == nil {
+		x.seed = maphash.MakeSeed()
 	}
-	x.set[x.hash(src, id)] = struct{}{}
+	x.hashes = append(x.hashes, x.hash(src, id))
+	x.sorted = false
+}
+
+// seal sorts the set; it must be called after the last add, before has.
+func (x *refSet) seal() {
+	slices.Sort(x.hashes)
+	x.hashes = slices.Clip(slices.Compact(x.hashes))
+	x.sorted = true
 }
 
 func (x *refSet) has(src int, id string) bool {
-	if x.set == nil {
+	if len(x.hashes) == 0 {
 		return false
 	}
-	_, ok := x.set[x.hash(src, id)]
+	if !x.sorted {
+		panic("refSet.has before seal")
+	}
+	_, ok := slices.BinarySearch(x.hashes, x.hash(src, id))
 	return ok
 }

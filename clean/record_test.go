@@ -71,6 +71,9 @@ func TestRecStore(t *testing.T) {
 	}
 	var set refSet
 	set.add(1, "a")
+	set.add(1, "a")
+	set.add(0, "c")
+	set.seal()
 	if !set.has(1, "a") || set.has(0, "a") || set.has(1, "b") {
 		t.Fatal("refSet")
 	}
