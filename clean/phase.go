@@ -262,10 +262,11 @@ func readObject(ctx context.Context, p *plans.Plan, obj *plans.Object, norm *Nor
 }
 
 type normBatch struct {
-	seq  int
-	in   []crm.Record
-	out  []record
-	stat typeCounts
+	seq   int
+	in    []crm.Record
+	out   []record
+	match map[int]string // index in out → packed values to match on, for records with an invalid value
+	stat  typeCounts
 }
 
 func readSource(ctx context.Context, p *plans.Plan, obj *plans.Object, sys *plans.System, si int, src crm.Source, st *recStore, norm *Normalizer, opts Options, osum *ObjectSummary, sum *Summary, reject func(state.RejectRow)) error {
@@ -324,13 +325,19 @@ func readSource(ctx context.Context, p *plans.Plan, obj *plans.Object, sys *plan
 				t0 := time.Now()
 				b.out = make([]record, 0, len(b.in))
 				for _, cr := range b.in {
-					rec, why := normalizeRecord(p, obj, norm, cr, si, countryIdx, keyIdx, &b.stat, &scratch)
+					rec, match, why := normalizeRecord(p, obj, norm, cr, si, countryIdx, keyIdx, &b.stat, &scratch)
 					if why != "" {
 						rmu.Lock()
 						rejected++
 						rmu.Unlock()
 						reject(state.RejectRow{Object: obj.Name, System: sys.Name, Line: cr.Line, SourceID: cr.ID, Reason: why, Raw: rawPreview(cr.Values)})
 						continue
+					}
+					if match != "" {
+						if b.match == nil {
+							b.match = map[int]string{}
+						}
+						b.match[len(b.out)] = match
 					}
 					b.out = append(b.out, rec)
 				}
@@ -359,7 +366,7 @@ func readSource(ctx context.Context, p *plans.Plan, obj *plans.Object, sys *plan
 			delete(pending, next)
 			next++
 			sum.Types.add(&pb.stat)
-			for _, rec := range pb.out {
+			for ri, rec := range pb.out {
 				id := packedValue(rec.data, st.k, st.k+1)
 				if first, dup := st.find(si, id); dup { // duplicate ids within one source
 					rmu.Lock()
@@ -370,7 +377,7 @@ func readSource(ctx context.Context, p *plans.Plan, obj *plans.Object, sys *plan
 						Reason: fmt.Sprintf("id %q appears twice in %s (first at line %d); ids must be unique", id, sys.Name, st.recs[first].line), Raw: rawPreview(vals)})
 					continue
 				}
-				st.add(rec)
+				st.add(rec, pb.match[ri])
 				kept++
 			}
 			read += int64(len(pb.out))
@@ -394,8 +401,8 @@ type normScratch struct {
 }
 
 // normalizeRecord turns a source record into canonical values; a non-empty reason rejects it.
-func normalizeRecord(p *plans.Plan, obj *plans.Object, norm *Normalizer, cr crm.Record, si, countryIdx, keyIdx int, st *typeCounts, sc *normScratch) (record, string) {
-	rec := record{src: int16(si), line: cr.Line}
+func normalizeRecord(p *plans.Plan, obj *plans.Object, norm *Normalizer, cr crm.Record, si, countryIdx, keyIdx int, st *typeCounts, sc *normScratch) (rec record, packedMatch, reject string) {
+	rec = record{src: int16(si), line: cr.Line}
 	k := len(obj.Fields)
 	vals := append(sc.vals[:0], make([]string, k+1)...)
 	var match []string
@@ -422,7 +429,7 @@ func normalizeRecord(p *plans.Plan, obj *plans.Object, norm *Normalizer, cr crm.
 			match[i] = v
 		}
 		if f.Required && v == "" {
-			return rec, fmt.Sprintf("required field %s is empty", f.Name)
+			return rec, "", fmt.Sprintf("required field %s is empty", f.Name)
 		}
 		if i == keyIdx && status != Invalid && v != "" {
 			if f.Type == plans.TypeDomain && norm.IsFreeMail(v) {
@@ -434,7 +441,7 @@ func normalizeRecord(p *plans.Plan, obj *plans.Object, norm *Normalizer, cr crm.
 	vals[k] = noNUL(cr.ID)
 	rec.data = packValues(vals)
 	if match != nil {
-		rec.match = packValues(match)
+		packedMatch = packValues(match)
 		sc.match = match
 	}
 	sc.vals = vals
@@ -444,7 +451,7 @@ func normalizeRecord(p *plans.Plan, obj *plans.Object, norm *Normalizer, cr crm.
 			rec.setUpdated(t)
 		}
 	}
-	return rec, ""
+	return rec, packedMatch, ""
 }
 
 // unpackValues returns the k values of a packed record, reusing buf.
@@ -525,6 +532,7 @@ func dedupObject(ctx context.Context, p *plans.Plan, obj *plans.Object, st *recS
 	if err != nil {
 		return nil, fmt.Errorf("clean %s: find duplicates: %w", obj.Name, err)
 	}
+	st.match = nil // only the dedup engine reads them
 	sum.Timing.Dedup += time.Since(t0).Seconds()
 	sum.Timing.Blocking += res.Stats.Blocking.Seconds()
 	sum.Timing.Learning += res.Stats.Learning.Seconds()
@@ -703,7 +711,7 @@ func (r *releaser) passed(t, n int) {
 	res, st := r.or.res, r.or.st
 	for ci := r.freed; ci < upTo; ci++ {
 		for _, i := range res.Clusters[ci] {
-			st.recs[i].data, st.recs[i].match = "", ""
+			st.recs[i].data = ""
 		}
 		res.Clusters[ci] = nil
 		r.or.ids[ci] = ""

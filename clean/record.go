@@ -9,10 +9,9 @@ import (
 
 // record is one source record after normalization. Its values and its id are packed into one
 // string (see packValues): one allocation per record instead of one per value, and no pointer to
-// scan but the string's. An object's records take about 60 bytes each plus their packed values.
+// scan but the string's. An object's records take 40 bytes each plus their packed values.
 type record struct {
 	data  string // the values in field order, then the id, packed
-	match string // like data, with the invalid values blanked, for matching; "" when none was invalid
 	line  int64
 	sec   int64 // last update, Unix seconds (when hasUpdated)
 	nsec  int32
@@ -23,6 +22,7 @@ type record struct {
 const (
 	recUpdated uint8 = 1 << iota // sec and nsec hold the last update
 	recKey                       // the key field's value is the record's exact key
+	recMatch                     // some value is invalid: the store's match map has the values to match on
 )
 
 func (r *record) updated() time.Time {
@@ -99,10 +99,13 @@ type recStore struct {
 	keyIdx int // the key field, -1 if none
 	recs   []record
 	refs   refIndex
+	// match holds, for the records with an invalid value (flag recMatch), their values with the
+	// invalid ones blanked, packed like data; the dedup engine reads those.
+	match map[int32]string
 }
 
 func newRecStore(k, keyIdx int) *recStore {
-	return &recStore{k: k, keyIdx: keyIdx, refs: newRefIndex()}
+	return &recStore{k: k, keyIdx: keyIdx, refs: newRefIndex(), match: map[int32]string{}}
 }
 
 func (s *recStore) Len() int { return len(s.recs) }
@@ -135,8 +138,8 @@ func (s *recStore) Value(i, f int) string {
 		return ""
 	}
 	r := &s.recs[i]
-	if r.match != "" {
-		return packedValue(r.match, f, s.k+1)
+	if r.flags&recMatch != 0 {
+		return packedValue(s.match[int32(i)], f, s.k+1)
 	}
 	return packedValue(r.data, f, s.k+1)
 }
@@ -159,10 +162,15 @@ func (s *recStore) reindex() {
 	}
 }
 
-// add appends a record and indexes it by source and id.
-func (s *recStore) add(r record) {
+// add appends a record and indexes it by source and id; match is its packed values to match on
+// when some value is invalid, else "".
+func (s *recStore) add(r record, match string) {
+	i := len(s.recs)
+	if match != "" {
+		r.flags |= recMatch
+		s.match[int32(i)] = match
+	}
 	s.recs = append(s.recs, r)
-	i := len(s.recs) - 1
 	s.refs.add(int(r.src), s.id(i), int32(i))
 }
 

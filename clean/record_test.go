@@ -33,14 +33,15 @@ func TestRecStore(t *testing.T) {
 	st := newRecStore(2, 0)
 	for i := range 1000 {
 		r := record{data: packValues([]string{fmt.Sprintf("k%d", i%10), fmt.Sprintf("v%d", i), fmt.Sprintf("id%d", i)}), src: int16(i % 2), line: int64(i)}
+		match := ""
 		if i%3 == 0 {
 			r.flags |= recKey
-			r.match = packValues([]string{fmt.Sprintf("k%d", i%10), "", ""})
+			match = packValues([]string{fmt.Sprintf("k%d", i%10), "", ""})
 		}
 		if i%5 == 0 {
 			r.setUpdated(time.Date(2026, 1, 2, 3, 4, 5, 6, time.UTC).Add(time.Duration(i) * time.Hour))
 		}
-		st.add(r)
+		st.add(r, match)
 	}
 	// Force hash collisions: every id lands in the exact map too.
 	st.refs.more = map[refKey]int32{{1, "extra"}: 7}

@@ -86,10 +86,8 @@ func cleanPhase(c *cli.Context, ws *workspace.Workspace, workers int) (*clean.Su
 	if err != nil {
 		return nil, err
 	}
-	if os.Getenv("GOMEMLIMIT") == "" {
-		// A soft limit: past it the garbage collector runs more often instead of letting the heap
-		// grow to twice what is live. GOMEMLIMIT overrides it (GOMEMLIMIT=off for none).
-		defer debug.SetMemoryLimit(debug.SetMemoryLimit(cleanMemoryLimit))
+	if os.Getenv("GOMEMLIMIT") == "" { // GOMEMLIMIT overrides it (GOMEMLIMIT=off for none)
+		defer softMemoryLimit(cleanMemoryLimit)()
 	}
 	stopPeak := heapPeakProfile(os.Getenv("CRMIGRATE_HEAPPEAK"))
 	prog := newProgress(c.App.ErrWriter)
@@ -198,10 +196,46 @@ func writeRejects(c *cli.Context, ws *workspace.Workspace, runID int64) error {
 	return nil
 }
 
-// cleanMemoryLimit is the Go heap's soft limit during clean when GOMEMLIMIT is not set. The live
-// heap of a clean at 1M contacts peaks near 1 GiB (see bench/README.md); the limit keeps the
-// garbage collector's headroom from doubling that.
+// cleanMemoryLimit is the Go heap's soft limit during clean when GOMEMLIMIT is not set (see
+// softMemoryLimit). The live heap of a clean at 1M contacts peaks near 1.2 GiB (see
+// bench/README.md); the limit keeps the garbage collector's headroom from doubling that.
 const cleanMemoryLimit = 1536 << 20
+
+// softMemoryLimit sets the Go heap's soft limit to the larger of base and 1.25 times the live
+// heap, re-evaluated after each garbage collection, until the returned function is called (which
+// restores the previous limit). Below base the collector runs as usual (GOGC); near it, it runs
+// more often instead of letting the heap grow to twice what is live; and a live heap above base
+// (a larger input) keeps a quarter of headroom rather than making the collector run without end.
+func softMemoryLimit(base int64) func() {
+	prev := debug.SetMemoryLimit(base)
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		sample := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+		limit := base
+		tick := time.NewTicker(50 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+			}
+			metrics.Read(sample)
+			live := int64(sample[0].Value.Uint64())
+			if want := max(base, live+live/4); want != limit {
+				limit = want
+				debug.SetMemoryLimit(limit)
+			}
+		}
+	}()
+	return func() {
+		close(stop)
+		<-done
+		debug.SetMemoryLimit(prev)
+	}
+}
 
 // peakRSSMB is this process's peak resident memory in MiB.
 func peakRSSMB() float64 {
