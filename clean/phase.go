@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sync/errgroup"
 
@@ -517,9 +518,33 @@ func dedupObject(ctx context.Context, p *plans.Plan, obj *plans.Object, st *recS
 			rejected = append(rejected, [2]int{a, b})
 		}
 	}
-	// The index by system and id is rebuilt after dedup when it is needed, rather than held
-	// while the dedup engine's own structures are in memory.
-	st.refs = refIndex{}
+	// The golden ids each record had after the previous clean are read while the duplicates are
+	// found (reading them takes PostgreSQL about as long as dedup takes).
+	prev := make([]int32, n)
+	for i := range prev {
+		prev[i] = -1
+	}
+	var oldIDs []string
+	oldIdx := map[string]int32{}
+	prevDone := make(chan error, 1)
+	if opts.DB != nil {
+		go func() {
+			prevDone <- opts.DB.EachPreviousGolden(ctx, p.Name, obj.Name, func(source, id, golden []byte) error {
+				g, ok := oldIdx[string(golden)]
+				if !ok {
+					g = int32(len(oldIDs))
+					oldIDs = append(oldIDs, string(golden))
+					oldIdx[oldIDs[g]] = g
+				}
+				if i, ok := find(unsafe.String(unsafe.SliceData(source), len(source)), unsafe.String(unsafe.SliceData(id), len(id))); ok {
+					prev[i] = g
+				}
+				return nil
+			})
+		}()
+	} else {
+		prevDone <- nil
+	}
 	mp, err := matchCompile(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("clean %s: find duplicates: %w", obj.Name, err)
@@ -529,6 +554,9 @@ func dedupObject(ctx context.Context, p *plans.Plan, obj *plans.Object, st *recS
 		errs = append(errs, fmt.Errorf("records have %d values, want %d", st.k, mp.nvalues))
 	}
 	res, err := dedupInput(ctx, st, mp, accepted, rejected, errs)
+	if perr := <-prevDone; perr != nil && err == nil {
+		return nil, perr
+	}
 	if err != nil {
 		return nil, fmt.Errorf("clean %s: find duplicates: %w", obj.Name, err)
 	}
@@ -544,31 +572,6 @@ func dedupObject(ctx context.Context, p *plans.Plan, obj *plans.Object, st *recS
 
 	t0 = time.Now()
 	or := &objectRun{obj: obj, st: st, res: res, osum: osum}
-	// Golden ids: the previous clean's, per record.
-	prev := make([]int32, n)
-	for i := range prev {
-		prev[i] = -1
-	}
-	var oldIDs []string
-	oldIdx := map[string]int32{}
-	if opts.DB != nil {
-		st.reindex()
-		err := opts.DB.EachPreviousGolden(ctx, p.Name, obj.Name, func(source, id, golden string) error {
-			g, ok := oldIdx[golden]
-			if !ok {
-				g = int32(len(oldIDs))
-				oldIDs = append(oldIDs, golden)
-				oldIdx[golden] = g
-			}
-			if i, ok := find(source, id); ok {
-				prev[i] = g
-			}
-			return nil
-		})
-		if err != nil {
-			return nil, err
-		}
-	}
 	ref := func(i int) (string, string) { return p.Systems[st.recs[i].src].Name, st.id(i) }
 	or.ids = assignGoldenIDs(obj.Name, res.Clusters, ref, prev, oldIDs, oldIdx)
 	prev, oldIDs, oldIdx = nil, nil, nil

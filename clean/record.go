@@ -153,15 +153,6 @@ func (s *recStore) find(src int, id string) (int, bool) {
 	return int(i), ok
 }
 
-// reindex rebuilds the index by system and id.
-func (s *recStore) reindex() {
-	s.refs = newRefIndex()
-	s.refs.byHash = make(map[uint64]int32, len(s.recs))
-	for i := range s.recs {
-		s.refs.add(int(s.recs[i].src), s.id(i), int32(i))
-	}
-}
-
 // add appends a record and indexes it by source and id; match is its packed values to match on
 // when some value is invalid, else "".
 func (s *recStore) add(r record, match string) {

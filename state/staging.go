@@ -196,20 +196,20 @@ func (db *DB) replaceTable(ctx context.Context, plan, object, table string, cols
 }
 
 // EachPreviousGolden calls fn with the golden id each source record of an object had after the
-// last clean (what PreviousGolden returns, without holding it all in memory). The strings passed
-// to fn are its own to keep.
-func (db *DB) EachPreviousGolden(ctx context.Context, plan, object string, fn func(source, id, golden string) error) error {
+// last clean (what PreviousGolden returns, without holding it all in memory). The byte slices
+// passed to fn are only valid during the call (they are the row as received, not copied).
+func (db *DB) EachPreviousGolden(ctx context.Context, plan, object string, fn func(source, id, golden []byte) error) error {
 	rows, err := db.Pool.Query(ctx, `SELECT source, source_id, golden_id FROM crmigrate.cluster_members WHERE plan = $1 AND object = $2`, plan, object)
 	if err != nil {
 		return fmt.Errorf("read previous clusters of %s: %w", object, err)
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var source, id, golden string
-		if err := rows.Scan(&source, &id, &golden); err != nil {
-			return fmt.Errorf("read previous clusters of %s: %w", object, err)
+		v := rows.RawValues()
+		if len(v) != 3 || v[0] == nil || v[1] == nil || v[2] == nil {
+			return fmt.Errorf("read previous clusters of %s: unexpected row", object)
 		}
-		if err := fn(source, id, golden); err != nil {
+		if err := fn(v[0], v[1], v[2]); err != nil {
 			return err
 		}
 	}
