@@ -107,6 +107,8 @@ func Run(ctx context.Context, p *plans.Plan, opts Options) (*Summary, error) {
 			return sum, err
 		}
 		sum.Timing.Read += time.Since(t0).Seconds()
+		// The object's previous staging is deleted while its duplicates are found.
+		w.begin(obj.Name)
 		or, err := dedupObject(ctx, p, obj, st, opts, osum, sum)
 		if err != nil {
 			return sum, err
@@ -137,17 +139,20 @@ func Run(ctx context.Context, p *plans.Plan, opts Options) (*Summary, error) {
 
 // stageWriter writes objects' staging in the background, one object at a time, in order.
 type stageWriter struct {
-	jobs   chan stageJob
-	done   chan struct{}
-	mu     sync.Mutex
-	failed error
-	secs   float64
-	closed bool
+	jobs    chan stageJob
+	done    chan struct{}
+	mu      sync.Mutex
+	failed  error
+	secs    float64
+	closed  bool
+	begin   func(object string)   // starts replacing an object's staging (deleting the previous rows)
+	pending *state.StagingReplace // begun, not queued yet
 }
 
 type stageJob struct {
-	p  *plans.Plan
-	or *objectRun
+	p   *plans.Plan
+	or  *objectRun
+	rep *state.StagingReplace
 }
 
 // newStageWriter starts the writer. The queue holds one object besides the one being written:
@@ -155,18 +160,30 @@ type stageJob struct {
 // cleaned), and in practice the large ones are not adjacent.
 func newStageWriter(ctx context.Context, plan string, opts Options) *stageWriter {
 	w := &stageWriter{jobs: make(chan stageJob, 1), done: make(chan struct{})}
+	w.begin = func(object string) {
+		if w.pending != nil {
+			w.pending.Abort()
+		}
+		w.pending = nil
+		if opts.DB != nil {
+			w.pending = opts.DB.BeginReplaceStaging(ctx, plan, object, opts.RunID)
+		}
+	}
 	go func() {
 		defer close(w.done)
 		for j := range w.jobs {
 			if w.err() != nil {
+				if j.rep != nil {
+					j.rep.Abort()
+				}
 				continue
 			}
 			t0 := time.Now()
 			or := j.or
 			rows := stageRows(j.p, or)
 			var err error
-			if opts.DB != nil {
-				err = opts.DB.ReplaceStagingRows(ctx, plan, or.obj.Name, opts.RunID, rows)
+			if j.rep != nil {
+				err = j.rep.Write(rows)
 				if err == nil {
 					err = opts.DB.UpsertReview(ctx, plan, opts.RunID, or.review)
 				}
@@ -188,9 +205,10 @@ func newStageWriter(ctx context.Context, plan string, opts Options) *stageWriter
 	return w
 }
 
-// write queues an object's staging; the writer owns or from now on.
+// write queues an object's staging, begun with begin; the writer owns or from now on.
 func (w *stageWriter) write(p *plans.Plan, or *objectRun) {
-	w.jobs <- stageJob{p: p, or: or}
+	w.jobs <- stageJob{p: p, or: or, rep: w.pending}
+	w.pending = nil
 }
 
 func (w *stageWriter) err() error {
@@ -204,6 +222,10 @@ func (w *stageWriter) close() (float64, error) {
 	if !w.closed {
 		w.closed = true
 		close(w.jobs)
+		if w.pending != nil { // begun, never queued: the clean failed
+			w.pending.Abort()
+			w.pending = nil
+		}
 	}
 	<-w.done
 	w.mu.Lock()
