@@ -437,17 +437,18 @@ const blkHashSeed = 14695981039346656037
 // blkKey computes the key of record values under spec s into buf and
 // returns the key bytes, or ok=false when a component is empty.
 func blkKey(buf []byte, s *BlockSpec, vals []string) ([]byte, bool) {
+	return blkKeyOf(buf, s, matchRecords{{Values: vals}}, 0)
+}
+
+// blkKeyOf is blkKey of record i of recs.
+func blkKeyOf(buf []byte, s *BlockSpec, recs matchInput, i int) ([]byte, bool) {
 	buf = buf[:0]
-	for i, p := range s.Parts {
-		if i > 0 {
+	for pi, p := range s.Parts {
+		if pi > 0 {
 			buf = append(buf, 0x1f)
 		}
 		n := len(buf)
-		var v string
-		if p.Field < len(vals) {
-			v = vals[p.Field]
-		}
-		buf = p.appendKey(buf, v)
+		buf = p.appendKey(buf, recs.Value(i, p.Field))
 		if len(buf) == n {
 			return buf, false
 		}
@@ -477,13 +478,16 @@ type blkResult struct {
 // blkPlan is the outcome of blocking before any pair is materialized: the
 // blocks of every spec, grouped into tasks of similar work. Candidate pairs
 // are enumerated task by task (see forPairs), so a run never holds all of
-// them at once. Memory: per record and spec a key hash (8 bytes) and an
-// entry (16 bytes), plus 4 bytes for specs with oversized blocks.
+// them at once. Only blocks of two or more records are kept. Memory: per
+// record and spec a block number (4 bytes) and, per record in a block, an
+// entry (4 bytes), plus 4 bytes per record for specs with oversized blocks;
+// while blocking, 8 bytes per record and spec (key hashes) and 16 per keyed
+// record of the specs being sorted.
 type blkPlan struct {
 	root    []uint32
-	entries [][]blkEntry // per spec, sorted by (hash, record); oversized blocks in sort order
-	hashes  [][]uint64   // per spec and record: key hash, 0 = no key
-	ovPos   [][]int32    // per spec (nil if none) and record: position in its oversized block, -1 if not oversized
+	entries [][]uint32 // per spec, the records of its blocks, block after block, each sorted by record; oversized blocks in sort order
+	blockOf [][]uint32 // per spec and record: 1 + its block's number in the spec, 0 = in no block
+	ovPos   [][]int32  // per spec (nil if none) and record: position in its oversized block, -1 if not oversized
 	blocks  []blkBlock
 	tasks   []blkTask
 	maxBlk  int
@@ -502,7 +506,7 @@ type blkTask struct {
 // specs, all at once (Dedup enumerates them task by task instead). Pairs of records with the same exact root are skipped. Blocks
 // above maxBlock are compared inside a sorted-neighbourhood window and
 // reported.
-func blkCandidates(ctx context.Context, recs []MatchRecord, specs []BlockSpec, root []uint32, maxBlock, workers int, sortKey func(a, b uint32) int) (*blkResult, error) {
+func blkCandidates(ctx context.Context, recs matchInput, specs []BlockSpec, root []uint32, maxBlock, workers int, sortKey func(a, b uint32) int) (*blkResult, error) {
 	bp, err := blkPrepare(ctx, recs, specs, root, maxBlock, workers, sortKey)
 	if err != nil {
 		return nil, err
@@ -514,15 +518,15 @@ func blkCandidates(ctx context.Context, recs []MatchRecord, specs []BlockSpec, r
 			out[ti] = append(out[ti], uint64(a)<<32|uint64(b))
 		})
 	}
-	res.pairs = blkSortUnique(ctx, out, len(recs), workers)
+	res.pairs = blkSortUnique(ctx, out, recs.Len(), workers)
 	return res, nil
 }
 
 // blkPrepare computes the blocks of recs under specs, sorts the members of
 // blocks above maxBlock by sortKey (they are compared inside a
 // sorted-neighbourhood window) and reports those blocks.
-func blkPrepare(ctx context.Context, recs []MatchRecord, specs []BlockSpec, root []uint32, maxBlock, workers int, sortKey func(a, b uint32) int) (*blkPlan, error) {
-	n := len(recs)
+func blkPrepare(ctx context.Context, recs matchInput, specs []BlockSpec, root []uint32, maxBlock, workers int, sortKey func(a, b uint32) int) (*blkPlan, error) {
+	n := recs.Len()
 	bp := &blkPlan{root: root, maxBlk: maxBlock}
 	if len(specs) == 0 || n < 2 {
 		return bp, nil
@@ -547,7 +551,7 @@ func blkPrepare(ctx context.Context, recs []MatchRecord, specs []BlockSpec, root
 				hs := hashes[s]
 				for i := lo; i < hi; i++ {
 					var ok bool
-					buf, ok = blkKey(buf, &specs[s], recs[i].Values)
+					buf, ok = blkKeyOf(buf, &specs[s], recs, i)
 					if !ok {
 						continue
 					}
@@ -564,19 +568,28 @@ func blkPrepare(ctx context.Context, recs []MatchRecord, specs []BlockSpec, root
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
-	bp.hashes = hashes
-	// 2. Entries sorted by (hash, record), one slice per spec.
-	entries := make([][]blkEntry, len(specs))
+	// 2. Per spec, the records sorted by (hash, record); the runs of two or
+	// more with one hash are the blocks.
+	entries := make([][]uint32, len(specs))
+	ends := make([][]int, len(specs)) // per spec, where each block ends in entries
+	bp.blockOf = make([][]uint32, len(specs))
 	g, gctx = errgroup.WithContext(ctx)
 	g.SetLimit(workers)
 	for s := range specs {
 		g.Go(func() error {
-			es := make([]blkEntry, 0, n)
+			keyed := 0
+			for _, h := range hashes[s] {
+				if h != 0 {
+					keyed++
+				}
+			}
+			es := make([]blkEntry, 0, keyed)
 			for i, h := range hashes[s] {
 				if h != 0 {
 					es = append(es, blkEntry{h, uint32(i)})
 				}
 			}
+			hashes[s] = nil
 			slices.SortFunc(es, func(x, y blkEntry) int {
 				if x.h != y.h {
 					if x.h < y.h {
@@ -586,7 +599,36 @@ func blkPrepare(ctx context.Context, recs []MatchRecord, specs []BlockSpec, root
 				}
 				return int(x.rec) - int(y.rec)
 			})
-			entries[s] = slices.Clip(es)
+			inBlocks, nblocks := 0, 0
+			for i := 0; i < len(es); {
+				j := i + 1
+				for j < len(es) && es[j].h == es[i].h {
+					j++
+				}
+				if j-i > 1 {
+					inBlocks += j - i
+					nblocks++
+				}
+				i = j
+			}
+			recs := make([]uint32, 0, inBlocks)
+			blockEnds := make([]int, 0, nblocks)
+			blockOf := make([]uint32, n)
+			for i := 0; i < len(es); {
+				j := i + 1
+				for j < len(es) && es[j].h == es[i].h {
+					j++
+				}
+				if j-i > 1 {
+					for _, e := range es[i:j] {
+						recs = append(recs, e.rec)
+						blockOf[e.rec] = uint32(len(blockEnds) + 1)
+					}
+					blockEnds = append(blockEnds, len(recs))
+				}
+				i = j
+			}
+			entries[s], ends[s], bp.blockOf[s] = recs, blockEnds, blockOf
 			return gctx.Err()
 		})
 	}
@@ -597,19 +639,14 @@ func blkPrepare(ctx context.Context, recs []MatchRecord, specs []BlockSpec, root
 	// 3. Blocks, grouped into tasks of similar work.
 	var blocks []blkBlock
 	var over []int // indexes into blocks
-	for s, es := range entries {
-		for i := 0; i < len(es); {
-			j := i + 1
-			for j < len(es) && es[j].h == es[i].h {
-				j++
+	for s := range specs {
+		start := 0
+		for _, end := range ends[s] {
+			if end-start > maxBlock {
+				over = append(over, len(blocks))
 			}
-			if j-i > 1 {
-				if j-i > maxBlock {
-					over = append(over, len(blocks))
-				}
-				blocks = append(blocks, blkBlock{s, i, j})
-			}
-			i = j
+			blocks = append(blocks, blkBlock{s, start, end})
+			start = end
 		}
 	}
 	bp.blocks = blocks
@@ -653,16 +690,16 @@ func blkPrepare(ctx context.Context, recs []MatchRecord, specs []BlockSpec, root
 			}
 			b := blocks[bi]
 			es := entries[b.spec][b.start:b.end]
-			kb, _ := blkKey(nil, &specs[b.spec], recs[es[0].rec].Values)
-			slices.SortFunc(es, func(x, y blkEntry) int { return sortKey(x.rec, y.rec) })
+			kb, _ := blkKeyOf(nil, &specs[b.spec], recs, int(es[0]))
+			slices.SortFunc(es, sortKey)
 			pos := bp.ovPos[b.spec]
 			for i, e := range es {
-				pos[e.rec] = int32(i)
+				pos[e] = int32(i)
 			}
 			var compared int64
 			for x := range es {
 				for y := x + 1; y < len(es) && y < x+blkWindow; y++ {
-					if root[es[x].rec] != root[es[y].rec] {
+					if root[es[x]] != root[es[y]] {
 						compared++
 					}
 				}
@@ -683,8 +720,8 @@ func blkPrepare(ctx context.Context, recs []MatchRecord, specs []BlockSpec, root
 
 // emits reports whether spec s compares records a and c (of different roots).
 func (bp *blkPlan) emits(s int, a, c uint32) bool {
-	hs := bp.hashes[s]
-	if hs[a] == 0 || hs[a] != hs[c] {
+	bs := bp.blockOf[s]
+	if bs[a] == 0 || bs[a] != bs[c] {
 		return false
 	}
 	if bp.ovPos == nil || bp.ovPos[s] == nil || bp.ovPos[s][a] < 0 {
@@ -699,7 +736,7 @@ func (bp *blkPlan) candidate(a, c uint32) bool {
 	if bp.root[a] == bp.root[c] {
 		return false
 	}
-	for s := range bp.hashes {
+	for s := range bp.blockOf {
 		if bp.emits(s, a, c) {
 			return true
 		}
@@ -725,9 +762,9 @@ func (bp *blkPlan) forPairs(ti int, fn func(a, b uint32)) {
 		es := bp.entries[b.spec][b.start:b.end]
 		if len(es) <= bp.maxBlk {
 			for x := 0; x < len(es); x++ {
-				a := es[x].rec
+				a := es[x]
 				for y := x + 1; y < len(es); y++ {
-					c := es[y].rec
+					c := es[y]
 					if root[a] != root[c] && first(b.spec, a, c) {
 						fn(a, c) // entries are sorted by record: a < c
 					}
@@ -738,7 +775,7 @@ func (bp *blkPlan) forPairs(ti int, fn func(a, b uint32)) {
 		// Oversized: sorted neighbourhood.
 		for x := range es {
 			for y := x + 1; y < len(es) && y < x+blkWindow; y++ {
-				a, c := es[x].rec, es[y].rec
+				a, c := es[x], es[y]
 				if root[a] == root[c] {
 					continue
 				}

@@ -197,7 +197,7 @@ func TestCandidatesBruteForce(t *testing.T) {
 		specs = append(specs, bs)
 	}
 	for _, maxBlock := range []int{1000, 50} {
-		res, err := blkCandidates(context.Background(), recs, specs, root, maxBlock, 3, func(a, b uint32) int { return int(a) - int(b) })
+		res, err := blkCandidates(context.Background(), matchRecords(recs), specs, root, maxBlock, 3, func(a, b uint32) int { return int(a) - int(b) })
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -23,6 +23,27 @@ type MatchRecord struct {
 	Values []string `json:"values"` // normalized values in field order, "" = empty
 }
 
+// matchInput is what the dedup engine reads of its records: their number, each one's exact key
+// and field values. []MatchRecord is one (matchRecords); the clean phase passes its compact record
+// store instead, so the records are not copied into []string values.
+type matchInput interface {
+	Len() int
+	Key(i int) string
+	Value(i, f int) string // "" when record i has no field f
+}
+
+// matchRecords is a []MatchRecord as a matchInput.
+type matchRecords []MatchRecord
+
+func (m matchRecords) Len() int         { return len(m) }
+func (m matchRecords) Key(i int) string { return m[i].Key }
+func (m matchRecords) Value(i, f int) string {
+	if v := m[i].Values; f < len(v) {
+		return v[f]
+	}
+	return ""
+}
+
 // CompareSpec says how one field is compared.
 type CompareSpec struct {
 	Field int `json:"field"` // index into the record values (and DedupConfig.Fields)
@@ -175,7 +196,7 @@ type matchPlan struct {
 	// The compared values of all records, back to back: field f of record r
 	// is arena[off[r*k+f]:off[r*k+f+1]] (k compared fields). See prepare.
 	arena string
-	off   []int
+	off   []uint32
 }
 
 func matchCompile(cfg DedupConfig) (*matchPlan, error) {
@@ -314,9 +335,9 @@ func (p *matchPlan) fieldName(f int) string {
 // canonical token string instead of the value). A comparison then touches
 // two short runs of memory instead of a dozen scattered strings, which is
 // most of the cost on large inputs.
-func (p *matchPlan) prepare(ctx context.Context, recs []MatchRecord) error {
+func (p *matchPlan) prepare(ctx context.Context, recs matchInput) error {
 	k := len(p.fields)
-	n := len(recs)
+	n := recs.Len()
 	var canon [][]string
 	const chunk = 8192
 	for f, code := range p.codes {
@@ -338,7 +359,7 @@ func (p *matchPlan) prepare(ctx context.Context, recs []MatchRecord) error {
 				}
 				sc := &matchScratch{}
 				for i := lo; i < min(n, lo+chunk); i++ {
-					if v := recs[i].Values[fi]; v != "" {
+					if v := recs.Value(i, fi); v != "" {
 						cs[i] = sc.canon(v)
 					}
 				}
@@ -357,15 +378,15 @@ func (p *matchPlan) prepare(ctx context.Context, recs []MatchRecord) error {
 		case p.pool[f] != nil:
 			pooled = pooled[:0]
 			for _, fi := range p.pool[f] {
-				if v := recs[r].Values[fi]; v != "" && !slices.Contains(pooled, v) {
+				if v := recs.Value(r, fi); v != "" && !slices.Contains(pooled, v) {
 					pooled = append(pooled, v)
 				}
 			}
 			return strings.Join(pooled, matchPhoneSep)
 		case p.codes[f] == matchCodeName:
-			return matchFoldName(recs[r].Values[p.fields[f]])
+			return matchFoldName(recs.Value(r, p.fields[f]))
 		}
-		return recs[r].Values[p.fields[f]]
+		return recs.Value(r, p.fields[f])
 	}
 	size := 0
 	for r := range n {
@@ -373,13 +394,16 @@ func (p *matchPlan) prepare(ctx context.Context, recs []MatchRecord) error {
 			size += len(value(r, f))
 		}
 	}
+	if size > math.MaxUint32 {
+		return fmt.Errorf("the compared values of %d records take %d bytes; at most 4 GiB are supported", n, size)
+	}
 	var b strings.Builder
 	b.Grow(size)
-	p.off = make([]int, n*k+1)
+	p.off = make([]uint32, n*k+1)
 	for r := range n {
 		for f := range k {
 			b.WriteString(value(r, f))
-			p.off[r*k+f+1] = b.Len()
+			p.off[r*k+f+1] = uint32(b.Len())
 		}
 	}
 	p.arena = b.String()
@@ -449,8 +473,10 @@ func (p *matchPlan) progress(stage string, done, total int64) {
 // The result depends only on the input and its order, never on scheduling.
 // Cost is near-linear for a plan whose blocks are small: about 0.5 µs per
 // candidate pair on two cores plus a few µs per record. Memory beyond the
-// input: 24 bytes per record per blocking spec, the compared values once
-// more (a compact copy), about 100 bytes per record while clustering, 2
+// input: 4 bytes per record per blocking spec and 4 per record in a block
+// (while blocking, 8 per record and spec and 16 per keyed record of the
+// specs being sorted), the compared values once more (a compact copy, 4
+// bytes of offset per value), about 100 bytes per record while clustering, 2
 // bytes per candidate pair (pairs are enumerated block by block, never held
 // all at once) and 32 per pair scoring at least Review (see docs/dedup.md).
 // Errors:
@@ -468,15 +494,9 @@ func Dedup(ctx context.Context, recs []MatchRecord, cfg DedupConfig) (*DedupResu
 // rejected one, the rejection wins and the accepted pair is queued again
 // with reason "conflict".
 func DedupWithDecisions(ctx context.Context, recs []MatchRecord, cfg DedupConfig, accepted, rejected [][2]int) (*DedupResult, error) {
-	start := time.Now()
 	p, err := matchCompile(cfg)
 	if err != nil {
 		return nil, err
-	}
-	cfg = p.cfg
-	n := len(recs)
-	if int64(n) >= math.MaxUint32 {
-		return nil, fmt.Errorf("dedup: %d records; at most %d per run", n, math.MaxUint32-1)
 	}
 	var errs []error
 	for i, r := range recs {
@@ -487,6 +507,18 @@ func DedupWithDecisions(ctx context.Context, recs []MatchRecord, cfg DedupConfig
 				break
 			}
 		}
+	}
+	return dedupInput(ctx, matchRecords(recs), p, accepted, rejected, errs)
+}
+
+// dedupInput is DedupWithDecisions on any matchInput; errs are problems already found with the
+// input, reported with those of the decision pairs.
+func dedupInput(ctx context.Context, recs matchInput, p *matchPlan, accepted, rejected [][2]int, errs []error) (*DedupResult, error) {
+	start := time.Now()
+	cfg := p.cfg
+	n := recs.Len()
+	if int64(n) >= math.MaxUint32 {
+		return nil, fmt.Errorf("dedup: %d records; at most %d per run", n, math.MaxUint32-1)
 	}
 	checkPairs := func(what string, ps [][2]int) {
 		for _, pr := range ps {
@@ -515,16 +547,17 @@ func DedupWithDecisions(ctx context.Context, recs []MatchRecord, cfg DedupConfig
 	// 1. Exact stage: root = smallest index with the same key.
 	root := make([]uint32, n)
 	firstOf := make(map[string]uint32)
-	for i, r := range recs {
+	for i := range n {
 		root[i] = uint32(i)
-		if r.Key == "" {
+		key := recs.Key(i)
+		if key == "" {
 			continue
 		}
-		if f, ok := firstOf[r.Key]; ok {
+		if f, ok := firstOf[key]; ok {
 			root[i] = f
 			res.Stats.ExactLinks++
 		} else {
-			firstOf[r.Key] = uint32(i)
+			firstOf[key] = uint32(i)
 		}
 	}
 	firstOf = nil
@@ -533,9 +566,8 @@ func DedupWithDecisions(ctx context.Context, recs []MatchRecord, cfg DedupConfig
 	t := time.Now()
 	p.progress("blocking", 0, int64(n))
 	sortKey := func(a, b uint32) int {
-		va, vb := recs[a].Values, recs[b].Values
 		for _, fi := range p.fields {
-			if c := strings.Compare(va[fi], vb[fi]); c != 0 {
+			if c := strings.Compare(recs.Value(int(a), fi), recs.Value(int(b), fi)); c != 0 {
 				return c
 			}
 		}
@@ -1040,14 +1072,14 @@ func matchKnownPairs(root []uint32, limit int) []uint64 {
 // value equals the key on at least half the records that have a key): pairs
 // sharing the key agree on such a field by construction, so they say nothing
 // about how often true matches agree on it.
-func (p *matchPlan) keyFields(recs []MatchRecord) []bool {
+func (p *matchPlan) keyFields(recs matchInput) []bool {
 	out := make([]bool, len(p.fields))
 	for f, fi := range p.fields {
 		var withKey, same int
-		for i := range recs {
-			if k := recs[i].Key; k != "" {
+		for i := range recs.Len() {
+			if k := recs.Key(i); k != "" {
 				withKey++
-				if recs[i].Values[fi] == k {
+				if recs.Value(i, fi) == k {
 					same++
 				}
 			}

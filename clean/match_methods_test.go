@@ -105,7 +105,7 @@ func TestPhonePool(t *testing.T) {
 	if len(p.fields) != 3 || p.fieldName(2) != "phone+mobile" || !slices.Equal(p.specFeat, []int{0, 1, 2, 2}) {
 		t.Fatalf("features %v (%s), spec→feature %v; want 3 with phone+mobile pooled", p.fields, p.fieldName(2), p.specFeat)
 	}
-	if err := p.prepare(context.Background(), recs); err != nil {
+	if err := p.prepare(context.Background(), matchRecords(recs)); err != nil {
 		t.Fatal(err)
 	}
 	sc := &matchScratch{}

@@ -9,9 +9,11 @@ import (
 	"io"
 	"math/big"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sync/errgroup"
 
@@ -39,35 +41,27 @@ type Event struct {
 	Total  int64
 }
 
-// record is one source record after normalization.
-type record struct {
-	src     int // index into the plan's systems
-	id      string
-	line    int64
-	updated time.Time
-	vals    []string
-	match   []string // vals with invalid values blanked, for matching; nil when none was invalid
-	key     string
-}
-
-// objectRun is what one object's clean produced.
+// objectRun is what one object's clean produced: its records, clusters and golden ids, from
+// which the staging rows are built while they are written (see stageRows).
 type objectRun struct {
-	obj     *plans.Object
-	recs    []record
-	res     *DedupResult
-	golden  []state.GoldenRow
-	members []state.MemberRow
-	review  []state.ReviewRow
-	// clusterOf maps a source record to its cluster's size, for the pipeline overstatement.
-	clusterSize map[state.SourceRef]int
+	obj    *plans.Object
+	st     *recStore
+	res    *DedupResult
+	ids    []string // golden id per cluster
+	review []state.ReviewRow
+	osum   *ObjectSummary
+	// dup holds the records in clusters of more than one, kept after the object is written for
+	// the pipeline's count of records whose parent is a duplicate.
+	dup refSet
 }
 
 // Run is the clean phase: it reads every source system of the plan, normalizes every field by its
 // type, resolves canonical keys, finds exact and fuzzy duplicates, merges clusters into golden
 // records by the plan's survivorship rules and writes staging (golden records, cluster
 // membership, the review queue, rejects) to the control database. Records that cannot be read or
-// lack a required field are rejected with their line and reason; the run goes on. Memory holds one
-// object's normalized records at a time (about 100 bytes plus the values per record).
+// lack a required field are rejected with their line and reason; the run goes on. Memory holds the
+// normalized records of the object being cleaned and of the one being written (about 80 bytes
+// a record plus its values, packed), and the dedup engine's structures while it runs.
 func Run(ctx context.Context, p *plans.Plan, opts Options) (*Summary, error) {
 	if opts.Workers <= 0 {
 		opts.Workers = runtime.GOMAXPROCS(0)
@@ -108,22 +102,24 @@ func Run(ctx context.Context, p *plans.Plan, opts Options) (*Summary, error) {
 		}
 		osum := sum.object(obj.Name)
 		t0 := time.Now()
-		recs, err := readObject(ctx, p, obj, norm, opts, osum, sum, reject)
+		st, err := readObject(ctx, p, obj, norm, opts, osum, sum, reject)
 		if err != nil {
 			return sum, err
 		}
 		sum.Timing.Read += time.Since(t0).Seconds()
-		or, err := dedupObject(ctx, p, obj, recs, opts, osum, sum)
+		// The object's previous staging is deleted while its duplicates are found.
+		w.begin(obj.Name)
+		or, err := dedupObject(ctx, p, obj, st, opts, osum, sum)
 		if err != nil {
 			return sum, err
 		}
 		if pl, ok := pipelineOverstatement(p, obj, or, done); ok {
 			sum.Pipeline = append(sum.Pipeline, pl)
 		}
-		w.write(obj.Name, or.golden, or.members, or.review)
-		// Free the object's records; only the duplicated records are kept, for references.
-		or.recs, or.members, or.golden, or.review, or.res = nil, nil, nil, nil, nil
-		done[obj.Name] = or
+		w.write(p, or)
+		// Only the writer holds the object's records now; the set of duplicated records is
+		// kept, for references.
+		done[obj.Name] = &objectRun{obj: obj, dup: or.dup}
 	}
 	writeSecs, err := w.close()
 	sum.Timing.Write += writeSecs
@@ -143,33 +139,56 @@ func Run(ctx context.Context, p *plans.Plan, opts Options) (*Summary, error) {
 
 // stageWriter writes objects' staging in the background, one object at a time, in order.
 type stageWriter struct {
-	jobs   chan stageJob
-	done   chan struct{}
-	mu     sync.Mutex
-	failed error
-	secs   float64
-	closed bool
+	jobs    chan stageJob
+	done    chan struct{}
+	mu      sync.Mutex
+	failed  error
+	secs    float64
+	closed  bool
+	begin   func(object string)   // starts replacing an object's staging (deleting the previous rows)
+	pending *state.StagingReplace // begun, not queued yet
 }
 
 type stageJob struct {
-	object  string
-	golden  []state.GoldenRow
-	members []state.MemberRow
-	review  []state.ReviewRow
+	p   *plans.Plan
+	or  *objectRun
+	rep *state.StagingReplace
 }
 
+// newStageWriter starts the writer. The queue holds one object besides the one being written:
+// the records of at most three objects are in memory at once (being written, queued, being
+// cleaned), and in practice the large ones are not adjacent.
 func newStageWriter(ctx context.Context, plan string, opts Options) *stageWriter {
 	w := &stageWriter{jobs: make(chan stageJob, 1), done: make(chan struct{})}
+	w.begin = func(object string) {
+		if w.pending != nil {
+			w.pending.Abort()
+		}
+		w.pending = nil
+		if opts.DB != nil {
+			w.pending = opts.DB.BeginReplaceStaging(ctx, plan, object, opts.RunID)
+		}
+	}
 	go func() {
 		defer close(w.done)
 		for j := range w.jobs {
-			if w.err() != nil || opts.DB == nil {
+			if w.err() != nil {
+				if j.rep != nil {
+					j.rep.Abort()
+				}
 				continue
 			}
 			t0 := time.Now()
-			err := opts.DB.ReplaceStaging(ctx, plan, j.object, opts.RunID, j.golden, j.members)
-			if err == nil {
-				err = opts.DB.UpsertReview(ctx, plan, opts.RunID, j.review)
+			or := j.or
+			rows := stageRows(j.p, or)
+			var err error
+			if j.rep != nil {
+				err = j.rep.Write(rows)
+				if err == nil {
+					err = opts.DB.UpsertReview(ctx, plan, opts.RunID, or.review)
+				}
+			} else {
+				err = drainRows(rows) // the merge counts conflicts
 			}
 			w.mu.Lock()
 			w.secs += time.Since(t0).Seconds()
@@ -178,15 +197,18 @@ func newStageWriter(ctx context.Context, plan string, opts Options) *stageWriter
 			}
 			w.mu.Unlock()
 			if err == nil && opts.Progress != nil {
-				opts.Progress(Event{Object: j.object, Stage: "write", Done: int64(len(j.golden)), Total: int64(len(j.golden))})
+				n := int64(len(or.res.Clusters))
+				opts.Progress(Event{Object: or.obj.Name, Stage: "write", Done: n, Total: n})
 			}
 		}
 	}()
 	return w
 }
 
-func (w *stageWriter) write(object string, golden []state.GoldenRow, members []state.MemberRow, review []state.ReviewRow) {
-	w.jobs <- stageJob{object: object, golden: golden, members: members, review: review}
+// write queues an object's staging, begun with begin; the writer owns or from now on.
+func (w *stageWriter) write(p *plans.Plan, or *objectRun) {
+	w.jobs <- stageJob{p: p, or: or, rep: w.pending}
+	w.pending = nil
 }
 
 func (w *stageWriter) err() error {
@@ -200,6 +222,10 @@ func (w *stageWriter) close() (float64, error) {
 	if !w.closed {
 		w.closed = true
 		close(w.jobs)
+		if w.pending != nil { // begun, never queued: the clean failed
+			w.pending.Abort()
+			w.pending = nil
+		}
 	}
 	<-w.done
 	w.mu.Lock()
@@ -235,8 +261,11 @@ func dependencyOrder(p *plans.Plan) []*plans.Object {
 }
 
 // readObject reads and normalizes an object from every source system that maps it.
-func readObject(ctx context.Context, p *plans.Plan, obj *plans.Object, norm *Normalizer, opts Options, osum *ObjectSummary, sum *Summary, reject func(state.RejectRow)) ([]record, error) {
-	var recs []record
+func readObject(ctx context.Context, p *plans.Plan, obj *plans.Object, norm *Normalizer, opts Options, osum *ObjectSummary, sum *Summary, reject func(state.RejectRow)) (*recStore, error) {
+	st := newRecStore(len(obj.Fields), -1)
+	if obj.Key != "" {
+		st.keyIdx = obj.FieldIndex(obj.Key)
+	}
 	for si, sys := range p.Systems {
 		if sys.Name == plans.SystemNew || obj.Mapping(sys.Name) == nil {
 			continue
@@ -245,24 +274,25 @@ func readObject(ctx context.Context, p *plans.Plan, obj *plans.Object, norm *Nor
 		if err != nil {
 			return nil, fmt.Errorf("clean %s: %w", obj.Name, err)
 		}
-		got, err := readSource(ctx, p, obj, sys, si, src, norm, opts, osum, sum, reject)
+		err = readSource(ctx, p, obj, sys, si, src, st, norm, opts, osum, sum, reject)
 		src.Close()
 		if err != nil {
 			return nil, err
 		}
-		recs = append(recs, got...)
 	}
-	return recs, nil
+	st.recs = slices.Clip(st.recs)
+	return st, nil
 }
 
 type normBatch struct {
-	seq  int
-	in   []crm.Record
-	out  []record
-	stat typeCounts
+	seq   int
+	in    []crm.Record
+	out   []record
+	match map[int]string // index in out → packed values to match on, for records with an invalid value
+	stat  typeCounts
 }
 
-func readSource(ctx context.Context, p *plans.Plan, obj *plans.Object, sys *plans.System, si int, src crm.Source, norm *Normalizer, opts Options, osum *ObjectSummary, sum *Summary, reject func(state.RejectRow)) ([]record, error) {
+func readSource(ctx context.Context, p *plans.Plan, obj *plans.Object, sys *plans.System, si int, src crm.Source, st *recStore, norm *Normalizer, opts Options, osum *ObjectSummary, sum *Summary, reject func(state.RejectRow)) error {
 	var rejected int64
 	var rmu sync.Mutex
 	r, err := src.Reader(ctx, obj, func(rj crm.Reject) {
@@ -272,7 +302,7 @@ func readSource(ctx context.Context, p *plans.Plan, obj *plans.Object, sys *plan
 		reject(state.RejectRow{Object: obj.Name, System: sys.Name, Line: rj.Line, SourceID: rj.ID, Reason: rj.Reason, Raw: rj.Raw})
 	})
 	if err != nil {
-		return nil, fmt.Errorf("clean %s: %w", obj.Name, err)
+		return fmt.Errorf("clean %s: %w", obj.Name, err)
 	}
 	defer r.Close()
 
@@ -282,7 +312,7 @@ func readSource(ctx context.Context, p *plans.Plan, obj *plans.Object, sys *plan
 			countryIdx = i
 		}
 	}
-	keyIdx := obj.FieldIndex(obj.Key)
+	keyIdx := st.keyIdx
 
 	g, gctx := errgroup.WithContext(ctx)
 	in := make(chan *normBatch, opts.Workers)
@@ -313,17 +343,24 @@ func readSource(ctx context.Context, p *plans.Plan, obj *plans.Object, sys *plan
 		wg.Add(1)
 		g.Go(func() error {
 			defer wg.Done()
+			var scratch normScratch
 			for b := range in {
 				t0 := time.Now()
 				b.out = make([]record, 0, len(b.in))
 				for _, cr := range b.in {
-					rec, why := normalizeRecord(p, obj, norm, cr, si, countryIdx, keyIdx, &b.stat)
+					rec, match, why := normalizeRecord(p, obj, norm, cr, si, countryIdx, keyIdx, &b.stat, &scratch)
 					if why != "" {
 						rmu.Lock()
 						rejected++
 						rmu.Unlock()
 						reject(state.RejectRow{Object: obj.Name, System: sys.Name, Line: cr.Line, SourceID: cr.ID, Reason: why, Raw: rawPreview(cr.Values)})
 						continue
+					}
+					if match != "" {
+						if b.match == nil {
+							b.match = map[int]string{}
+						}
+						b.match[len(b.out)] = match
 					}
 					b.out = append(b.out, rec)
 				}
@@ -342,28 +379,29 @@ func readSource(ctx context.Context, p *plans.Plan, obj *plans.Object, sys *plan
 	}
 	go func() { wg.Wait(); close(out) }()
 
-	var recs []record
 	pending := map[int]*normBatch{}
 	next := 0
-	var read int64
-	seen := map[string]int64{} // duplicate ids within one source
+	var read, kept int64
+	var vals []string
 	for b := range out {
 		pending[b.seq] = b
 		for pb, ok := pending[next]; ok; pb, ok = pending[next] {
 			delete(pending, next)
 			next++
 			sum.Types.add(&pb.stat)
-			for _, rec := range pb.out {
-				if line, dup := seen[rec.id]; dup {
+			for ri, rec := range pb.out {
+				id := packedValue(rec.data, st.k, st.k+1)
+				if first, dup := st.find(si, id); dup { // duplicate ids within one source
 					rmu.Lock()
 					rejected++
 					rmu.Unlock()
-					reject(state.RejectRow{Object: obj.Name, System: sys.Name, Line: rec.line, SourceID: rec.id,
-						Reason: fmt.Sprintf("id %q appears twice in %s (first at line %d); ids must be unique", rec.id, sys.Name, line), Raw: rawPreview(rec.vals)})
+					vals = unpackValues(rec.data, st.k, vals)
+					reject(state.RejectRow{Object: obj.Name, System: sys.Name, Line: rec.line, SourceID: id,
+						Reason: fmt.Sprintf("id %q appears twice in %s (first at line %d); ids must be unique", id, sys.Name, st.recs[first].line), Raw: rawPreview(vals)})
 					continue
 				}
-				seen[rec.id] = rec.line
-				recs = append(recs, rec)
+				st.add(rec, pb.match[ri])
+				kept++
 			}
 			read += int64(len(pb.out))
 			if opts.Progress != nil {
@@ -372,17 +410,25 @@ func readSource(ctx context.Context, p *plans.Plan, obj *plans.Object, sys *plan
 		}
 	}
 	if err := g.Wait(); err != nil {
-		return nil, err
+		return err
 	}
 	sum.Timing.Source += sourceDur.Seconds()
 	sum.Timing.Normalize += normDur.Seconds()
-	osum.addRead(sys.Name, int64(len(recs))+rejected, rejected)
-	return recs, nil
+	osum.addRead(sys.Name, kept+rejected, rejected)
+	return nil
+}
+
+// normScratch is a normalization worker's reusable buffers.
+type normScratch struct {
+	vals, match []string
 }
 
 // normalizeRecord turns a source record into canonical values; a non-empty reason rejects it.
-func normalizeRecord(p *plans.Plan, obj *plans.Object, norm *Normalizer, cr crm.Record, si, countryIdx, keyIdx int, st *typeCounts) (record, string) {
-	rec := record{src: si, id: noNUL(cr.ID), line: cr.Line, vals: make([]string, len(obj.Fields))}
+func normalizeRecord(p *plans.Plan, obj *plans.Object, norm *Normalizer, cr crm.Record, si, countryIdx, keyIdx int, st *typeCounts, sc *normScratch) (rec record, packedMatch, reject string) {
+	rec = record{src: int16(si), line: cr.Line}
+	k := len(obj.Fields)
+	vals := append(sc.vals[:0], make([]string, k+1)...)
+	var match []string
 	region := ""
 	if countryIdx >= 0 {
 		region = countryCode(cr.Values[countryIdx])
@@ -394,49 +440,57 @@ func normalizeRecord(p *plans.Plan, obj *plans.Object, norm *Normalizer, cr crm.
 			v = strings.ReplaceAll(v, "\x00", "") // PostgreSQL text cannot hold NUL
 		}
 		st.count(f.Type, status)
-		rec.vals[i] = v
+		vals[i] = v
 		if status == Invalid && v != "" {
 			// An invalid value ("n/a", "call me") is kept in the record but must not make two
 			// records look alike.
-			if rec.match == nil {
-				rec.match = make([]string, len(obj.Fields))
-				copy(rec.match, rec.vals[:i])
+			if match == nil {
+				match = append(sc.match[:0], make([]string, k+1)...)
+				copy(match, vals[:i])
 			}
-		} else if rec.match != nil {
-			rec.match[i] = v
+		} else if match != nil {
+			match[i] = v
 		}
 		if f.Required && v == "" {
-			return rec, fmt.Sprintf("required field %s is empty", f.Name)
+			return rec, "", fmt.Sprintf("required field %s is empty", f.Name)
 		}
 		if i == keyIdx && status != Invalid && v != "" {
 			if f.Type == plans.TypeDomain && norm.IsFreeMail(v) {
 				continue // a free-mail domain never identifies a company
 			}
-			rec.key = v
+			rec.flags |= recKey
 		}
 	}
+	vals[k] = noNUL(cr.ID)
+	rec.data = packValues(vals)
+	if match != nil {
+		packedMatch = packValues(match)
+		sc.match = match
+	}
+	sc.vals = vals
 	if cr.UpdatedAt != "" {
 		if v, status := norm.DateTime(cr.UpdatedAt); status != Invalid && v != "" {
-			rec.updated, _ = time.Parse(time.RFC3339, v)
+			t, _ := time.Parse(time.RFC3339, v)
+			rec.setUpdated(t)
 		}
 	}
-	return rec, ""
+	return rec, packedMatch, ""
 }
 
-// dedupObject finds duplicates, merges clusters and prepares the staging rows.
-func dedupObject(ctx context.Context, p *plans.Plan, obj *plans.Object, recs []record, opts Options, osum *ObjectSummary, sum *Summary) (*objectRun, error) {
-	t0 := time.Now()
-	mr := make([]MatchRecord, len(recs))
-	index := make(map[state.SourceRef]int, len(recs))
-	for i, r := range recs {
-		src := p.Systems[r.src].Name
-		vals := r.vals
-		if r.match != nil {
-			vals = r.match
-		}
-		mr[i] = MatchRecord{Source: src, ID: r.id, Key: r.key, Values: vals}
-		index[state.SourceRef{Source: src, ID: r.id}] = i
+// unpackValues returns the k values of a packed record, reusing buf.
+func unpackValues(data string, k int, buf []string) []string {
+	buf = buf[:0]
+	for f := range k {
+		buf = append(buf, packedValue(data, f, k+1))
 	}
+	return buf
+}
+
+// dedupObject finds duplicates and assigns golden ids; the golden records are merged while they
+// are written (stageRows).
+func dedupObject(ctx context.Context, p *plans.Plan, obj *plans.Object, st *recStore, opts Options, osum *ObjectSummary, sum *Summary) (*objectRun, error) {
+	t0 := time.Now()
+	n := st.Len()
 	cfg := DedupConfig{Workers: opts.Workers}
 	if opts.Progress != nil {
 		cfg.Progress = func(stage string, done, total int64) {
@@ -455,6 +509,17 @@ func dedupObject(ctx context.Context, p *plans.Plan, obj *plans.Object, recs []r
 		}
 		cfg.AutoMerge, cfg.Review, cfg.MaxBlock = d.AutoMerge, d.Review, d.MaxBlock
 	}
+	sysIdx := make(map[string]int, len(p.Systems))
+	for i, sys := range p.Systems {
+		sysIdx[sys.Name] = i
+	}
+	find := func(source, id string) (int, bool) {
+		si, ok := sysIdx[source]
+		if !ok {
+			return 0, false
+		}
+		return st.find(si, id)
+	}
 	var accepted, rejected [][2]int
 	var decided []state.ReviewRow
 	if opts.DB != nil {
@@ -464,8 +529,8 @@ func dedupObject(ctx context.Context, p *plans.Plan, obj *plans.Object, recs []r
 		}
 	}
 	for _, d := range decided {
-		a, okA := index[state.SourceRef{Source: d.ASource, ID: d.AID}]
-		b, okB := index[state.SourceRef{Source: d.BSource, ID: d.BID}]
+		a, okA := find(d.ASource, d.AID)
+		b, okB := find(d.BSource, d.BID)
 		if !okA || !okB {
 			continue
 		}
@@ -475,73 +540,75 @@ func dedupObject(ctx context.Context, p *plans.Plan, obj *plans.Object, recs []r
 			rejected = append(rejected, [2]int{a, b})
 		}
 	}
-	res, err := DedupWithDecisions(ctx, mr, cfg, accepted, rejected)
+	// The golden ids each record had after the previous clean are read while the duplicates are
+	// found (reading them takes PostgreSQL about as long as dedup takes).
+	prev := make([]int32, n)
+	for i := range prev {
+		prev[i] = -1
+	}
+	var oldIDs []string
+	oldIdx := map[string]int32{}
+	prevDone := make(chan error, 1)
+	if opts.DB != nil {
+		go func() {
+			prevDone <- opts.DB.EachPreviousGolden(ctx, p.Name, obj.Name, func(source, id, golden []byte) error {
+				g, ok := oldIdx[string(golden)]
+				if !ok {
+					g = int32(len(oldIDs))
+					oldIDs = append(oldIDs, string(golden))
+					oldIdx[oldIDs[g]] = g
+				}
+				if i, ok := find(unsafe.String(unsafe.SliceData(source), len(source)), unsafe.String(unsafe.SliceData(id), len(id))); ok {
+					prev[i] = g
+				}
+				return nil
+			})
+		}()
+	} else {
+		prevDone <- nil
+	}
+	mp, err := matchCompile(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("clean %s: find duplicates: %w", obj.Name, err)
 	}
+	var errs []error
+	if mp.nvalues > st.k {
+		errs = append(errs, fmt.Errorf("records have %d values, want %d", st.k, mp.nvalues))
+	}
+	res, err := dedupInput(ctx, st, mp, accepted, rejected, errs)
+	if perr := <-prevDone; perr != nil && err == nil {
+		return nil, perr
+	}
+	if err != nil {
+		return nil, fmt.Errorf("clean %s: find duplicates: %w", obj.Name, err)
+	}
+	st.match = nil // only the dedup engine reads them
 	sum.Timing.Dedup += time.Since(t0).Seconds()
 	sum.Timing.Blocking += res.Stats.Blocking.Seconds()
 	sum.Timing.Learning += res.Stats.Learning.Seconds()
 	sum.Timing.Comparison += res.Stats.Comparison.Seconds()
 	sum.Timing.Clustering += res.Stats.Clustering.Seconds()
 	if opts.Progress != nil {
-		opts.Progress(Event{Object: obj.Name, Stage: "dedup", Done: int64(len(recs)), Total: int64(len(recs))})
+		opts.Progress(Event{Object: obj.Name, Stage: "dedup", Done: int64(n), Total: int64(n)})
 	}
 
 	t0 = time.Now()
-	or := &objectRun{obj: obj, recs: recs, res: res, clusterSize: make(map[state.SourceRef]int, len(recs))}
-	var previous map[state.SourceRef]string
-	if opts.DB != nil {
-		if previous, err = opts.DB.PreviousGolden(ctx, p.Name, obj.Name); err != nil {
-			return nil, err
+	or := &objectRun{obj: obj, st: st, res: res, osum: osum}
+	ref := func(i int) (string, string) { return p.Systems[st.recs[i].src].Name, st.id(i) }
+	or.ids = assignGoldenIDs(obj.Name, res.Clusters, ref, prev, oldIDs, oldIdx)
+	prev, oldIDs, oldIdx = nil, nil, nil
+	st.refs = refIndex{} // not needed any more
+	for _, cl := range res.Clusters {
+		if len(cl) > 1 {
+			for _, i := range cl {
+				or.dup.add(int(st.recs[i].src), st.id(i))
+			}
 		}
 	}
-	ids := assignGoldenIDs(obj.Name, res.Clusters, mr, p, previous)
-	or.golden = make([]state.GoldenRow, 0, len(res.Clusters))
-	or.members = make([]state.MemberRow, 0, len(recs))
-	for ci, cl := range res.Clusters {
-		members := make([]MergeMember, len(cl))
-		for k, i := range cl {
-			r := recs[i]
-			members[k] = MergeMember{Source: p.Systems[r.src].Name, SourceIdx: r.src, ID: r.id, Updated: r.updated, Vals: r.vals}
-			if len(cl) > 1 {
-				or.clusterSize[state.SourceRef{Source: members[k].Source, ID: r.id}] = len(cl)
-			}
-		}
-		m := Merge(obj.Fields, members)
-		key := ""
-		for _, i := range cl {
-			if recs[i].key != "" && (key == "" || recs[i].key < key) {
-				key = recs[i].key
-			}
-		}
-		if len(m.Conflicts) > 0 {
-			osum.Conflicts += int64(len(m.Conflicts))
-		}
-		g := state.GoldenRow{GoldenID: ids[ci], Key: key, Vals: m.Vals, Provenance: m.Provenance, Members: len(cl), Digest: digest(m.Vals)}
-		if !m.Updated.IsZero() {
-			u := m.Updated
-			g.UpdatedAt = &u
-		}
-		or.golden = append(or.golden, g)
-		for _, i := range cl {
-			r := recs[i]
-			mrow := state.MemberRow{Source: p.Systems[r.src].Name, SourceID: r.id, GoldenID: ids[ci], Decision: string(res.Decision[i]),
-				Score: res.Score[i], Line: r.line}
-			if len(cl) > 1 {
-				mrow.Vals = r.vals
-			}
-			if !r.updated.IsZero() {
-				u := r.updated
-				mrow.UpdatedAt = &u
-			}
-			or.members = append(or.members, mrow)
-		}
-	}
+	or.dup.seal()
 	for _, rp := range res.Review {
-		a, b := recs[rp.A], recs[rp.B]
-		ra := state.SourceRef{Source: p.Systems[a.src].Name, ID: a.id}
-		rb := state.SourceRef{Source: p.Systems[b.src].Name, ID: b.id}
+		ra := state.SourceRef{Source: p.Systems[st.recs[rp.A].src].Name, ID: st.id(rp.A)}
+		rb := state.SourceRef{Source: p.Systems[st.recs[rp.B].src].Name, ID: st.id(rp.B)}
 		if rb.Source < ra.Source || (rb.Source == ra.Source && rb.ID < ra.ID) {
 			ra, rb = rb, ra
 		}
@@ -549,48 +616,219 @@ func dedupObject(ctx context.Context, p *plans.Plan, obj *plans.Object, recs []r
 			Score: rp.Score, FieldScores: rp.FieldScores, Reason: rp.Reason})
 	}
 	sum.Timing.Merge += time.Since(t0).Seconds()
-	osum.addDedup(res, len(or.golden))
+	osum.addDedup(res, len(res.Clusters))
 	return or, nil
+}
+
+// merger builds golden records of an object's clusters; one per goroutine.
+type merger struct {
+	p       *plans.Plan
+	or      *objectRun
+	members []MergeMember
+	bufs    [][]string
+}
+
+// merge merges cluster ci. The slices of the result may be reused by the next call.
+func (m *merger) merge(ci int) Merged {
+	cl := m.or.res.Clusters[ci]
+	st := m.or.st
+	m.members = m.members[:0]
+	for k, i := range cl {
+		if k == len(m.bufs) {
+			m.bufs = append(m.bufs, make([]string, 0, st.k))
+		}
+		m.bufs[k] = st.vals(i, m.bufs[k])
+		r := &st.recs[i]
+		m.members = append(m.members, MergeMember{Source: m.p.Systems[r.src].Name, SourceIdx: int(r.src), ID: st.id(i), Updated: r.updated(), Vals: m.bufs[k]})
+	}
+	return Merge(m.or.obj.Fields, m.members)
+}
+
+// stageRows produces an object's golden records (merged here, by the survivorship rules) and
+// cluster membership, row by row. The two tables are written at the same time; the records of a
+// cluster are released as soon as both have passed it, so the object's memory shrinks while it is
+// written.
+func stageRows(p *plans.Plan, or *objectRun) state.StagingRows {
+	st, res := or.st, or.res
+	rel := &releaser{or: or}
+	gm := &merger{p: p, or: or}
+	gi := 0
+	var conflicts int64
+	var updated time.Time
+	golden := func(g *state.GoldenRow) (bool, error) {
+		if gi == len(res.Clusters) {
+			or.osum.Conflicts += conflicts // read after the writer is done
+			conflicts = 0
+			rel.passed(0, gi)
+			return false, nil
+		}
+		ci := gi
+		gi++
+		if ci%releaseEvery == 0 {
+			rel.passed(0, ci)
+		}
+		cl := res.Clusters[ci]
+		m := gm.merge(ci)
+		key := ""
+		for _, i := range cl {
+			if k := st.key(i); k != "" && (key == "" || k < key) {
+				key = k
+			}
+		}
+		conflicts += int64(len(m.Conflicts))
+		*g = state.GoldenRow{GoldenID: or.ids[ci], Key: key, Vals: m.Vals, Provenance: m.Provenance, Members: len(cl), Digest: digest(m.Vals)}
+		if !m.Updated.IsZero() {
+			updated = m.Updated
+			g.UpdatedAt = &updated
+		}
+		return true, nil
+	}
+	mci, mk := 0, 0
+	var vals []string
+	var mupdated time.Time
+	member := func(mr *state.MemberRow) (bool, error) {
+		for mci < len(res.Clusters) && mk == len(res.Clusters[mci]) {
+			mci, mk = mci+1, 0
+			if mci%releaseEvery == 0 {
+				rel.passed(1, mci)
+			}
+		}
+		if mci == len(res.Clusters) {
+			rel.passed(1, mci)
+			return false, nil
+		}
+		cl := res.Clusters[mci]
+		i := cl[mk]
+		mk++
+		r := &st.recs[i]
+		*mr = state.MemberRow{Source: p.Systems[r.src].Name, SourceID: st.id(i), GoldenID: or.ids[mci], Decision: string(res.Decision[i]),
+			Score: res.Score[i], Line: r.line}
+		if len(cl) > 1 {
+			vals = st.vals(i, vals)
+			mr.Vals = vals
+		}
+		if r.flags&recUpdated != 0 {
+			mupdated = r.updated()
+			mr.UpdatedAt = &mupdated
+		}
+		return true, nil
+	}
+	return state.StagingRows{NextGolden: golden, NextMember: member}
+}
+
+// releaseEvery is how many clusters a staging table passes between releases of records.
+const releaseEvery = 4096
+
+// releaser frees the records of the clusters that both staging tables have been written past.
+type releaser struct {
+	or    *objectRun
+	mu    sync.Mutex
+	done  [2]int // clusters passed, per table
+	freed int    // clusters whose records are released
+}
+
+// passed records that table t (0 golden, 1 membership) is done with the clusters before n.
+func (r *releaser) passed(t, n int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.done[t] = n
+	upTo := min(r.done[0], r.done[1])
+	res, st := r.or.res, r.or.st
+	for ci := r.freed; ci < upTo; ci++ {
+		for _, i := range res.Clusters[ci] {
+			st.recs[i].data = ""
+		}
+		res.Clusters[ci] = nil
+		r.or.ids[ci] = ""
+	}
+	r.freed = max(r.freed, upTo)
+}
+
+// drainRows produces every row without writing it (a clean without a control database).
+func drainRows(rows state.StagingRows) error {
+	var g state.GoldenRow
+	var m state.MemberRow
+	for {
+		ok, err := rows.NextGolden(&g)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			break
+		}
+	}
+	for {
+		ok, err := rows.NextMember(&m)
+		if err != nil || !ok {
+			return err
+		}
+	}
 }
 
 // assignGoldenIDs keeps golden ids stable across runs: a cluster takes the id most of its members
 // had last time (each old id goes to one cluster only, the first in order); a new cluster gets an
-// id derived from its first member, so re-running on the same data gives the same ids.
-func assignGoldenIDs(object string, clusters [][]int, recs []MatchRecord, p *plans.Plan, previous map[state.SourceRef]string) []string {
+// id derived from its first member, so re-running on the same data gives the same ids. ref names
+// record i (system and id); prev[i] is the index in oldIDs of its previous golden id, -1 if none,
+// and oldIdx is the reverse of oldIDs.
+func assignGoldenIDs(object string, clusters [][]int, ref func(i int) (string, string), prev []int32, oldIDs []string, oldIdx map[string]int32) []string {
 	ids := make([]string, len(clusters))
-	taken := map[string]bool{}
-	old := make(map[string]bool, len(previous))
-	for _, g := range previous {
-		old[g] = true
+	takenOld := make([]bool, len(oldIDs))
+	takenNew := map[string]struct{}{}
+	type vote struct {
+		g int32
+		n int
 	}
+	var votes []vote
 	for ci, cl := range clusters {
-		votes := map[string]int{}
+		votes = votes[:0]
 		for _, i := range cl {
-			if g, ok := previous[state.SourceRef{Source: recs[i].Source, ID: recs[i].ID}]; ok {
-				votes[g]++
+			g := prev[i]
+			if g < 0 {
+				continue
 			}
-		}
-		best, n := "", 0
-		for g, v := range votes {
-			if !taken[g] && (v > n || (v == n && g < best)) {
-				best, n = g, v
-			}
-		}
-		if best == "" {
-			first := recs[cl[0]]
-			for _, i := range cl[1:] {
-				if r := recs[i]; r.Source < first.Source || (r.Source == first.Source && r.ID < first.ID) {
-					first = r
+			found := false
+			for k := range votes {
+				if votes[k].g == g {
+					votes[k].n++
+					found = true
+					break
 				}
 			}
-			sum := sha256.Sum256([]byte(object + "\x00" + first.Source + "\x00" + first.ID))
-			best = object + "-" + hex.EncodeToString(sum[:8])
-			for k := 2; taken[best] || (old[best] && votes[best] == 0); k++ {
-				best = fmt.Sprintf("%s-%s-%d", object, hex.EncodeToString(sum[:8]), k)
+			if !found {
+				votes = append(votes, vote{g, 1})
 			}
 		}
-		taken[best] = true
-		ids[ci] = best
+		best, n := int32(-1), 0
+		for _, v := range votes {
+			if !takenOld[v.g] && (v.n > n || (v.n == n && oldIDs[v.g] < oldIDs[best])) {
+				best, n = v.g, v.n
+			}
+		}
+		if best >= 0 {
+			takenOld[best] = true
+			ids[ci] = oldIDs[best]
+			continue
+		}
+		// A new id. It may not be an old id (taken, or another cluster's last time) nor a new
+		// id given to an earlier cluster.
+		firstSrc, firstID := ref(cl[0])
+		for _, i := range cl[1:] {
+			if s, id := ref(i); s < firstSrc || (s == firstSrc && id < firstID) {
+				firstSrc, firstID = s, id
+			}
+		}
+		sum := sha256.Sum256([]byte(object + "\x00" + firstSrc + "\x00" + firstID))
+		id := object + "-" + hex.EncodeToString(sum[:8])
+		for k := 2; ; k++ {
+			_, isOld := oldIdx[id]
+			_, isNew := takenNew[id]
+			if !isOld && !isNew {
+				break
+			}
+			id = fmt.Sprintf("%s-%s-%d", object, hex.EncodeToString(sum[:8]), k)
+		}
+		takenNew[id] = struct{}{}
+		ids[ci] = id
 	}
 	return ids
 }
@@ -673,14 +911,22 @@ func pipelineOverstatement(p *plans.Plan, obj *plans.Object, or *objectRun, done
 			return totals["g"+c]
 		}
 		curCount := map[string]int{}
-		for _, r := range or.recs {
-			if v := r.vals[mi]; v != "" {
+		st := or.st
+		for i := range st.recs {
+			if v := st.val(i, mi); v != "" {
 				add(currencyOf(v), amountOf(v), src)
 				curCount[currencyOf(v)]++
 			}
 		}
-		for _, g := range or.golden {
-			if v := g.Vals[mi]; v != "" {
+		gm := &merger{p: p, or: or}
+		for ci, cl := range or.res.Clusters {
+			v := ""
+			if len(cl) == 1 {
+				v = st.val(cl[0], mi)
+			} else {
+				v = gm.merge(ci).Vals[mi]
+			}
+			if v != "" {
 				add(currencyOf(v), amountOf(v), gold)
 			}
 		}
@@ -711,12 +957,12 @@ func pipelineOverstatement(p *plans.Plan, obj *plans.Object, or *objectRun, done
 			if parent == nil {
 				continue
 			}
-			for _, r := range or.recs {
-				ref := r.vals[fi]
+			for i := range st.recs {
+				ref := st.val(i, fi)
 				if ref == "" {
 					continue
 				}
-				if parent.clusterSize[state.SourceRef{Source: p.Systems[r.src].Name, ID: ref}] > 1 {
+				if parent.dup.has(int(st.recs[i].src), ref) {
 					pl.OnDuplicateParents++
 				}
 			}

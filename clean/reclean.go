@@ -30,9 +30,22 @@ type Recleaned struct {
 // Record normalizes a record of obj read from the plan's system number si.
 func (r *Recleaner) Record(obj *plans.Object, si int, cr crm.Record) Recleaned {
 	countryIdx := obj.FieldIndex("country")
+	keyIdx := obj.FieldIndex(obj.Key)
 	var st typeCounts
-	rec, reason := normalizeRecord(r.p, obj, r.norm, cr, si, countryIdx, obj.FieldIndex(obj.Key), &st)
-	return Recleaned{Vals: rec.vals, Key: rec.key, Updated: rec.updated, Reject: reason}
+	var sc normScratch
+	rec, _, reason := normalizeRecord(r.p, obj, r.norm, cr, si, countryIdx, keyIdx, &st, &sc)
+	if reason != "" {
+		return Recleaned{Reject: reason}
+	}
+	n := len(obj.Fields)
+	out := Recleaned{Vals: make([]string, n), Updated: rec.updated()}
+	for i := range out.Vals {
+		out.Vals[i] = packedValue(rec.data, i, n+1)
+	}
+	if rec.flags&recKey != 0 {
+		out.Key = out.Vals[keyIdx]
+	}
+	return out
 }
 
 // Digest is the staging digest of a golden record's values.

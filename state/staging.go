@@ -100,42 +100,170 @@ func (db *DB) PreviousGolden(ctx context.Context, plan, object string) (map[Sour
 // loading them with COPY. The two tables are written at the same time on two connections, each
 // in its own transaction; a failure fails the clean run, and the next clean replaces both.
 func (db *DB) ReplaceStaging(ctx context.Context, plan, object string, runID int64, golden []GoldenRow, members []MemberRow) error {
-	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error {
-		return db.replaceTable(gctx, plan, object, "golden",
-			[]string{"plan", "object", "golden_id", "run_id", "canonical_key", "vals", "provenance", "updated_at", "members", "digest"},
-			pgx.CopyFromSlice(len(golden), func(i int) ([]any, error) {
-				r := golden[i]
-				return []any{plan, object, r.GoldenID, runID, r.Key, r.Vals, r.Provenance, r.UpdatedAt, r.Members, r.Digest}, nil
-			}))
+	gi, mi := 0, 0
+	return db.ReplaceStagingRows(ctx, plan, object, runID, StagingRows{
+		NextGolden: func(r *GoldenRow) (bool, error) {
+			if gi == len(golden) {
+				return false, nil
+			}
+			*r = golden[gi]
+			gi++
+			return true, nil
+		},
+		NextMember: func(r *MemberRow) (bool, error) {
+			if mi == len(members) {
+				return false, nil
+			}
+			*r = members[mi]
+			mi++
+			return true, nil
+		},
 	})
-	g.Go(func() error {
-		return db.replaceTable(gctx, plan, object, "cluster_members",
-			[]string{"plan", "object", "source", "source_id", "golden_id", "decision", "score", "run_id", "line", "updated_at", "vals"},
-			pgx.CopyFromSlice(len(members), func(i int) ([]any, error) {
-				m := members[i]
-				return []any{plan, object, m.Source, m.SourceID, m.GoldenID, m.Decision, m.Score, runID, m.Line, m.UpdatedAt, m.Vals}, nil
-			}))
-	})
-	return g.Wait()
 }
 
-func (db *DB) replaceTable(ctx context.Context, plan, object, table string, cols []string, rows pgx.CopyFromSource) error {
-	tx, err := db.Pool.Begin(ctx)
+// StagingRows produce an object's staging rows one at a time, so that they need not all be held
+// in memory: each function fills the row it is given (a row is encoded before the next call, so
+// its slices may be reused) and reports false after the last row. NextGolden and NextMember are
+// called from two goroutines at the same time.
+type StagingRows struct {
+	NextGolden func(*GoldenRow) (bool, error)
+	NextMember func(*MemberRow) (bool, error)
+}
+
+// ReplaceStagingRows is ReplaceStaging with rows produced while they are written.
+func (db *DB) ReplaceStagingRows(ctx context.Context, plan, object string, runID int64, rows StagingRows) error {
+	return db.BeginReplaceStaging(ctx, plan, object, runID).Write(rows)
+}
+
+// StagingReplace is the replacement of an object's staging under way: its previous rows are
+// being deleted, each table in its own open transaction, and the new rows are copied in when
+// Write gives them; both transactions then commit. Other sessions see the previous rows until
+// then.
+type StagingReplace struct {
+	ready   chan struct{}
+	done    chan struct{}
+	rows    StagingRows
+	aborted bool
+	err     error
+}
+
+var errStagingAborted = errors.New("staging replacement abandoned")
+
+// BeginReplaceStaging starts replacing an object's golden records and cluster membership: the
+// previous ones are deleted at once, on two connections, while the caller prepares the new
+// ones. Write or Abort must follow.
+func (db *DB) BeginReplaceStaging(ctx context.Context, plan, object string, runID int64) *StagingReplace {
+	r := &StagingReplace{ready: make(chan struct{}), done: make(chan struct{})}
+	g, gctx := errgroup.WithContext(ctx)
+	table := func(table string, cols []string, src func() pgx.CopyFromSource) error {
+		tx, err := db.Pool.Begin(gctx)
+		if err != nil {
+			return fmt.Errorf("write staging %s of %s: %w", table, object, err)
+		}
+		defer tx.Rollback(context.WithoutCancel(gctx))
+		if _, err := tx.Exec(gctx, `DELETE FROM crmigrate.`+table+` WHERE plan = $1 AND object = $2`, plan, object); err != nil {
+			return fmt.Errorf("clear staging %s of %s: %w", table, object, err)
+		}
+		select {
+		case <-r.ready:
+		case <-gctx.Done():
+			return gctx.Err()
+		}
+		if r.aborted {
+			return errStagingAborted
+		}
+		if _, err := tx.CopyFrom(gctx, pgx.Identifier{"crmigrate", table}, cols, src()); err != nil {
+			return fmt.Errorf("copy staging %s of %s: %w", table, object, err)
+		}
+		if err := tx.Commit(gctx); err != nil {
+			return fmt.Errorf("write staging %s of %s: %w", table, object, err)
+		}
+		return nil
+	}
+	g.Go(func() error {
+		return table("golden", []string{"plan", "object", "golden_id", "run_id", "canonical_key", "vals", "provenance", "updated_at", "members", "digest"},
+			func() pgx.CopyFromSource {
+				var g GoldenRow
+				vals := make([]any, 10)
+				return &copyRows{next: func() (bool, error) { return r.rows.NextGolden(&g) }, values: func() []any {
+					vals[0], vals[1], vals[2], vals[3], vals[4] = plan, object, g.GoldenID, runID, g.Key
+					vals[5], vals[6], vals[7], vals[8], vals[9] = g.Vals, g.Provenance, g.UpdatedAt, g.Members, g.Digest
+					return vals
+				}}
+			})
+	})
+	g.Go(func() error {
+		return table("cluster_members", []string{"plan", "object", "source", "source_id", "golden_id", "decision", "score", "run_id", "line", "updated_at", "vals"},
+			func() pgx.CopyFromSource {
+				var m MemberRow
+				vals := make([]any, 11)
+				return &copyRows{next: func() (bool, error) { return r.rows.NextMember(&m) }, values: func() []any {
+					vals[0], vals[1], vals[2], vals[3], vals[4], vals[5] = plan, object, m.Source, m.SourceID, m.GoldenID, m.Decision
+					vals[6], vals[7], vals[8], vals[9], vals[10] = m.Score, runID, m.Line, m.UpdatedAt, m.Vals
+					return vals
+				}}
+			})
+	})
+	go func() {
+		r.err = g.Wait()
+		close(r.done)
+	}()
+	return r
+}
+
+// Write copies the new rows in and commits; it returns once both tables are written.
+func (r *StagingReplace) Write(rows StagingRows) error {
+	r.rows = rows
+	close(r.ready)
+	<-r.done
+	return r.err
+}
+
+// Abort rolls the replacement back: the previous rows stay.
+func (r *StagingReplace) Abort() {
+	r.aborted = true
+	close(r.ready)
+	<-r.done
+}
+
+// copyRows is a pgx.CopyFromSource over rows produced on demand.
+type copyRows struct {
+	next   func() (bool, error)
+	values func() []any
+	err    error
+}
+
+func (c *copyRows) Next() bool {
+	ok, err := c.next()
 	if err != nil {
-		return fmt.Errorf("write staging %s of %s: %w", table, object, err)
+		c.err = err
+		return false
 	}
-	defer tx.Rollback(context.WithoutCancel(ctx))
-	if _, err := tx.Exec(ctx, `DELETE FROM crmigrate.`+table+` WHERE plan = $1 AND object = $2`, plan, object); err != nil {
-		return fmt.Errorf("clear staging %s of %s: %w", table, object, err)
+	return ok
+}
+
+func (c *copyRows) Values() ([]any, error) { return c.values(), nil }
+func (c *copyRows) Err() error             { return c.err }
+
+// EachPreviousGolden calls fn with the golden id each source record of an object had after the
+// last clean (what PreviousGolden returns, without holding it all in memory). The byte slices
+// passed to fn are only valid during the call (they are the row as received, not copied).
+func (db *DB) EachPreviousGolden(ctx context.Context, plan, object string, fn func(source, id, golden []byte) error) error {
+	rows, err := db.Pool.Query(ctx, `SELECT source, source_id, golden_id FROM crmigrate.cluster_members WHERE plan = $1 AND object = $2`, plan, object)
+	if err != nil {
+		return fmt.Errorf("read previous clusters of %s: %w", object, err)
 	}
-	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"crmigrate", table}, cols, rows); err != nil {
-		return fmt.Errorf("copy staging %s of %s: %w", table, object, err)
+	defer rows.Close()
+	for rows.Next() {
+		v := rows.RawValues()
+		if len(v) != 3 || v[0] == nil || v[1] == nil || v[2] == nil {
+			return fmt.Errorf("read previous clusters of %s: unexpected row", object)
+		}
+		if err := fn(v[0], v[1], v[2]); err != nil {
+			return err
+		}
 	}
-	if err := tx.Commit(ctx); err != nil {
-		return fmt.Errorf("write staging %s of %s: %w", table, object, err)
-	}
-	return nil
+	return rows.Err()
 }
 
 // ReviewDecided returns the decided pairs (accepted or rejected) of an object.

@@ -6,8 +6,12 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/debug"
+	"runtime/metrics"
+	"runtime/pprof"
 	"strconv"
 	"syscall"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -82,10 +86,15 @@ func cleanPhase(c *cli.Context, ws *workspace.Workspace, workers int) (*clean.Su
 	if err != nil {
 		return nil, err
 	}
+	if os.Getenv("GOMEMLIMIT") == "" { // GOMEMLIMIT overrides it (GOMEMLIMIT=off for none)
+		defer softMemoryLimit(cleanMemoryLimit)()
+	}
+	stopPeak := heapPeakProfile(os.Getenv("CRMIGRATE_HEAPPEAK"))
 	prog := newProgress(c.App.ErrWriter)
 	sum, runErr := clean.Run(ctx, p, clean.Options{DB: db, RunID: run.ID, Workers: workers,
 		Env: crm.Env{Plan: p, URL: ws.SystemURL}, Progress: prog.clean})
 	prog.done()
+	stopPeak()
 	if sum != nil {
 		sum.PeakRSSMB = peakRSSMB()
 	}
@@ -187,6 +196,47 @@ func writeRejects(c *cli.Context, ws *workspace.Workspace, phase string, runID i
 	return nil
 }
 
+// cleanMemoryLimit is the Go heap's soft limit during clean when GOMEMLIMIT is not set (see
+// softMemoryLimit). The live heap of a clean at 1M contacts peaks near 1.2 GiB (see
+// bench/README.md); the limit keeps the garbage collector's headroom from doubling that.
+const cleanMemoryLimit = 1536 << 20
+
+// softMemoryLimit sets the Go heap's soft limit to the larger of base and 1.25 times the live
+// heap, re-evaluated after each garbage collection, until the returned function is called (which
+// restores the previous limit). Below base the collector runs as usual (GOGC); near it, it runs
+// more often instead of letting the heap grow to twice what is live; and a live heap above base
+// (a larger input) keeps a quarter of headroom rather than making the collector run without end.
+func softMemoryLimit(base int64) func() {
+	prev := debug.SetMemoryLimit(base)
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		sample := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+		limit := base
+		tick := time.NewTicker(50 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+			}
+			metrics.Read(sample)
+			live := int64(sample[0].Value.Uint64())
+			if want := max(base, live+live/4); want != limit {
+				limit = want
+				debug.SetMemoryLimit(limit)
+			}
+		}
+	}()
+	return func() {
+		close(stop)
+		<-done
+		debug.SetMemoryLimit(prev)
+	}
+}
+
 // peakRSSMB is this process's peak resident memory in MiB.
 func peakRSSMB() float64 {
 	var ru syscall.Rusage
@@ -194,4 +244,39 @@ func peakRSSMB() float64 {
 		return 0
 	}
 	return float64(ru.Maxrss) / 1024 // Linux reports KiB
+}
+
+// heapPeakProfile, when path is not empty, writes a heap profile to path each time the live heap
+// (as measured by the last garbage collection) reaches a new high, so the file ends up describing
+// what was live at the peak (for benchmarks; see bench/README.md). It returns a function that
+// stops the sampling.
+func heapPeakProfile(path string) func() {
+	if path == "" {
+		return func() {}
+	}
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		sample := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+		var high uint64
+		tick := time.NewTicker(200 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+			}
+			metrics.Read(sample)
+			if live := sample[0].Value.Uint64(); live > high+high/20 {
+				high = live
+				if f, err := os.Create(path); err == nil {
+					_ = pprof.Lookup("heap").WriteTo(f, 0)
+					f.Close()
+				}
+			}
+		}
+	}()
+	return func() { close(stop); <-done }
 }
