@@ -93,7 +93,7 @@ func Run(ctx context.Context, p *plans.Plan, opts Options) (*Summary, error) {
 	w := newStageWriter(ctx, p.Name, opts)
 	defer w.close()
 	done := map[string]*objectRun{}
-	for _, obj := range dependencyOrder(p) {
+	for _, obj := range p.DependencyOrder() {
 		if err := ctx.Err(); err != nil {
 			return sum, err
 		}
@@ -231,33 +231,6 @@ func (w *stageWriter) close() (float64, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.secs, w.failed
-}
-
-// dependencyOrder puts referenced objects before the objects that reference them (plan order
-// otherwise), so references can be resolved to clusters.
-func dependencyOrder(p *plans.Plan) []*plans.Object {
-	var out []*plans.Object
-	seen := map[string]int{} // 1 visiting, 2 done
-	var visit func(o *plans.Object)
-	visit = func(o *plans.Object) {
-		if seen[o.Name] != 0 {
-			return
-		}
-		seen[o.Name] = 1
-		for _, f := range o.Fields {
-			if f.Type == plans.TypeRef && f.To != o.Name {
-				if to := p.Object(f.To); to != nil {
-					visit(to)
-				}
-			}
-		}
-		seen[o.Name] = 2
-		out = append(out, o)
-	}
-	for _, o := range p.Objects {
-		visit(o)
-	}
-	return out
 }
 
 // readObject reads and normalizes an object from every source system that maps it.
