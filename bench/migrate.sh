@@ -24,6 +24,7 @@ go build -o "$WORK/crmigrate" ./cmd/crmigrate
 if [ -f "$WORK/demo.json" ] && [ -z "${REGENERATE:-}" ]; then
   # BENCH_DIR from an earlier run: start from its cleaned CRM, with an empty new CRM again.
   echo "bench: reusing the cleaned demo CRM in $WORK/project; emptying the new CRM" >&2
+  "$WORK/crmigrate" db start --plan "$PLAN" >/dev/null # kept running until the end (the trap stops it)
   CTL=$("$WORK/crmigrate" db url --plan "$PLAN")
   psql -qX "${CTL/crmigrate\?/demo_new?}" -c "TRUNCATE activities, opportunities, people, companies RESTART IDENTITY"
   psql -qX "$CTL" -c "DELETE FROM crmigrate.crosswalk; DELETE FROM crmigrate.checkpoints; DELETE FROM crmigrate.journal; DELETE FROM crmigrate.rejects WHERE phase = 'migrate'"
