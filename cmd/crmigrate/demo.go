@@ -23,7 +23,7 @@ func demoCommand() *cli.Command {
 	def := demo.DefaultOptions()
 	return &cli.Command{
 		Name:  "demo",
-		Usage: "generate a realistic messy old CRM and an empty new one in a private PostgreSQL, with an example plan, CSV exports and ground truth; check the plan and profile the old CRM",
+		Usage: "generate a realistic messy old CRM and an empty new one in a private PostgreSQL, with an example plan, CSV exports and ground truth; check the plan, profile the old CRM, clean and migrate",
 		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "dir", Value: "crmigrate-demo", EnvVars: []string{"CRMIGRATE_DEMO_DIR"}, Usage: "write the demo project into `DIR`"},
 			&cli.IntFlag{Name: "companies", Value: def.Companies, Usage: "number of companies in the old CRM"},
