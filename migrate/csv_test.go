@@ -116,6 +116,24 @@ func TestCSVTargetWritesImportFiles(t *testing.T) {
 	if string(before) != string(after) || again.Inserted+again.Updated != 0 || again.Unchanged != first.Inserted {
 		t.Errorf("second run: %+v (file changed: %v)", again, string(before) != string(after))
 	}
+	// A delta run still writes whole files: the changed company is in, and nothing is missing.
+	conn, err = pgx.Connect(ctx, oldURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.Exec(ctx, `UPDATE accounts SET account_name = 'Renamed In Delta AB', modified_at = now() + interval '1 day' WHERE account_id = (SELECT min(account_id) FROM accounts)`); err != nil {
+		t.Fatal(err)
+	}
+	conn.Close(ctx)
+	delta := w.mustMigrate(migrate.Options{Delta: true})
+	after2 := readCSV(t, filepath.Join(dir, "import", "companies.csv"))
+	renamed := false
+	for _, r := range after2 {
+		renamed = renamed || r[1] == "Renamed In Delta AB"
+	}
+	if len(after2) != len(companies) || !renamed || delta.Recleaned == 0 {
+		t.Errorf("delta into files: %d rows (had %d), renamed %v, re-cleaned %d", len(after2)-1, len(companies)-1, renamed, delta.Recleaned)
+	}
 	left, _ := filepath.Glob(filepath.Join(dir, "import", ".*.tmp"))
 	if len(left) > 0 {
 		t.Errorf("temporary files left: %v", left)

@@ -283,6 +283,9 @@ func newGoldenID(object string, ref state.SourceRef) string {
 // column); delete deletes them. Both are journaled with before-images, so undo brings them back.
 func applyDeletes(ctx context.Context, p *plans.Plan, obj *plans.Object, target crm.Target, opts Options, golden []string, osum *ObjectSummary) error {
 	osum.DeletedInOld = int64(len(golden))
+	if _, file := target.(crm.FileTarget); file {
+		return nil // the file, written whole, no longer has them
+	}
 	if len(golden) == 0 || obj.OnDelete == "ignore" || opts.DryRun {
 		return nil
 	}

@@ -241,12 +241,13 @@ func Run(ctx context.Context, p *plans.Plan, opts Options) (*Summary, error) {
 		if cp.Done {
 			continue
 		}
-		if _, file := target.(crm.FileTarget); file {
+		_, file := target.(crm.FileTarget)
+		if file {
 			cp = state.Checkpoint{} // a file is written whole
 			*osum = ObjectSummary{Object: osum.Object, Table: osum.Table}
 		}
 		var ids []string
-		if deltas != nil {
+		if deltas != nil && !file { // a file is written whole in a delta run too
 			ids = []string{}
 			if d := deltas[obj.Name]; d != nil && d.changed != nil {
 				ids = d.changed

@@ -77,25 +77,6 @@ const (
 // SourceRef names a source record.
 type SourceRef struct{ Source, ID string }
 
-// PreviousGolden returns, for an object, the golden id each source record had after the last clean.
-func (db *DB) PreviousGolden(ctx context.Context, plan, object string) (map[SourceRef]string, error) {
-	rows, err := db.Pool.Query(ctx, `SELECT source, source_id, golden_id FROM crmigrate.cluster_members WHERE plan = $1 AND object = $2`, plan, object)
-	if err != nil {
-		return nil, fmt.Errorf("read previous clusters of %s: %w", object, err)
-	}
-	defer rows.Close()
-	out := map[SourceRef]string{}
-	for rows.Next() {
-		var r SourceRef
-		var g string
-		if err := rows.Scan(&r.Source, &r.ID, &g); err != nil {
-			return nil, fmt.Errorf("read previous clusters of %s: %w", object, err)
-		}
-		out[r] = g
-	}
-	return out, rows.Err()
-}
-
 // ReplaceStaging replaces an object's golden records and cluster membership with the ones given,
 // loading them with COPY. The two tables are written at the same time on two connections, each
 // in its own transaction; a failure fails the clean run, and the next clean replaces both.

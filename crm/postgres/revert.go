@@ -32,16 +32,25 @@ func (s *Source) live(ctx context.Context) (*pgx.Conn, error) {
 	return s.conn, nil
 }
 
+// target returns the source's connection and the object's table on it.
+func (s *Source) target(ctx context.Context, obj *plans.Object) (*pgx.Conn, *table, error) {
+	conn, err := s.live(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	t, err := s.describe(ctx, conn, obj)
+	if err != nil {
+		return nil, nil, err
+	}
+	return conn, t, nil
+}
+
 // idList casts a text[] parameter to the id column's array type.
 func idList(t *table) string { return "$1::text[]::" + t.id.typ + "[]" }
 
 // Delete implements crm.Reverter: it deletes rows by id in one transaction.
 func (s *Source) Delete(ctx context.Context, obj *plans.Object, ids []string) (int64, error) {
-	conn, err := s.live(ctx)
-	if err != nil {
-		return 0, err
-	}
-	t, err := s.describe(ctx, conn, obj)
+	conn, t, err := s.target(ctx, obj)
 	if err != nil {
 		return 0, err
 	}
@@ -54,11 +63,7 @@ func (s *Source) Delete(ctx context.Context, obj *plans.Object, ids []string) (i
 
 // DeleteKeys implements crm.Reverter: it deletes rows by their key column's value.
 func (s *Source) DeleteKeys(ctx context.Context, obj *plans.Object, column string, keys []string) (int64, error) {
-	conn, err := s.live(ctx)
-	if err != nil {
-		return 0, err
-	}
-	t, err := s.describe(ctx, conn, obj)
+	conn, t, err := s.target(ctx, obj)
 	if err != nil {
 		return 0, err
 	}
@@ -75,11 +80,7 @@ func (s *Source) DeleteKeys(ctx context.Context, obj *plans.Object, column strin
 
 // Images implements crm.Reverter.
 func (s *Source) Images(ctx context.Context, obj *plans.Object, ids []string) ([]crm.Image, error) {
-	conn, err := s.live(ctx)
-	if err != nil {
-		return nil, err
-	}
-	t, err := s.describe(ctx, conn, obj)
+	conn, t, err := s.target(ctx, obj)
 	if err != nil {
 		return nil, err
 	}
@@ -113,11 +114,7 @@ func (s *Source) Images(ctx context.Context, obj *plans.Object, ids []string) ([
 // Restore implements crm.Reverter: rows whose id still exists get every column back from the
 // image; rows that are gone are inserted again with their old id.
 func (s *Source) Restore(ctx context.Context, obj *plans.Object, images [][]byte) (int64, error) {
-	conn, err := s.live(ctx)
-	if err != nil {
-		return 0, err
-	}
-	t, err := s.describe(ctx, conn, obj)
+	conn, t, err := s.target(ctx, obj)
 	if err != nil {
 		return 0, err
 	}
@@ -163,11 +160,7 @@ func (s *Source) Restore(ctx context.Context, obj *plans.Object, images [][]byte
 // Archive implements crm.Archiver: a boolean column is set to true, any other to now(), on rows
 // not archived yet.
 func (s *Source) Archive(ctx context.Context, obj *plans.Object, col string, ids []string) (int64, error) {
-	conn, err := s.live(ctx)
-	if err != nil {
-		return 0, err
-	}
-	t, err := s.describe(ctx, conn, obj)
+	conn, t, err := s.target(ctx, obj)
 	if err != nil {
 		return 0, err
 	}
