@@ -90,3 +90,12 @@ func (s *Summary) plant(kind string, n int64) {
 		s.Planted[kind] += n
 	}
 }
+
+// Counts are the rows generated per old-CRM table, stored with the demo's run.
+func (s *Summary) Counts() map[string]int64 {
+	c := make(map[string]int64, len(s.Tables))
+	for k, v := range s.Tables {
+		c[k] = v
+	}
+	return c
+}

@@ -27,12 +27,13 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/crmigrate/crmigrate/crm"
+	"github.com/crmigrate/crmigrate/phase"
 	"github.com/crmigrate/crmigrate/plans"
 	"github.com/crmigrate/crmigrate/state"
 )
 
 // Phase is the name runs of this phase are recorded under.
-const Phase = "migrate"
+const Phase = phase.Migrate
 
 // Options configure a run.
 type Options struct {

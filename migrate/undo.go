@@ -8,12 +8,14 @@ import (
 	"time"
 
 	"github.com/crmigrate/crmigrate/crm"
+	"github.com/crmigrate/crmigrate/phase"
 	"github.com/crmigrate/crmigrate/plans"
 	"github.com/crmigrate/crmigrate/state"
 )
 
-// UndoPhase is the name undo runs are recorded under; they take migrate's lock.
-const UndoPhase = "migrate.undo"
+// UndoPhase is the name undo runs are recorded under; they take the plan's writer lock, like
+// migrate and clean.
+const UndoPhase = phase.Undo
 
 // ErrLaterRuns is wrapped when later runs changed rows the run to undo wrote.
 var ErrLaterRuns = errors.New("later runs changed the same records")
@@ -39,8 +41,12 @@ type UndoSummary struct {
 	Seconds   float64       `json:"seconds"`
 	// Recheck lists objects whose rows the next migrate re-checks: they refer to rows the undone
 	// run had deleted, and the new CRM may have cleared those references.
-	Recheck []string       `json:"recheck,omitempty"`
-	Counts  map[string]int `json:"-"`
+	Recheck []string `json:"recheck,omitempty"`
+}
+
+// Counts are the figures stored with the undo run.
+func (s *UndoSummary) Counts() map[string]int64 {
+	return map[string]int64{"undone_run": s.Undone, "deleted": s.Deleted, "restored": s.Restored}
 }
 
 // UndoObject is what an undo did with one object.

@@ -3,7 +3,6 @@ package state
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"hash/fnv"
 	"os"
@@ -29,11 +28,29 @@ type RunSpec struct {
 	PlanHash string // hash of the plan file
 	PlanPath string // where the plan file is
 	Phase    string // clean, migrate, validate, …
-	// LockPhase is the phase whose advisory lock the run takes (default Phase): an undo takes
-	// migrate's, so that the two never run at once.
-	LockPhase string
-	Args      []string // the command line, without secrets
-	Forced    bool     // started with --force
+	// Lock names the advisory lock the run takes (default Phase). Phases that touch the same data
+	// share one lock and so exclude each other: clean, migrate and undo all take "writer".
+	Lock string
+	// LockPhases are the phases that take Lock (default: Phase alone). The holder of a busy lock is
+	// looked for among their running runs, and their runs still marked running when the lock is
+	// taken are marked abandoned (their process died: it would still hold the lock otherwise).
+	LockPhases []string
+	Args       []string // the command line, without secrets
+	Forced     bool     // started with --force
+}
+
+func (s RunSpec) lock() string {
+	if s.Lock == "" {
+		return s.Phase
+	}
+	return s.Lock
+}
+
+func (s RunSpec) lockPhases() []string {
+	if len(s.LockPhases) == 0 {
+		return []string{s.Phase}
+	}
+	return s.LockPhases
 }
 
 // RunRecord is a row of crmigrate.runs.
@@ -53,24 +70,40 @@ type RunRecord struct {
 	Error     string           `json:"error,omitempty"`
 }
 
-// LockedError says that another process runs the same phase of the same plan.
+// LockedError says that another process holds the lock a run needs: it runs the same phase of
+// the same plan, or a phase that touches the same data.
 type LockedError struct {
-	Plan, Phase string
-	Holder      *RunRecord // nil when the holder has not registered its run yet
+	Plan   string
+	Phase  string     // the phase that was refused
+	Lock   string     // the lock it needs
+	Holder *RunRecord // nil when the holder has not registered its run yet
 }
 
 func (e *LockedError) Error() string {
 	if e.Holder == nil {
-		return fmt.Sprintf("phase %s of plan %s is already running in another process (it has not registered its run yet); wait for it to finish", e.Phase, e.Plan)
+		return fmt.Sprintf("%s of plan %s cannot start: another process holds the plan's %s lock (it has not registered its run yet); wait for it to finish", e.Phase, e.Plan, e.Lock)
 	}
 	h := e.Holder
-	return fmt.Sprintf("phase %s of plan %s is already running: run %d on host %s (user %s, pid %d), started %s; wait for it to finish or stop that process",
-		e.Phase, e.Plan, h.ID, h.Host, h.User, h.PID, h.StartedAt.Local().Format(time.RFC3339))
+	what := "is already running"
+	if h.Phase != e.Phase {
+		what = fmt.Sprintf("cannot start while %s, which touches the same data, is running", h.Phase)
+	}
+	return fmt.Sprintf("%s of plan %s %s: run %d on host %s (user %s, pid %d), started %s; wait for it to finish or stop that process",
+		e.Phase, e.Plan, what, h.ID, h.Host, h.User, h.PID, h.StartedAt.Local().Format(time.RFC3339))
 }
 
-// Run is a phase run in progress. It holds the phase's advisory lock on a dedicated connection until
-// Finish; if the process dies, the connection closes, the lock is released and the next run of the
-// phase marks this one abandoned.
+// Lock is a plan's advisory lock, held on a dedicated connection until [Lock.Release] or, once a
+// run was recorded under it with [Lock.Begin], until [Run.Finish]. If the process dies, the
+// connection closes and the server releases the lock.
+type Lock struct {
+	Spec RunSpec
+	db   *DB
+	conn *pgxpool.Conn
+	key  int64
+}
+
+// Run is a phase run in progress, recorded in crmigrate.runs. It holds its lock until Finish; if
+// the process dies, the lock is released and the next holder of the lock marks this run abandoned.
 type Run struct {
 	ID    int64
 	Spec  RunSpec
@@ -80,25 +113,22 @@ type Run struct {
 	ended bool
 }
 
-// LockKey is the advisory-lock key of a plan's phase.
-func LockKey(plan, phase string) int64 {
+// LockKey is the advisory-lock key of a plan's lock (a phase name or a shared lock's name).
+func LockKey(plan, lock string) int64 {
 	h := fnv.New64a()
-	h.Write([]byte("crmigrate\x00" + plan + "\x00" + phase))
+	h.Write([]byte("crmigrate\x00" + plan + "\x00" + lock))
 	return int64(h.Sum64())
 }
 
-// StartRun takes the phase's lock (failing at once with *LockedError when another process holds
-// it), records the plan and a new run in state running, and audits the start.
-func (db *DB) StartRun(ctx context.Context, spec RunSpec) (*Run, error) {
+// TakeLock takes the lock spec names (failing at once with *LockedError, naming the holder, when
+// another process holds it), records the plan, and marks abandoned the runs of spec's lock phases
+// still marked running: holding the lock proves their processes are gone. It records no run.
+func (db *DB) TakeLock(ctx context.Context, spec RunSpec) (*Lock, error) {
 	conn, err := db.Pool.Acquire(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("start %s run: %w", spec.Phase, err)
 	}
-	lockPhase := spec.LockPhase
-	if lockPhase == "" {
-		lockPhase = spec.Phase
-	}
-	key := LockKey(spec.Plan, lockPhase)
+	key := LockKey(spec.Plan, spec.lock())
 	var got bool
 	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1)`, key).Scan(&got); err != nil {
 		conn.Release()
@@ -106,11 +136,64 @@ func (db *DB) StartRun(ctx context.Context, spec RunSpec) (*Run, error) {
 	}
 	if !got {
 		conn.Release()
-		return nil, &LockedError{Plan: spec.Plan, Phase: lockPhase, Holder: db.runningHolder(ctx, spec.Plan, lockPhase)}
+		return nil, &LockedError{Plan: spec.Plan, Phase: spec.Phase, Lock: spec.lock(), Holder: db.runningHolder(ctx, spec.Plan, spec.lockPhases())}
 	}
-	r := &Run{Spec: spec, db: db, conn: conn, key: key}
+	l := &Lock{Spec: spec, db: db, conn: conn, key: key}
+	if err := l.closeAbandoned(ctx); err != nil {
+		l.Release()
+		return nil, err
+	}
+	return l, nil
+}
+
+func (l *Lock) closeAbandoned(ctx context.Context) error {
+	spec := l.Spec
+	if _, err := l.conn.Exec(ctx, `INSERT INTO crmigrate.plans (name, content_hash, path) VALUES ($1, $2, $3)
+		ON CONFLICT (name) DO UPDATE SET content_hash = EXCLUDED.content_hash, path = EXCLUDED.path, last_seen = now()`,
+		spec.Plan, spec.PlanHash, spec.PlanPath); err != nil {
+		return fmt.Errorf("record plan %s: %w", spec.Plan, err)
+	}
+	// We hold the lock, so any run of its phases still marked running died without finishing.
+	if _, err := l.conn.Exec(ctx, `UPDATE crmigrate.runs SET status = $3, ended_at = now(),
+		error = 'the process ended without finishing the run (crash or kill)'
+		WHERE plan = $1 AND phase = ANY($2) AND status = 'running'`, spec.Plan, spec.lockPhases(), StatusAbandoned); err != nil {
+		return fmt.Errorf("close abandoned runs: %w", err)
+	}
+	return nil
+}
+
+// Release gives the lock up. It does nothing after Begin (the run releases it) or a first Release.
+func (l *Lock) Release() {
+	if l.conn == nil {
+		return
+	}
+	unlock(l.conn, l.key)
+	l.conn = nil
+}
+
+// Begin records a new run in state running under the held lock and audits its start (and
+// --force). The run owns the lock from then on: [Run.Finish] releases it.
+func (l *Lock) Begin(ctx context.Context) (*Run, error) {
+	if l.conn == nil {
+		return nil, fmt.Errorf("start %s run: the lock was released", l.Spec.Phase)
+	}
+	r := &Run{Spec: l.Spec, db: l.db, conn: l.conn, key: l.key}
 	if err := r.register(ctx); err != nil {
-		r.unlock()
+		return nil, err
+	}
+	l.conn = nil
+	return r, nil
+}
+
+// StartRun takes the run's lock ([DB.TakeLock]) and records the run ([Lock.Begin]).
+func (db *DB) StartRun(ctx context.Context, spec RunSpec) (*Run, error) {
+	l, err := db.TakeLock(ctx, spec)
+	if err != nil {
+		return nil, err
+	}
+	r, err := l.Begin(ctx)
+	if err != nil {
+		l.Release()
 		return nil, err
 	}
 	return r, nil
@@ -123,17 +206,6 @@ func (r *Run) register(ctx context.Context) error {
 		return fmt.Errorf("start %s run: %w", spec.Phase, err)
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx))
-	if _, err := tx.Exec(ctx, `INSERT INTO crmigrate.plans (name, content_hash, path) VALUES ($1, $2, $3)
-		ON CONFLICT (name) DO UPDATE SET content_hash = EXCLUDED.content_hash, path = EXCLUDED.path, last_seen = now()`,
-		spec.Plan, spec.PlanHash, spec.PlanPath); err != nil {
-		return fmt.Errorf("record plan %s: %w", spec.Plan, err)
-	}
-	// We hold the lock, so any run still marked running died without finishing.
-	if _, err := tx.Exec(ctx, `UPDATE crmigrate.runs SET status = $3, ended_at = now(),
-		error = 'the process ended without finishing the run (crash or kill)'
-		WHERE plan = $1 AND phase = $2 AND status = 'running'`, spec.Plan, spec.Phase, StatusAbandoned); err != nil {
-		return fmt.Errorf("close abandoned runs: %w", err)
-	}
 	args := spec.Args
 	if args == nil {
 		args = []string{}
@@ -163,9 +235,9 @@ func (r *Run) register(ctx context.Context) error {
 
 // runningHolder finds the run that holds a phase's lock. The holder registers right after taking
 // the lock, so a missing row is looked for again briefly.
-func (db *DB) runningHolder(ctx context.Context, plan, phase string) *RunRecord {
+func (db *DB) runningHolder(ctx context.Context, plan string, phases []string) *RunRecord {
 	for i := 0; i < 10; i++ {
-		rows, err := db.Pool.Query(ctx, selectRuns+` WHERE plan = $1 AND phase = $2 AND status = 'running' ORDER BY id DESC LIMIT 1`, plan, phase)
+		rows, err := db.Pool.Query(ctx, selectRuns+` WHERE plan = $1 AND phase = ANY($2) AND status = 'running' ORDER BY id DESC LIMIT 1`, plan, phases)
 		if err != nil {
 			return nil
 		}
@@ -219,14 +291,18 @@ func (r *Run) unlock() {
 	if r.conn == nil {
 		return
 	}
+	unlock(r.conn, r.key)
+	r.conn = nil
+}
+
+func unlock(conn *pgxpool.Conn, key int64) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if _, err := r.conn.Exec(ctx, `SELECT pg_advisory_unlock($1)`, r.key); err != nil {
+	if _, err := conn.Exec(ctx, `SELECT pg_advisory_unlock($1)`, key); err != nil {
 		// A connection in a bad state may still hold the lock: close it instead of pooling it.
-		_ = r.conn.Conn().Close(ctx)
+		_ = conn.Conn().Close(ctx)
 	}
-	r.conn.Release()
-	r.conn = nil
+	conn.Release()
 }
 
 const selectRuns = `SELECT id, plan, phase, status, started_at, ended_at, os_user, host, pid, args, forced, counts, error FROM crmigrate.runs`
@@ -254,28 +330,18 @@ func (db *DB) Runs(ctx context.Context, plan, phase string, limit int) ([]RunRec
 	return pgx.CollectRows(rows, scanRun)
 }
 
-// ErrPhaseNotPassed is wrapped by RequirePassed when the phase a command depends on has not passed.
-var ErrPhaseNotPassed = errors.New("required phase has not passed")
-
-// RequirePassed returns nil when the last finished run of phase for plan passed, and an error
-// wrapping ErrPhaseNotPassed that says what to do otherwise.
-func (db *DB) RequirePassed(ctx context.Context, plan, phase string) error {
+// LastFinished returns the last run of phase for plan that is no longer running (passed, failed,
+// aborted or abandoned), or nil when there is none.
+func (db *DB) LastFinished(ctx context.Context, plan, phase string) (*RunRecord, error) {
 	rows, err := db.Pool.Query(ctx, selectRuns+` WHERE plan = $1 AND phase = $2 AND status <> 'running' ORDER BY id DESC LIMIT 1`, plan, phase)
 	if err != nil {
-		return fmt.Errorf("check %s passed: %w", phase, err)
+		return nil, fmt.Errorf("find the last %s run: %w", phase, err)
 	}
 	runs, err := pgx.CollectRows(rows, scanRun)
-	if err != nil {
-		return fmt.Errorf("check %s passed: %w", phase, err)
+	if err != nil || len(runs) == 0 {
+		return nil, err
 	}
-	if len(runs) == 0 {
-		return fmt.Errorf("%w: %s has never run for plan %s; run `crmigrate %s` first, or pass --force (audited)", ErrPhaseNotPassed, phase, plan, phase)
-	}
-	if runs[0].Status != StatusPassed {
-		return fmt.Errorf("%w: the last %s (run %d) ended %s; fix it and run `crmigrate %s` again, or pass --force (audited)",
-			ErrPhaseNotPassed, phase, runs[0].ID, runs[0].Status, phase)
-	}
-	return nil
+	return &runs[0], nil
 }
 
 func actor() (who, host string) {

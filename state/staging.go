@@ -421,6 +421,23 @@ func (db *DB) SaveReport(ctx context.Context, runID int64, body any) error {
 	return nil
 }
 
+// LoadReport decodes the saved report of a run into into; it returns false when the run saved
+// none.
+func (db *DB) LoadReport(ctx context.Context, runID int64, into any) (bool, error) {
+	var b []byte
+	err := db.Pool.QueryRow(ctx, `SELECT body FROM crmigrate.run_reports WHERE run_id = $1`, runID).Scan(&b)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("read report of run %d: %w", runID, err)
+	}
+	if err := json.Unmarshal(b, into); err != nil {
+		return false, fmt.Errorf("decode report of run %d: %w", runID, err)
+	}
+	return true, nil
+}
+
 // ClusterRow is one line of the clusters export.
 type ClusterRow struct {
 	Object, Source, SourceID, GoldenID, Decision string

@@ -194,14 +194,14 @@ func TestSecondRunOfPhaseIsRefusedNamingHolder(t *testing.T) {
 	if len(runs) != 2 || runs[0].Status != StatusFailed || runs[0].Error != "boom" || runs[1].Counts["read"] != 10 {
 		t.Fatalf("runs: %+v", runs)
 	}
-	if err := db.RequirePassed(ctx, "acme", "clean"); !errors.Is(err, ErrPhaseNotPassed) {
-		t.Fatalf("RequirePassed after a failed run: %v", err)
+	if last, err := db.LastFinished(ctx, "acme", "clean"); err != nil || last == nil || last.ID != second.ID || last.Status != StatusFailed {
+		t.Fatalf("LastFinished after a failed run: %+v, %v", last, err)
 	}
-	if err := db.RequirePassed(ctx, "acme", "validate"); err != nil {
-		t.Fatalf("RequirePassed after a passed run: %v", err)
+	if last, err := db.LastFinished(ctx, "acme", "validate"); err != nil || last == nil || last.Status != StatusPassed {
+		t.Fatalf("LastFinished after a passed run: %+v, %v", last, err)
 	}
-	if err := db.RequirePassed(ctx, "acme", "migrate"); !errors.Is(err, ErrPhaseNotPassed) || !strings.Contains(err.Error(), "never run") {
-		t.Fatalf("RequirePassed for a phase never run: %v", err)
+	if last, err := db.LastFinished(ctx, "acme", "migrate"); err != nil || last != nil {
+		t.Fatalf("LastFinished for a phase never run: %+v, %v", last, err)
 	}
 }
 
@@ -332,5 +332,91 @@ func TestOpenErrorHidesPassword(t *testing.T) {
 	}
 	if strings.Contains(err.Error(), "topsecret") {
 		t.Fatalf("error leaks the password: %v", err)
+	}
+}
+
+func TestSharedLockExcludesOtherPhasesAndNamesHolder(t *testing.T) {
+	ctx := context.Background()
+	db, url := openTest(t)
+	writers := []string{"clean", "migrate", "migrate.undo"}
+	clean, err := db.StartRun(ctx, RunSpec{Plan: "acme", Phase: "clean", Lock: "writer", LockPhases: writers})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := Open(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	_, err = other.StartRun(ctx, RunSpec{Plan: "acme", Phase: "migrate", Lock: "writer", LockPhases: writers})
+	var locked *LockedError
+	if !errors.As(err, &locked) || locked.Holder == nil || locked.Holder.ID != clean.ID {
+		t.Fatalf("migrate during clean: want *LockedError naming run %d, got %v", clean.ID, err)
+	}
+	if msg := err.Error(); !strings.Contains(msg, "while clean") || !strings.Contains(msg, "run "+strconv.FormatInt(clean.ID, 10)) {
+		t.Errorf("message %q does not name the clean holding the lock", msg)
+	}
+	// A reader's own lock is free.
+	v, err := other.StartRun(ctx, RunSpec{Plan: "acme", Phase: "validate"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = v.Finish(ctx, StatusPassed, nil, nil)
+	if err := clean.Finish(ctx, StatusPassed, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	// TakeLock without Begin records no run, and Release frees the lock.
+	l, err := other.TakeLock(ctx, RunSpec{Plan: "acme", Phase: "migrate", Lock: "writer", LockPhases: writers})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.TakeLock(ctx, RunSpec{Plan: "acme", Phase: "migrate.undo", Lock: "writer", LockPhases: writers}); !errors.As(err, &locked) {
+		t.Fatalf("undo while the lock is held: %v", err)
+	}
+	l.Release()
+	l.Release() // a second release does nothing
+	u, err := db.StartRun(ctx, RunSpec{Plan: "acme", Phase: "migrate.undo", Lock: "writer", LockPhases: writers})
+	if err != nil {
+		t.Fatalf("after release: %v", err)
+	}
+	_ = u.Finish(ctx, StatusPassed, nil, nil)
+	if runs, _ := db.Runs(ctx, "acme", "migrate", 0); len(runs) != 0 {
+		t.Fatalf("TakeLock recorded a run: %+v", runs)
+	}
+}
+
+func TestSharedLockMarksDeadRunsOfEveryPhaseAbandoned(t *testing.T) {
+	ctx := context.Background()
+	db, url := openTest(t)
+	writers := []string{"clean", "migrate"}
+	crashed, err := Open(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := crashed.StartRun(ctx, RunSpec{Plan: "acme", Phase: "clean", Lock: "writer", LockPhases: writers})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = r.conn.Conn().Close(ctx) // kill -9: the connection closes without Finish
+	r.conn.Release()
+	crashed.Close()
+	var l *Lock
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		l, err = db.TakeLock(ctx, RunSpec{Plan: "acme", Phase: "migrate", Lock: "writer", LockPhases: writers})
+		var locked *LockedError
+		if errors.As(err, &locked) && time.Now().Before(deadline) {
+			time.Sleep(50 * time.Millisecond)
+			continue
+		}
+		break
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Release()
+	last, err := db.LastFinished(ctx, "acme", "clean")
+	if err != nil || last == nil || last.ID != r.ID || last.Status != StatusAbandoned {
+		t.Fatalf("the dead clean is not abandoned once migrate holds the writer lock: %+v, %v", last, err)
 	}
 }

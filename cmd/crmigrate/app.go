@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -13,6 +14,7 @@ import (
 	_ "github.com/crmigrate/crmigrate/crm/postgres" // connector kind postgres
 	"github.com/crmigrate/crmigrate/internal/pglocal"
 	"github.com/crmigrate/crmigrate/internal/workspace"
+	"github.com/crmigrate/crmigrate/phase"
 	"github.com/crmigrate/crmigrate/plans"
 	"github.com/crmigrate/crmigrate/reports"
 	"github.com/crmigrate/crmigrate/state"
@@ -94,6 +96,18 @@ func openWorkspace(c *cli.Context, keep bool) (*workspace.Workspace, error) {
 		return nil, usageError("%v", err)
 	}
 	return workspace.Open(workspace.Options{PlanPath: path, StateURL: c.String("state-url"), Keep: keep, Log: c.App.ErrWriter})
+}
+
+// phaseRunner runs the phases of the workspace's plan, recording the command line without
+// secrets and telling stderr when --force overrides a prerequisite.
+func phaseRunner(c *cli.Context, ws *workspace.Workspace) (*phase.Runner, error) {
+	db, err := ws.State(c.Context)
+	if err != nil {
+		return nil, err
+	}
+	return &phase.Runner{DB: db, Plan: ws.Plan, Args: redactedArgs(os.Args[1:]), Notify: func(msg string) {
+		fmt.Fprintln(c.App.ErrWriter, "crmigrate: "+strings.ReplaceAll(msg, "\n", "\ncrmigrate: "))
+	}}, nil
 }
 
 // plan check / plan show

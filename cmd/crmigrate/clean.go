@@ -1,7 +1,9 @@
 package main
 
 import (
+	"context"
 	"encoding/csv"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -18,6 +20,7 @@ import (
 	"github.com/crmigrate/crmigrate/clean"
 	"github.com/crmigrate/crmigrate/crm"
 	"github.com/crmigrate/crmigrate/internal/workspace"
+	"github.com/crmigrate/crmigrate/phase"
 	"github.com/crmigrate/crmigrate/reports"
 	"github.com/crmigrate/crmigrate/state"
 )
@@ -46,12 +49,11 @@ func runClean(c *cli.Context) error {
 	}
 	defer ws.Close()
 	sum, err := cleanPhase(c, ws, c.Int("workers"))
-	if sum != nil {
-		if rerr := reports.RenderCleanSummary(c.App.Writer, sum, format); rerr != nil && err == nil {
-			err = rerr
-		}
+	var checkFailed *phase.CheckFailedError
+	if err != nil && !errors.As(err, &checkFailed) {
+		return err
 	}
-	if err != nil {
+	if err := reports.RenderCleanSummary(c.App.Writer, sum, format); err != nil {
 		return err
 	}
 	if sum.Rejected > 0 {
@@ -68,70 +70,35 @@ func runClean(c *cli.Context) error {
 			return err
 		}
 	}
-	if !sum.Passed {
+	if checkFailed != nil { // the summary says why
 		return &ExitCodeError{Code: ExitFailed}
 	}
 	return nil
 }
 
-// cleanPhase runs clean as a recorded run of the plan.
+// cleanPhase runs clean as a recorded run of the plan. A clean that ran to its end but did not
+// pass its checks returns its summary and a *phase.CheckFailedError.
 func cleanPhase(c *cli.Context, ws *workspace.Workspace, workers int) (*clean.Summary, error) {
-	ctx := c.Context
-	db, err := ws.State(ctx)
+	rn, err := phaseRunner(c, ws)
 	if err != nil {
 		return nil, err
 	}
 	p := ws.Plan
-	run, err := db.StartRun(ctx, state.RunSpec{Plan: p.Name, PlanHash: p.Hash, PlanPath: p.Path, Phase: "clean", Args: redactedArgs(os.Args[1:])})
-	if err != nil {
-		return nil, err
-	}
-	if os.Getenv("GOMEMLIMIT") == "" { // GOMEMLIMIT overrides it (GOMEMLIMIT=off for none)
-		defer softMemoryLimit(cleanMemoryLimit)()
-	}
-	stopPeak := heapPeakProfile(os.Getenv("CRMIGRATE_HEAPPEAK"))
-	prog := newProgress(c.App.ErrWriter)
-	sum, runErr := clean.Run(ctx, p, clean.Options{DB: db, RunID: run.ID, Workers: workers,
-		Env: crm.Env{Plan: p, URL: ws.SystemURL}, Progress: prog.clean})
-	prog.done()
-	stopPeak()
-	if sum != nil {
-		sum.PeakRSSMB = peakRSSMB()
-	}
-	status := state.StatusPassed
-	switch {
-	case runErr != nil && ctx.Err() != nil:
-		status = state.StatusAborted
-	case runErr != nil:
-		status = state.StatusFailed
-	case !sum.Passed:
-		status = state.StatusFailed
-	}
-	counts := map[string]int64{}
-	if sum != nil {
-		counts["read"], counts["rejected"] = sum.Read, sum.Rejected
-		for _, o := range sum.Objects {
-			counts[o.Object+".golden"] = o.Golden
-			counts[o.Object+".review"] = o.Review
+	return phase.Execute(c.Context, rn, phase.Clean, phase.Options{}, func(ctx context.Context, run *phase.Run) (*clean.Summary, error) {
+		if os.Getenv("GOMEMLIMIT") == "" { // GOMEMLIMIT overrides it (GOMEMLIMIT=off for none)
+			defer softMemoryLimit(cleanMemoryLimit)()
 		}
-		if runErr == nil {
-			if err := db.SaveReport(ctx, run.ID, sum); err != nil {
-				runErr = err
-				status = state.StatusFailed
-			}
+		stopPeak := heapPeakProfile(os.Getenv("CRMIGRATE_HEAPPEAK"))
+		prog := newProgress(c.App.ErrWriter)
+		sum, err := clean.Run(ctx, p, clean.Options{DB: rn.DB, RunID: run.ID, Workers: workers,
+			Env: crm.Env{Plan: p, URL: ws.SystemURL}, Progress: prog.clean})
+		prog.done()
+		stopPeak()
+		if sum != nil {
+			sum.PeakRSSMB = peakRSSMB()
 		}
-	}
-	var finishErr error = runErr
-	if finishErr == nil && sum != nil && !sum.Passed {
-		finishErr = fmt.Errorf("%v", sum.Problems)
-	}
-	if err := run.Finish(ctx, status, counts, finishErr); err != nil && runErr == nil {
-		runErr = err
-	}
-	if runErr != nil {
-		return nil, runErr
-	}
-	return sum, nil
+		return sum, err
+	})
 }
 
 // exportClusters writes the staged clusters as CSV, atomically.

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -14,9 +16,9 @@ import (
 	"github.com/crmigrate/crmigrate/demo"
 	"github.com/crmigrate/crmigrate/internal/workspace"
 	"github.com/crmigrate/crmigrate/migrate"
+	"github.com/crmigrate/crmigrate/phase"
 	"github.com/crmigrate/crmigrate/plans"
 	"github.com/crmigrate/crmigrate/reports"
-	"github.com/crmigrate/crmigrate/state"
 )
 
 func demoCommand() *cli.Command {
@@ -95,63 +97,48 @@ func runDemo(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	db, err := ws.State(ctx)
+	rn, err := phaseRunner(c, ws)
 	if err != nil {
 		return err
 	}
-	run, err := db.StartRun(ctx, state.RunSpec{Plan: ws.Plan.Name, PlanHash: ws.Plan.Hash, PlanPath: ws.Plan.Path, Phase: "demo", Args: redactedArgs(os.Args[1:])})
-	if err != nil {
-		return err
-	}
-	runErr := func() error {
+	// Generating the CRMs is a run of its own; it holds the plan's writer lock while it replaces them.
+	_, err = phase.Execute(ctx, rn, phase.Demo, phase.Options{}, func(ctx context.Context, _ *phase.Run) (*demo.Summary, error) {
 		say("crmigrate demo: generating the old CRM (%d companies, %d people, %d deals, seed %d) and the empty new CRM",
 			opts.Companies, opts.Contacts, opts.Deals, opts.Seed)
 		oldConn, err := pgx.Connect(ctx, oldURL)
 		if err != nil {
-			return fmt.Errorf("connect to the old CRM: %w", err)
+			return nil, fmt.Errorf("connect to the old CRM: %w", err)
 		}
-		defer oldConn.Close(ctx)
+		defer oldConn.Close(context.WithoutCancel(ctx))
 		if res.Generated, err = demo.CreateOldCRM(ctx, oldConn, opts); err != nil {
-			return err
+			return res.Generated, err
 		}
 		newConn, err := pgx.Connect(ctx, newURL)
 		if err != nil {
-			return fmt.Errorf("connect to the new CRM: %w", err)
+			return res.Generated, fmt.Errorf("connect to the new CRM: %w", err)
 		}
-		defer newConn.Close(ctx)
+		defer newConn.Close(context.WithoutCancel(ctx))
 		if err := demo.CreateNewCRM(ctx, newConn, opts); err != nil {
-			return err
+			return res.Generated, err
 		}
 		say("crmigrate demo: checking the plan against both CRMs and the exports")
 		checks, errs := crm.CheckMappings(ctx, ws.Plan, ws.SystemURL)
 		res.Connected = checks
 		if len(errs) > 0 {
-			return fmt.Errorf("the demo plan does not match the generated data (a bug):\n%w", errs)
+			return res.Generated, fmt.Errorf("the demo plan does not match the generated data (a bug):\n%w", errs)
 		}
 		if res.Profile, err = demo.Profile(ctx, oldConn); err != nil {
-			return err
+			return res.Generated, err
 		}
-		return nil
-	}()
-	status := state.StatusPassed
-	if runErr != nil {
-		status = state.StatusFailed
-	}
-	counts := map[string]int64{}
-	if res.Generated != nil {
-		for k, v := range res.Generated.Tables {
-			counts[k] = v
-		}
-	}
-	if err := run.Finish(ctx, status, counts, runErr); err != nil && runErr == nil {
-		runErr = err
-	}
-	if runErr != nil {
-		return runErr
+		return res.Generated, nil
+	})
+	if err != nil {
+		return err
 	}
 	res.Map = plans.BuildMap(ws.Plan)
 	say("crmigrate demo: cleaning: normalizing, finding duplicates, merging them into golden records")
-	if res.Clean, err = cleanPhase(c, ws, 0); err != nil {
+	var checkFailed *phase.CheckFailedError
+	if res.Clean, err = cleanPhase(c, ws, 0); err != nil && !errors.As(err, &checkFailed) {
 		return err
 	}
 	if res.Clean.Passed && c.Bool("migrate") {

@@ -13,6 +13,7 @@ import (
 	"runtime/pprof"
 	"syscall"
 
+	"github.com/crmigrate/crmigrate/phase"
 	"github.com/crmigrate/crmigrate/plans"
 )
 
@@ -93,6 +94,11 @@ func exitCode(err error, stderr io.Writer) int {
 	if errors.As(err, &planErrs) {
 		fmt.Fprintln(stderr, planErrs.Error())
 		return ExitUsage
+	}
+	var checkFailed *phase.CheckFailedError
+	if errors.As(err, &checkFailed) && !errors.As(err, new(*ExitCodeError)) {
+		fmt.Fprintln(stderr, "crmigrate:", err)
+		return ExitFailed
 	}
 	var ec *ExitCodeError
 	if errors.As(err, &ec) {

@@ -1,17 +1,17 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
-	"os"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/crmigrate/crmigrate/crm"
 	"github.com/crmigrate/crmigrate/internal/workspace"
 	"github.com/crmigrate/crmigrate/migrate"
+	"github.com/crmigrate/crmigrate/phase"
 	"github.com/crmigrate/crmigrate/reports"
-	"github.com/crmigrate/crmigrate/state"
 )
 
 func migrateCommand() *cli.Command {
@@ -74,60 +74,31 @@ func runMigrate(c *cli.Context) error {
 
 // migratePhase runs migrate as a recorded run (a dry run is not recorded).
 func migratePhase(c *cli.Context, ws *workspace.Workspace, opts migrate.Options, force bool) (*migrate.Summary, error) {
-	ctx := c.Context
 	p := ws.Plan
 	if err := p.RequireNew(); err != nil {
 		return nil, err
 	}
-	db, err := ws.State(ctx)
+	rn, err := phaseRunner(c, ws)
 	if err != nil {
 		return nil, err
 	}
-	if err := db.RequirePassed(ctx, p.Name, "clean"); err != nil {
-		if !force || !errors.Is(err, state.ErrPhaseNotPassed) {
-			return nil, err
-		}
-		fmt.Fprintf(c.App.ErrWriter, "crmigrate: %v\ncrmigrate: going on because of --force (audited)\n", err)
+	opts.DB, opts.Env = rn.DB, crm.Env{Plan: p, URL: ws.SystemURL}
+	sum, err := phase.Execute(c.Context, rn, phase.Migrate, phase.Options{Force: force, DryRun: opts.DryRun},
+		func(ctx context.Context, run *phase.Run) (*migrate.Summary, error) {
+			prog := newProgress(c.App.ErrWriter)
+			opts.Progress, opts.RunID = prog.migrate, run.ID
+			sum, err := migrate.Run(ctx, p, opts)
+			prog.done()
+			if sum != nil && !opts.DryRun {
+				sum.PeakRSSMB = peakRSSMB()
+			}
+			return sum, err
+		})
+	var stopped *phase.StoppedError
+	if errors.As(err, &stopped) {
+		err = fmt.Errorf("%w\ncrmigrate: run %d stopped at a checkpoint; run `crmigrate migrate` again to resume", err, stopped.RunID)
 	}
-	opts.DB, opts.Env = db, crm.Env{Plan: p, URL: ws.SystemURL}
-	prog := newProgress(c.App.ErrWriter)
-	opts.Progress = prog.migrate
-	if opts.DryRun {
-		sum, err := migrate.Run(ctx, p, opts)
-		prog.done()
-		return sum, err
-	}
-	run, err := db.StartRun(ctx, state.RunSpec{Plan: p.Name, PlanHash: p.Hash, PlanPath: p.Path, Phase: migrate.Phase, Args: redactedArgs(os.Args[1:]), Forced: force})
-	if err != nil {
-		return nil, err
-	}
-	opts.RunID = run.ID
-	sum, runErr := migrate.Run(ctx, p, opts)
-	prog.done()
-	if sum != nil {
-		sum.PeakRSSMB = peakRSSMB()
-	}
-	status := state.StatusPassed
-	switch {
-	case runErr != nil && ctx.Err() != nil:
-		status = state.StatusAborted
-	case runErr != nil:
-		status = state.StatusFailed
-	}
-	var counts map[string]int64
-	if sum != nil {
-		counts = sum.Counts()
-		if err := db.SaveReport(ctx, run.ID, sum); err != nil && runErr == nil {
-			runErr, status = err, state.StatusFailed
-		}
-	}
-	if err := run.Finish(ctx, status, counts, runErr); err != nil && runErr == nil {
-		runErr = err
-	}
-	if runErr != nil && status != state.StatusPassed {
-		runErr = fmt.Errorf("%w\ncrmigrate: run %d stopped at a checkpoint; run `crmigrate migrate` again to resume", runErr, run.ID)
-	}
-	return sum, runErr
+	return sum, err
 }
 
 func runUndo(c *cli.Context) error {
@@ -143,38 +114,26 @@ func runUndo(c *cli.Context) error {
 		return err
 	}
 	defer ws.Close()
-	ctx := c.Context
 	p := ws.Plan
 	if err := p.RequireNew(); err != nil {
 		return err
 	}
-	db, err := ws.State(ctx)
+	rn, err := phaseRunner(c, ws)
 	if err != nil {
 		return err
 	}
-	// The undo holds migrate's lock (no migrate runs meanwhile) and is recorded as a run of its own.
-	lock, err := db.StartRun(ctx, state.RunSpec{Plan: p.Name, PlanHash: p.Hash, PlanPath: p.Path, Phase: migrate.UndoPhase, LockPhase: migrate.Phase,
-		Args: redactedArgs(os.Args[1:]), Forced: c.Bool("force")})
+	undo, force := c.Int64("run"), c.Bool("force")
+	// The undo is a run of its own; it holds the plan's writer lock, so no clean or migrate runs meanwhile.
+	sum, err := phase.Execute(c.Context, rn, phase.Undo, phase.Options{Force: force},
+		func(ctx context.Context, run *phase.Run) (*migrate.UndoSummary, error) {
+			fmt.Fprintf(c.App.ErrWriter, "crmigrate: undoing migrate run %d (undo run %d)\n", undo, run.ID)
+			return migrate.Undo(ctx, p, migrate.UndoOptions{DB: rn.DB, RunID: run.ID, Undo: undo, Force: force, Env: crm.Env{Plan: p, URL: ws.SystemURL}})
+		})
 	if err != nil {
-		return err
-	}
-	sum, runErr := migrate.Undo(ctx, p, migrate.UndoOptions{DB: db, RunID: lock.ID, Undo: c.Int64("run"), Force: c.Bool("force"), Env: crm.Env{Plan: p, URL: ws.SystemURL}})
-	status := state.StatusPassed
-	if runErr != nil {
-		status = state.StatusFailed
-	}
-	var counts map[string]int64
-	if sum != nil {
-		counts = map[string]int64{"undone_run": sum.Undone, "deleted": sum.Deleted, "restored": sum.Restored}
-	}
-	if err := lock.Finish(ctx, status, counts, runErr); err != nil && runErr == nil {
-		runErr = err
-	}
-	if runErr != nil {
-		if errors.Is(runErr, migrate.ErrLaterRuns) {
-			return &ExitCodeError{Err: runErr, Code: ExitFailed}
+		if errors.Is(err, migrate.ErrLaterRuns) {
+			return &ExitCodeError{Err: err, Code: ExitFailed}
 		}
-		return runErr
+		return err
 	}
 	return reports.RenderUndoSummary(c.App.Writer, sum, format)
 }

@@ -1,0 +1,228 @@
+package phase_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/crmigrate/crmigrate/internal/pgtest"
+	"github.com/crmigrate/crmigrate/phase"
+	"github.com/crmigrate/crmigrate/plans"
+	"github.com/crmigrate/crmigrate/state"
+)
+
+// report is a phase's result in these tests.
+type report struct {
+	N      int64  `json:"n"`
+	Broken string `json:"broken,omitempty"` // a failed check of its own
+}
+
+func (r *report) Counts() map[string]int64 { return map[string]int64{"n": r.N} }
+
+func (r *report) Failed() error {
+	if r.Broken != "" {
+		return errors.New(r.Broken)
+	}
+	return nil
+}
+
+func newRunner(t *testing.T) *phase.Runner {
+	t.Helper()
+	db, err := state.Open(context.Background(), pgtest.NewDB(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(db.Close)
+	return &phase.Runner{DB: db, Plan: &plans.Plan{Name: "acme", Hash: "h", Path: "/x/crmigrate.yaml"}, Args: []string{"test"}}
+}
+
+func ok(n int64) func(context.Context, *phase.Run) (*report, error) {
+	return func(context.Context, *phase.Run) (*report, error) { return &report{N: n}, nil }
+}
+
+func lastRun(t *testing.T, rn *phase.Runner, name string) state.RunRecord {
+	t.Helper()
+	runs, err := rn.DB.Runs(context.Background(), rn.Plan.Name, name, 1)
+	if err != nil || len(runs) != 1 {
+		t.Fatalf("runs of %s: %v, %v", name, runs, err)
+	}
+	return runs[0]
+}
+
+func TestOrderIsDeclared(t *testing.T) {
+	t.Parallel()
+	var names []string
+	for _, d := range phase.Order() {
+		names = append(names, d.Name)
+	}
+	if got := strings.Join(names, " → "); got != "clean → migrate → validate → parallel-run → cutover" {
+		t.Fatalf("order: %s", got)
+	}
+	for i, d := range phase.Order() {
+		if i > 0 && d.Requires != phase.Order()[i-1].Name {
+			t.Errorf("%s requires %q, want the phase before it", d.Name, d.Requires)
+		}
+	}
+	for _, w := range []string{phase.Clean, phase.Migrate, phase.Undo, phase.Reconcile, phase.Demo} {
+		if d, _ := phase.Lookup(w); d.Lock != phase.WriterLock {
+			t.Errorf("%s takes lock %q, want the writer lock", w, d.Lock)
+		}
+	}
+	for _, r := range []string{phase.Validate, phase.ParallelRun} {
+		if d, _ := phase.Lookup(r); d.Lock == phase.WriterLock {
+			t.Errorf("%s only reads but takes the writer lock", r)
+		}
+	}
+}
+
+func TestPrerequisiteForceAndStatuses(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	rn := newRunner(t)
+	var notes []string
+	rn.Notify = func(m string) { notes = append(notes, m) }
+
+	// migrate before any clean: refused, nothing recorded.
+	called := false
+	_, err := phase.Execute(ctx, rn, phase.Migrate, phase.Options{}, func(context.Context, *phase.Run) (*report, error) {
+		called = true
+		return &report{}, nil
+	})
+	if !errors.Is(err, phase.ErrNotPassed) || !strings.Contains(err.Error(), "crmigrate clean") || called {
+		t.Fatalf("migrate before clean: err %v, body called %v", err, called)
+	}
+	if runs, _ := rn.DB.Runs(ctx, "acme", phase.Migrate, 0); len(runs) != 0 {
+		t.Fatalf("a refused run was recorded: %+v", runs)
+	}
+
+	// A clean whose own check fails: failed, with its counts and report, and a CheckFailedError.
+	res, err := phase.Execute(ctx, rn, phase.Clean, phase.Options{}, func(context.Context, *phase.Run) (*report, error) {
+		return &report{N: 7, Broken: "reject rate 40% over 5%"}, nil
+	})
+	var cf *phase.CheckFailedError
+	if !errors.As(err, &cf) || res == nil || res.N != 7 {
+		t.Fatalf("failed check: %v, %+v", err, res)
+	}
+	if r := lastRun(t, rn, phase.Clean); r.Status != state.StatusFailed || r.Counts["n"] != 7 || !strings.Contains(r.Error, "reject rate") {
+		t.Fatalf("clean run: %+v", r)
+	}
+	if _, err := phase.Execute(ctx, rn, phase.Migrate, phase.Options{}, ok(1)); !errors.Is(err, phase.ErrNotPassed) || !strings.Contains(err.Error(), "ended failed") {
+		t.Fatalf("migrate after a failed clean: %v", err)
+	}
+	// --force: goes on, told and recorded.
+	if _, err := phase.Execute(ctx, rn, phase.Migrate, phase.Options{Force: true}, ok(3)); err != nil {
+		t.Fatal(err)
+	}
+	if r := lastRun(t, rn, phase.Migrate); r.Status != state.StatusPassed || !r.Forced || r.Counts["n"] != 3 {
+		t.Fatalf("forced migrate: %+v", r)
+	}
+	if len(notes) != 1 || !strings.Contains(notes[0], "--force") {
+		t.Fatalf("notes: %q", notes)
+	}
+	log, _ := rn.DB.AuditLog(ctx, "acme", 0)
+	forced := false
+	for _, e := range log {
+		forced = forced || e.Action == "migrate.force"
+	}
+	if !forced {
+		t.Fatal("the override is not in the audit log")
+	}
+
+	// A body error: failed, StoppedError.
+	_, err = phase.Execute(ctx, rn, phase.Clean, phase.Options{}, func(context.Context, *phase.Run) (*report, error) {
+		return nil, errors.New("source gone")
+	})
+	var st *phase.StoppedError
+	if !errors.As(err, &st) || st.Status != state.StatusFailed || lastRun(t, rn, phase.Clean).Status != state.StatusFailed {
+		t.Fatalf("body error: %v", err)
+	}
+	// A clean that passed lets migrate run without --force; the report is saved.
+	if _, err := phase.Execute(ctx, rn, phase.Clean, phase.Options{}, ok(5)); err != nil {
+		t.Fatal(err)
+	}
+	var id int64
+	if _, err := phase.Execute(ctx, rn, phase.Migrate, phase.Options{}, func(_ context.Context, r *phase.Run) (*report, error) {
+		id = r.ID
+		return &report{N: 9}, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	var saved report
+	if found, err := rn.DB.LoadReport(ctx, id, &saved); err != nil || !found || saved.N != 9 {
+		t.Fatalf("saved report: %+v, %v", saved, err)
+	}
+	// A dry run checks the prerequisite but records nothing.
+	before, _ := rn.DB.Runs(ctx, "acme", "", 0)
+	if _, err := phase.Execute(ctx, rn, phase.Migrate, phase.Options{DryRun: true}, func(_ context.Context, r *phase.Run) (*report, error) {
+		if r.ID != 0 {
+			t.Errorf("dry run has run id %d", r.ID)
+		}
+		return &report{}, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if after, _ := rn.DB.Runs(ctx, "acme", "", 0); len(after) != len(before) {
+		t.Fatalf("a dry run was recorded: %d runs, was %d", len(after), len(before))
+	}
+}
+
+// Ctrl-C cancels the context: every phase records its run aborted, with the counts it had.
+func TestCtrlCRecordsAbortedInEveryPhase(t *testing.T) {
+	t.Parallel()
+	rn := newRunner(t)
+	for _, name := range []string{phase.Demo, phase.Clean, phase.Migrate, phase.Undo} {
+		ctx, cancel := context.WithCancel(context.Background())
+		_, err := phase.Execute(ctx, rn, name, phase.Options{Force: true}, func(ctx context.Context, _ *phase.Run) (*report, error) {
+			cancel() // Ctrl-C while the body works
+			<-ctx.Done()
+			return &report{N: 2}, ctx.Err()
+		})
+		var st *phase.StoppedError
+		if !errors.As(err, &st) || st.Status != state.StatusAborted || !errors.Is(err, context.Canceled) {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if r := lastRun(t, rn, name); r.Status != state.StatusAborted || r.Counts["n"] != 2 || r.EndedAt == nil {
+			t.Fatalf("%s run after Ctrl-C: %+v", name, r)
+		}
+	}
+}
+
+// The phases that write staging or the new CRM exclude each other; readers run beside them.
+func TestWritersExcludeEachOtherReadersDoNot(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	rn := newRunner(t)
+	_, err := phase.Execute(ctx, rn, phase.Clean, phase.Options{}, func(ctx context.Context, clean *phase.Run) (*report, error) {
+		for _, w := range []string{phase.Migrate, phase.Undo, phase.Clean, phase.Demo} {
+			_, err := phase.Execute(ctx, rn, w, phase.Options{Force: true}, ok(1))
+			var locked *state.LockedError
+			if !errors.As(err, &locked) || locked.Holder == nil || locked.Holder.ID != clean.ID {
+				t.Errorf("%s during clean: want a LockedError naming run %d, got %v", w, clean.ID, err)
+			}
+		}
+		if _, err := phase.Execute(ctx, rn, phase.Validate, phase.Options{Force: true}, ok(1)); err != nil {
+			t.Errorf("validate beside clean: %v", err)
+		}
+		return &report{}, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestProgressListsTheMainLine(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	rn := newRunner(t)
+	if _, err := phase.Execute(ctx, rn, phase.Clean, phase.Options{}, ok(1)); err != nil {
+		t.Fatal(err)
+	}
+	steps, err := phase.Progress(ctx, rn.DB, "acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(steps) != 5 || steps[0].Last == nil || steps[0].Last.Status != state.StatusPassed || steps[1].Last != nil {
+		t.Fatalf("progress: %+v", steps)
+	}
+}
