@@ -184,7 +184,7 @@ func (d *decoder) systems(top *mnode, p *Plan) *sysInfo {
 			sm.unknown(func(k string) bool { return k == "kind" || k == "url" || k == "description" },
 				[]string{"kind", "url", "description"}, func(k string) string {
 					switch k {
-					case "dir", "dialect", "encoding", "delimiter":
+					case "dir", "dialect", "encoding", "delimiter", "max_record_mb":
 						return fmt.Sprintf("`%s` is for csv systems; a postgres system takes url", k)
 					}
 					return ""
@@ -197,11 +197,11 @@ func (d *decoder) systems(top *mnode, p *Plan) *sysInfo {
 		case KindCSV:
 			sm.unknown(func(k string) bool {
 				switch k {
-				case "kind", "dir", "dialect", "encoding", "delimiter", "description":
+				case "kind", "dir", "dialect", "encoding", "delimiter", "max_record_mb", "description":
 					return true
 				}
 				return false
-			}, []string{"kind", "dir", "dialect", "encoding", "delimiter", "description"}, func(k string) string {
+			}, []string{"kind", "dir", "dialect", "encoding", "delimiter", "max_record_mb", "description"}, func(k string) string {
 				if k == "url" {
 					return "`url` is for postgres systems; a csv system takes dir (the folder of the export files)"
 				}
@@ -226,8 +226,11 @@ func (d *decoder) systems(top *mnode, p *Plan) *sysInfo {
 					s.Delimiter = v
 				}
 			}
+			if v, ok := sm.integer("max_record_mb", 1, 4096); ok {
+				s.MaxRecordMB = v
+			}
 		default:
-			sm.only("kind", "url", "dir", "dialect", "encoding", "delimiter", "description")
+			sm.only("kind", "url", "dir", "dialect", "encoding", "delimiter", "max_record_mb", "description")
 		}
 		p.Systems = append(p.Systems, s)
 	}

@@ -60,7 +60,7 @@ func TestDocsMentionEveryKey(t *testing.T) {
 		csvMapKeys, methods, dedupKeys, checkKeys, integrationKeys, directions, actionKinds, gateKinds,
 		{"min_days", "max_days", "every", "grace", "overlap", "full_every", "never_on", "freeze", "signoffs",
 			"default_owner", "map", "free_mail_domains", "max_reject_rate", "batch_size", "workers",
-			"kind", "url", "dir", "dialect", "encoding", "delimiter", "expect_exit", "expect_rows", "statement", "command",
+			"kind", "url", "dir", "dialect", "encoding", "delimiter", "max_record_mb", "expect_exit", "expect_rows", "statement", "command",
 			"headers", "body", "method", "timeout", "most_recent", "longest", "non_empty", "prefer:SYSTEM", "soundex",
 			"metaphone", "digits", "prefixN", "year", "local:DBNAME"}} {
 		keys = append(keys, list...)

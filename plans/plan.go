@@ -97,6 +97,10 @@ func (s State) MarshalJSON() ([]byte, error) {
 }
 
 // System is a CRM or an export: a connector kind and its settings.
+// DefaultMaxRecordMB is the largest CSV record (all its lines, in MiB) read when the plan does not
+// say: a quoted field of any length up to it is read whole.
+const DefaultMaxRecordMB = 64
+
 type System struct {
 	Name string `json:"name"`
 	Kind string `json:"kind"`
@@ -109,6 +113,8 @@ type System struct {
 	Dialect     string `json:"dialect,omitempty"`
 	Encoding    string `json:"encoding,omitempty"`
 	Delimiter   string `json:"delimiter,omitempty"`
+	// MaxRecordMB caps one CSV record (all its lines) in MiB; 0 means DefaultMaxRecordMB.
+	MaxRecordMB int    `json:"max_record_mb,omitempty"`
 	Description string `json:"description,omitempty"`
 
 	Line int `json:"-"`

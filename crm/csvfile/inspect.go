@@ -73,7 +73,7 @@ func Header(path, encoding, delimiter string) ([]string, error) {
 		return nil, err
 	}
 	defer f.Close()
-	p, header, err := openParser(f, encoding, delimiter)
+	p, header, err := openParser(f, encoding, delimiter, 0)
 	if err != nil {
 		return nil, fmt.Errorf("read header of %s: %w", path, err)
 	}
@@ -81,12 +81,16 @@ func Header(path, encoding, delimiter string) ([]string, error) {
 	return header, nil
 }
 
-func openParser(r io.Reader, encoding, delimiter string) (*recordParser, []string, error) {
-	src, err := newLineSource(r, encoding)
+// openParser reads the header; maxMB is the record limit in MiB (0: plans.DefaultMaxRecordMB).
+func openParser(r io.Reader, encoding, delimiter string, maxMB int) (*recordParser, []string, error) {
+	if maxMB <= 0 {
+		maxMB = plans.DefaultMaxRecordMB
+	}
+	src, err := newLineSource(r, encoding, maxMB<<20)
 	if err != nil {
 		return nil, nil, err
 	}
-	p := &recordParser{src: src}
+	p := &recordParser{src: src, max: maxMB << 20}
 	if err := p.fill(1); err != nil {
 		return nil, nil, err
 	}
@@ -125,7 +129,7 @@ func (s *Source) Reader(ctx context.Context, obj *plans.Object, reject func(crm.
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", path, err)
 	}
-	p, header, err := openParser(f, s.sys.Encoding, s.sys.Delimiter)
+	p, header, err := openParser(f, s.sys.Encoding, s.sys.Delimiter, s.sys.MaxRecordMB)
 	if err != nil {
 		f.Close()
 		return nil, fmt.Errorf("read %s: %w", path, err)

@@ -14,12 +14,8 @@ import (
 	"golang.org/x/text/transform"
 )
 
-// Limits that keep one bad row from eating the file or the memory.
-const (
-	maxRecordBytes  = 16 << 20 // a record (all its lines) larger than this is rejected
-	maxQuotedLines  = 1000     // a quoted field spanning more lines is taken as an unterminated quote
-	rawPreviewBytes = 300
-)
+// rawPreviewBytes is how much of a rejected record's first line the reject keeps.
+const rawPreviewBytes = 300
 
 // Encoding names accepted in the plan.
 const (
@@ -32,6 +28,7 @@ const (
 type line struct {
 	text string
 	num  int64
+	long bool // longer than the record limit: text holds its first limit+1 bytes
 }
 
 // lineSource reads physical lines, decoding each to UTF-8: UTF-16 (by BOM or plan) through a
@@ -39,13 +36,14 @@ type line struct {
 // Excel on Windows), so mixed files still come out right.
 type lineSource struct {
 	br      *bufio.Reader
+	max     int // the record limit in bytes: a longer line is cut and marked long
 	num     int64
 	cp1252  bool // every line is Windows-1252 (plan says so)
 	decoded int  // lines that needed the Windows-1252 fallback
 	err     error
 }
 
-func newLineSource(r io.Reader, encoding string) (*lineSource, error) {
+func newLineSource(r io.Reader, encoding string, maxBytes int) (*lineSource, error) {
 	br := bufio.NewReaderSize(r, 1<<16)
 	head, _ := br.Peek(4)
 	switch {
@@ -61,7 +59,7 @@ func newLineSource(r io.Reader, encoding string) (*lineSource, error) {
 	default:
 		return nil, fmt.Errorf("unsupported encoding %q; use utf-8, utf-16 or windows-1252", encoding)
 	}
-	return &lineSource{br: br, cp1252: encoding == EncCP1252}, nil
+	return &lineSource{br: br, max: maxBytes, cp1252: encoding == EncCP1252}, nil
 }
 
 // next returns the next line, or io.EOF.
@@ -70,10 +68,14 @@ func (s *lineSource) next() (line, error) {
 		return line{}, s.err
 	}
 	var buf []byte
+	long := false
 	for {
 		chunk, err := s.br.ReadSlice('\n')
-		if len(buf)+len(chunk) <= maxRecordBytes+1 {
+		if room := s.max + 1 - len(buf); len(chunk) <= room {
 			buf = append(buf, chunk...)
+		} else {
+			buf = append(buf, chunk[:max(room, 0)]...)
+			long = true
 		}
 		if err == bufio.ErrBufferFull {
 			continue
@@ -106,15 +108,18 @@ func (s *lineSource) next() (line, error) {
 			text = strings.ToValidUTF8(text, "\uFFFD")
 		}
 	}
-	return line{text: text, num: s.num}, nil
+	return line{text: text, num: s.num, long: long}, nil
 }
 
 // recordParser splits lines into CSV records: quoted fields with "" escapes and newlines, spaces
-// after delimiters, lenient about stray quotes inside unquoted fields. A quoted field that never
-// closes is caught by the field count: the first line alone is rejected and parsing resumes on the
-// next line, so one broken quote costs one row, not the rest of the file.
+// after delimiters, lenient about stray quotes inside unquoted fields. A quoted field may span any
+// number of lines up to the record limit (max bytes). A quoted field that never closes is caught
+// by the field count: the first line alone is rejected and parsing resumes on the next line, so one
+// broken quote costs one row, not the rest of the file. A record over the limit is one reject, and
+// the lines inside its quoted field are skipped, never read as records.
 type recordParser struct {
 	src     *lineSource
+	max     int // the record limit in bytes
 	delim   rune
 	pending []line // lines read ahead, not yet consumed
 	eof     bool
@@ -157,11 +162,19 @@ func (p *recordParser) next(want int) (rawRecord, error) {
 			continue
 		}
 		first := p.pending[0]
-		fields, used, ok, dirty, err := p.parseDirty()
+		rec := rawRecord{line: first.num, raw: cut(first.text)}
+		if first.long {
+			p.pending = p.pending[1:]
+			rec.err = fmt.Sprintf("line %d is longer than the %s record limit; if it is real, raise max_record_mb for this csv system in the plan", first.num, mib(p.max))
+			return rec, nil
+		}
+		fields, used, ok, dirty, over, err := p.parseDirty()
 		if err != nil {
 			return rawRecord{}, err
 		}
-		rec := rawRecord{line: first.num, raw: cut(first.text)}
+		if over {
+			return p.skipOverLimit(rec, used)
+		}
 		switch {
 		case !ok && used > 1:
 			// An unterminated quote: give up on the first line only.
@@ -208,22 +221,84 @@ func (p *recordParser) next(want int) (rawRecord, error) {
 func (p *recordParser) parseOne(text string) ([]string, bool) {
 	saved, savedEOF := p.pending, p.eof
 	p.pending, p.eof = []line{{text: text}}, true
-	fields, _, ok, _ := p.parse()
+	fields, _, ok, _, over, _ := p.parseDirty()
 	p.pending, p.eof = saved, savedEOF
-	return fields, ok
+	return fields, ok && !over
 }
 
-// parse parses one record from the pending lines, reading more as a quoted field needs them. It
-// returns the fields, how many lines it used, and ok=false when a quoted field never closed
-// (within the limits).
-func (p *recordParser) parse() (fields []string, used int, ok bool, err error) {
-	fields, used, ok, _, err = p.parseDirty()
-	return fields, used, ok, err
+// skipOverLimit ends a record whose quoted field went past the record limit after used pending
+// lines: it reads on, without keeping them, to the line where the field (and the record) ends, and
+// returns one reject for all those lines.
+func (p *recordParser) skipOverLimit(rec rawRecord, used int) (rawRecord, error) {
+	last := rec.line
+	if used > 0 {
+		last = p.pending[used-1].num
+	}
+	rest := p.pending[used:]
+	p.pending = nil
+	inQuote := true
+	for inQuote {
+		var l line
+		if len(rest) > 0 {
+			l, rest = rest[0], rest[1:]
+		} else if p.eof {
+			break
+		} else {
+			var err error
+			if l, err = p.src.next(); err == io.EOF {
+				p.eof = true
+				break
+			} else if err != nil {
+				return rawRecord{}, err
+			}
+		}
+		last = l.num
+		inQuote = endsInQuote(l.text, p.delim)
+	}
+	p.pending = rest
+	if inQuote {
+		rec.err = fmt.Sprintf("a quoted field opened on line %d never closes: lines %d–%d, over the %s record limit, are one unterminated field; fix the quote in the export",
+			rec.line, rec.line, last, mib(p.max))
+		return rec, nil
+	}
+	rec.err = fmt.Sprintf("record over the %s limit: a quoted field opened on line %d closes only on line %d; if it is real, raise max_record_mb for this csv system in the plan",
+		mib(p.max), rec.line, last)
+	return rec, nil
 }
 
-// parseDirty is parse that also says whether text followed a closing quote (`"a"b`), which in a
-// record spanning lines means a stray quote swallowed the lines after it.
-func (p *recordParser) parseDirty() (fields []string, used int, ok, dirty bool, err error) {
+// endsInQuote scans a line that starts inside a quoted field and says whether it ends inside one.
+func endsInQuote(text string, delim rune) bool {
+	inQuote, fieldStart := true, false
+	d := string(delim)
+	for i := 0; i < len(text); i++ {
+		c := text[i]
+		switch {
+		case inQuote && c == '"':
+			if i+1 < len(text) && text[i+1] == '"' {
+				i++
+			} else {
+				inQuote = false
+			}
+		case inQuote:
+		case strings.HasPrefix(text[i:], d):
+			fieldStart = true
+			i += len(d) - 1
+		case c == '"' && fieldStart:
+			inQuote = true
+		case c != ' ' && c != '\t':
+			fieldStart = false
+		}
+	}
+	return inQuote
+}
+
+func mib(n int) string { return fmt.Sprintf("%d MB", n>>20) }
+
+// parseDirty parses one record from the pending lines, reading more as a quoted field needs them.
+// It returns the fields, how many lines it used, ok=false when a quoted field never closed, whether
+// text followed a closing quote (`"a"b`, which in a record spanning lines means a stray quote
+// swallowed the lines after it), and over=true when a quoted field went past the record limit.
+func (p *recordParser) parseDirty() (fields []string, used int, ok, dirty, over bool, err error) {
 	var field strings.Builder
 	li := 0
 	text := p.pending[0].text
@@ -243,14 +318,14 @@ func (p *recordParser) parseDirty() (fields []string, used int, ok, dirty bool, 
 					field.WriteString(text[pos:])
 					// The field goes on on the next line.
 					li++
-					if li >= maxQuotedLines || size > maxRecordBytes {
-						return nil, li, false, dirty, nil
+					if size > p.max {
+						return nil, li, false, dirty, true, nil
 					}
 					if err := p.fill(li + 1); err != nil {
-						return nil, li, false, dirty, err
+						return nil, li, false, dirty, false, err
 					}
 					if li >= len(p.pending) {
-						return nil, li, false, dirty, nil
+						return nil, li, false, dirty, false, nil
 					}
 					field.WriteByte('\n')
 					text, pos = p.pending[li].text, 0
@@ -279,7 +354,7 @@ func (p *recordParser) parseDirty() (fields []string, used int, ok, dirty bool, 
 			if j < 0 {
 				field.WriteString(strings.TrimRight(text[pos:], " \t"))
 				fields = append(fields, field.String())
-				return fields, li + 1, true, dirty, nil
+				return fields, li + 1, true, dirty, false, nil
 			}
 			field.WriteString(strings.TrimRight(text[pos:pos+j], " \t"))
 			fields = append(fields, field.String())
@@ -290,7 +365,7 @@ func (p *recordParser) parseDirty() (fields []string, used int, ok, dirty bool, 
 		j := p.indexDelim(text[pos:])
 		if j < 0 {
 			fields = append(fields, strings.TrimRight(text[pos:], " \t"))
-			return fields, li + 1, true, dirty, nil
+			return fields, li + 1, true, dirty, false, nil
 		}
 		fields = append(fields, strings.TrimRight(text[pos:pos+j], " \t"))
 		pos += j + utf8.RuneLen(p.delim)
