@@ -109,10 +109,10 @@ type System struct {
 	URL string `json:"-"`
 	// Dir, Dialect, Encoding and Delimiter are for csv systems. Dir is as
 	// written in the plan; use Plan.Resolve to get the folder.
-	Dir         string `json:"dir,omitempty"`
-	Dialect     string `json:"dialect,omitempty"`
-	Encoding    string `json:"encoding,omitempty"`
-	Delimiter   string `json:"delimiter,omitempty"`
+	Dir       string `json:"dir,omitempty"`
+	Dialect   string `json:"dialect,omitempty"`
+	Encoding  string `json:"encoding,omitempty"`
+	Delimiter string `json:"delimiter,omitempty"`
 	// MaxRecordMB caps one CSV record (all its lines) in MiB; 0 means DefaultMaxRecordMB.
 	MaxRecordMB int    `json:"max_record_mb,omitempty"`
 	Description string `json:"description,omitempty"`
