@@ -4,9 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"os"
+	"path/filepath"
 	"reflect"
+	"strconv"
 	"time"
 
+	"github.com/crmigrate/crmigrate/internal/atomicfile"
+	"github.com/crmigrate/crmigrate/internal/sheet"
 	"github.com/crmigrate/crmigrate/plans"
 	"github.com/crmigrate/crmigrate/state"
 )
@@ -177,11 +183,12 @@ func Execute[R Report](ctx context.Context, rn *Runner, name string, opts Option
 		return zero, err
 	}
 	res, bodyErr := body(ctx, &Run{ID: run.ID, Phase: name, Forced: opts.Force})
-	return finish(ctx, rn.DB, run, res, bodyErr)
+	return finish(ctx, rn, run, res, bodyErr)
 }
 
 // finish ends run after its body returned res and bodyErr.
-func finish[R Report](ctx context.Context, db *state.DB, run *state.Run, res R, bodyErr error) (R, error) {
+func finish[R Report](ctx context.Context, rn *Runner, run *state.Run, res R, bodyErr error) (R, error) {
+	db := rn.DB
 	// Ending the run must work after Ctrl-C: it gets its own short deadline.
 	endCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
@@ -204,6 +211,11 @@ func finish[R Report](ctx context.Context, db *state.DB, run *state.Run, res R, 
 		if err := db.SaveReport(endCtx, run.ID, res); err != nil && runErr == nil {
 			runErr, status = err, state.StatusFailed
 		}
+		if counts["rejected"] > 0 {
+			if err := rn.writeRejects(endCtx, run); err != nil && runErr == nil {
+				runErr, status = err, state.StatusFailed
+			}
+		}
 	}
 	recorded := runErr
 	if recorded == nil {
@@ -219,6 +231,45 @@ func finish[R Report](ctx context.Context, db *state.DB, run *state.Run, res R, 
 		return res, &CheckFailedError{Phase: run.Spec.Phase, RunID: run.ID, Err: checkErr}
 	}
 	return res, nil
+}
+
+// RejectsPath is where the rejects of a run are written for people: rejects/PHASE-RUN.csv beside
+// the plan.
+func RejectsPath(p *plans.Plan, phase string, runID int64) string {
+	return filepath.Join(p.Dir, "rejects", fmt.Sprintf("%s-%d.csv", phase, runID))
+}
+
+// writeRejects writes the run's rejects (with those of the runs it resumed) to RejectsPath, whole
+// or not at all, cells neutralized for spreadsheets. A run whose rejects file cannot be written
+// fails: the file is how people learn what was refused.
+func (rn *Runner) writeRejects(ctx context.Context, run *state.Run) error {
+	rows, err := rn.DB.Rejects(ctx, rn.Plan.Name, run.ID)
+	if err != nil {
+		return err
+	}
+	path := RejectsPath(rn.Plan, run.Spec.Phase, run.ID)
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return fmt.Errorf("write the rejects file: %w", err)
+	}
+	err = atomicfile.Write(path, 0o644, func(w io.Writer) error {
+		cw := sheet.NewWriter(w)
+		if err := cw.Write([]string{"object", "system", "line", "source_id", "reason", "raw"}); err != nil {
+			return err
+		}
+		for _, r := range rows {
+			if err := cw.Write([]string{r.Object, r.System, strconv.FormatInt(r.Line, 10), r.SourceID, r.Reason, r.Raw}); err != nil {
+				return err
+			}
+		}
+		return cw.Flush()
+	})
+	if err != nil {
+		return fmt.Errorf("write the rejects file: %w", err)
+	}
+	if rn.Notify != nil {
+		rn.Notify(fmt.Sprintf("%d rejected records, with line and reason, in %s", len(rows), path))
+	}
+	return nil
 }
 
 // prerequisite returns nil when def's prerequisite passed (or there is none), an error wrapping

@@ -3,6 +3,8 @@ package phase_test
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -224,5 +226,59 @@ func TestProgressListsTheMainLine(t *testing.T) {
 	}
 	if len(steps) != 5 || steps[0].Last == nil || steps[0].Last.Status != state.StatusPassed || steps[1].Last != nil {
 		t.Fatalf("progress: %+v", steps)
+	}
+}
+
+// rejecting is a report of a run that refused records.
+type rejecting struct{ Rejected int64 }
+
+func (r *rejecting) Counts() map[string]int64 { return map[string]int64{"rejected": r.Rejected} }
+
+// The rejects of a run go to rejects/PHASE-RUN.csv beside the plan, cells neutralized for a
+// spreadsheet; a run whose rejects file cannot be written fails.
+func TestRejectsFileIsPartOfTheRun(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	rn := newRunner(t)
+	rn.Plan.Dir = t.TempDir()
+	var notes []string
+	rn.Notify = func(m string) { notes = append(notes, m) }
+	refuse := func(ctx context.Context, run *phase.Run) (*rejecting, error) {
+		err := rn.DB.WriteRejects(ctx, "acme", run.ID, run.Phase, []state.RejectRow{
+			{Object: "contact", System: "old", Line: 7, SourceID: "c7", Reason: "no id", Raw: "=HYPERLINK(\"http://evil.example\")"},
+			{Object: "contact", System: "old", Line: 9, SourceID: "c9", Reason: "bad", Raw: "plain"}})
+		return &rejecting{Rejected: 2}, err
+	}
+	if _, err := phase.Execute(ctx, rn, phase.Clean, phase.Options{}, refuse); err != nil {
+		t.Fatal(err)
+	}
+	id := lastRun(t, rn, phase.Clean).ID
+	path := phase.RejectsPath(rn.Plan, phase.Clean, id)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := string(b); !strings.Contains(got, "contact,old,7,c7,no id,\"'=HYPERLINK(\"\"http://evil.example\"\")\"") || !strings.Contains(got, "contact,old,9,c9,bad,plain") {
+		t.Fatalf("rejects file:\n%s", got)
+	}
+	if len(notes) != 1 || !strings.Contains(notes[0], "2 rejected records") || !strings.Contains(notes[0], path) {
+		t.Fatalf("notes: %q", notes)
+	}
+
+	// rejects/ cannot be made (here a file stands in its way; a read-only disk does the same).
+	rn.Plan.Dir = t.TempDir()
+	if err := os.WriteFile(filepath.Join(rn.Plan.Dir, "rejects"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err = phase.Execute(ctx, rn, phase.Clean, phase.Options{}, refuse)
+	var st *phase.StoppedError
+	if !errors.As(err, &st) || !strings.Contains(err.Error(), "rejects file") {
+		t.Fatalf("unwritable rejects file: %v", err)
+	}
+	if r := lastRun(t, rn, phase.Clean); r.Status != state.StatusFailed || !strings.Contains(r.Error, "rejects file") {
+		t.Fatalf("a clean whose rejects file could not be written is recorded %s (%q), want failed", r.Status, r.Error)
+	}
+	if _, err := phase.Execute(ctx, rn, phase.Migrate, phase.Options{}, ok(1)); !errors.Is(err, phase.ErrNotPassed) {
+		t.Fatalf("migrate after that clean: %v", err)
 	}
 }

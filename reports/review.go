@@ -1,11 +1,11 @@
 package reports
 
 import (
-	"encoding/csv"
 	"fmt"
 	"io"
 	"strconv"
 
+	"github.com/crmigrate/crmigrate/internal/sheet"
 	"github.com/crmigrate/crmigrate/plans"
 	"github.com/crmigrate/crmigrate/state"
 )
@@ -197,7 +197,7 @@ func RenderReviewPair(w io.Writer, p *plans.Plan, r state.ReviewRow, merged, pro
 // WriteReviewCSV writes pairs for a spreadsheet: id, object, score, both records and an empty
 // decision column to fill in with accept or reject (`crmigrate review import` reads it back).
 func WriteReviewCSV(w io.Writer, p *plans.Plan, rows []state.ReviewRow, showPII bool) error {
-	cw := csv.NewWriter(w)
+	cw := sheet.NewWriter(w) // opened in a spreadsheet: formulas neutralized (review import undoes it)
 	if err := cw.Write([]string{"id", "object", "score", "a_source", "a_id", "a_record", "b_source", "b_id", "b_record", "decision"}); err != nil {
 		return err
 	}
@@ -211,6 +211,5 @@ func WriteReviewCSV(w io.Writer, p *plans.Plan, rows []state.ReviewRow, showPII 
 			return err
 		}
 	}
-	cw.Flush()
-	return cw.Error()
+	return cw.Flush()
 }

@@ -467,8 +467,13 @@ func (db *DB) EachClusterMember(ctx context.Context, plan string, fn func(Cluste
 
 // Rejects lists the rejected records of a run, in the order they were found.
 func (db *DB) Rejects(ctx context.Context, plan string, runID int64) ([]RejectRow, error) {
-	rows, err := db.Pool.Query(ctx, `SELECT object, system, line, source_id, reason, raw FROM crmigrate.rejects
-		WHERE plan = $1 AND run_id = $2 ORDER BY id`, plan, runID)
+	// A run that resumed a killed or failed one owns that run's rejects too (and so on back).
+	rows, err := db.Pool.Query(ctx, `WITH RECURSIVE chain AS (
+			SELECT id, resumed_from FROM crmigrate.runs WHERE plan = $1 AND id = $2
+			UNION ALL
+			SELECT r.id, r.resumed_from FROM crmigrate.runs r JOIN chain c ON r.id = c.resumed_from)
+		SELECT object, system, line, source_id, reason, raw FROM crmigrate.rejects
+		WHERE plan = $1 AND run_id IN (SELECT id FROM chain) ORDER BY id`, plan, runID)
 	if err != nil {
 		return nil, fmt.Errorf("read rejects of run %d: %w", runID, err)
 	}

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"runtime/debug"
 	"runtime/metrics"
 	"runtime/pprof"
@@ -55,11 +54,6 @@ func runClean(c *cli.Context) error {
 	}
 	if err := reports.RenderCleanSummary(c.App.Writer, sum, format); err != nil {
 		return err
-	}
-	if sum.Rejected > 0 {
-		if err := writeRejects(c, ws, "clean", sum.RunID); err != nil {
-			return err
-		}
 	}
 	if path := c.String("export-clusters"); path != "" {
 		db, err := ws.State(c.Context)
@@ -129,37 +123,6 @@ func exportClusters(c *cli.Context, db *state.DB, plan, path string) error {
 		return fmt.Errorf("export clusters: %w", err)
 	}
 	fmt.Fprintf(c.App.ErrWriter, "crmigrate: wrote %d records' clusters to %s\n", n, path)
-	return nil
-}
-
-// writeRejects writes the run's rejects as CSV beside the plan: rejects/PHASE-RUN.csv.
-func writeRejects(c *cli.Context, ws *workspace.Workspace, phase string, runID int64) error {
-	db, err := ws.State(c.Context)
-	if err != nil {
-		return err
-	}
-	rows, err := db.Rejects(c.Context, ws.Plan.Name, runID)
-	if err != nil {
-		return err
-	}
-	dir := filepath.Join(ws.Plan.Dir, "rejects")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("write rejects: %w", err)
-	}
-	path := filepath.Join(dir, fmt.Sprintf("%s-%d.csv", phase, runID))
-	err = writeAtomically(c, path, func(w io.Writer) error {
-		cw := csv.NewWriter(w)
-		_ = cw.Write([]string{"object", "system", "line", "source_id", "reason", "raw"})
-		for _, r := range rows {
-			_ = cw.Write([]string{r.Object, r.System, strconv.FormatInt(r.Line, 10), r.SourceID, r.Reason, r.Raw})
-		}
-		cw.Flush()
-		return cw.Error()
-	})
-	if err != nil {
-		return fmt.Errorf("write rejects: %w", err)
-	}
-	fmt.Fprintf(c.App.ErrWriter, "crmigrate: %d rejected records, with line and reason, in %s\n", len(rows), path)
 	return nil
 }
 

@@ -146,11 +146,6 @@ func runDemo(c *cli.Context) error {
 		if res.Migrate, err = migratePhase(c, ws, migrate.Options{}, false); err != nil {
 			return err
 		}
-		if res.Migrate.Rejected > 0 {
-			if err := writeRejects(c, ws, "migrate", res.Migrate.RunID); err != nil {
-				return err
-			}
-		}
 	}
 	if c.Bool("keep") {
 		h, err := ws.Local(ctx)

@@ -63,11 +63,6 @@ func runMigrate(c *cli.Context) error {
 		if rerr := reports.RenderMigrateSummary(c.App.Writer, sum, format, c.Bool("show-pii")); rerr != nil && err == nil {
 			err = rerr
 		}
-		if sum.Rejected > 0 && !sum.DryRun && sum.RunID != 0 {
-			if werr := writeRejects(c, ws, "migrate", sum.RunID); werr != nil && err == nil {
-				err = werr
-			}
-		}
 	}
 	return err
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -14,6 +13,8 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/crmigrate/crmigrate/clean"
+	"github.com/crmigrate/crmigrate/internal/atomicfile"
+	"github.com/crmigrate/crmigrate/internal/sheet"
 	"github.com/crmigrate/crmigrate/internal/workspace"
 	"github.com/crmigrate/crmigrate/reports"
 	"github.com/crmigrate/crmigrate/state"
@@ -263,13 +264,13 @@ func readDecisions(path string) ([]decision, error) {
 			problems = append(problems, fmt.Sprintf("%s:%d: too few columns", path, line))
 			continue
 		}
-		id, err := strconv.ParseInt(strings.TrimSpace(rec[idCol]), 10, 64)
+		id, err := strconv.ParseInt(strings.TrimSpace(sheet.Uncell(rec[idCol])), 10, 64)
 		if err != nil {
 			problems = append(problems, fmt.Sprintf("%s:%d: id %q is not a number", path, line, rec[idCol]))
 			continue
 		}
 		var status string
-		switch strings.ToLower(strings.TrimSpace(rec[decCol])) {
+		switch strings.ToLower(strings.TrimSpace(sheet.Uncell(rec[decCol]))) {
 		case "":
 			continue
 		case "accept", "accepted", "yes", "y", "same", "merge", "1", "true":
@@ -295,17 +296,5 @@ func writeAtomically(c *cli.Context, path string, fn func(io.Writer) error) erro
 	if path == "-" || path == "" {
 		return fn(c.App.Writer)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+"-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if err := fn(tmp); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return atomicfile.Write(path, 0o644, fn)
 }
