@@ -344,7 +344,7 @@ func loadOrInit(ctx context.Context, home string, opts Options) (clusterFile, er
 	for _, d := range []struct {
 		path string
 		perm os.FileMode
-	}{{cf.Base, 0o755}, {filepath.Dir(cf.LogFile), 0o755}, {cf.SocketDir, 0o700}} {
+	}{{cf.Base, 0o755}, {filepath.Dir(cf.LogFile), 0o700}, {cf.SocketDir, 0o700}} { // logs: no other local user reads them
 		if err := acct.mkdirOwned(d.path, d.perm); err != nil {
 			return cf, fmt.Errorf("prepare private PostgreSQL: %w", err)
 		}
@@ -398,10 +398,11 @@ func startSupervisor(ctx context.Context, home string, cf clusterFile) (runFile,
 		return runFile{}, fmt.Errorf("start private PostgreSQL: find own executable: %w", err)
 	}
 	_ = os.Remove(filepath.Join(home, runName))
-	logf, err := os.OpenFile(filepath.Join(home, "supervisor.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	logf, err := os.OpenFile(filepath.Join(home, "supervisor.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		return runFile{}, fmt.Errorf("start private PostgreSQL: %w", err)
 	}
+	_ = logf.Chmod(0o600) // a log made by an earlier version was world-readable
 	defer logf.Close()
 	cmd := exec.Command(exe)
 	cmd.Env = append(os.Environ(), envSuper+"="+home)

@@ -146,11 +146,20 @@ func checkUsers(home string, stop func(string) int) (bool, int) {
 }
 
 func startPostgres(cf clusterFile, acct account, port int) (*exec.Cmd, error) {
-	logFile, err := os.OpenFile(cf.LogFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	// The server's log is for the user who runs crmigrate: no other local user may read it (it
+	// names tables, and an older version logged failing rows), so its folder is 0700, the file
+	// 0600, also when an earlier version made them readable.
+	if err := os.Chmod(filepath.Dir(cf.LogFile), 0o700); err != nil {
+		return nil, fmt.Errorf("set mode of the server log folder: %w", err)
+	}
+	logFile, err := os.OpenFile(cf.LogFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("open server log: %w", err)
 	}
 	defer logFile.Close()
+	if err := logFile.Chmod(0o600); err != nil {
+		return nil, fmt.Errorf("set mode of the server log: %w", err)
+	}
 	if err := acct.chown(cf.LogFile); err != nil {
 		return nil, err
 	}
@@ -160,6 +169,10 @@ func startPostgres(cf clusterFile, acct account, port int) (*exec.Cmd, error) {
 		"-c", "unix_socket_directories=" + cf.SocketDir,
 		"-c", "unix_socket_permissions=0700",
 		"-c", "logging_collector=off",
+		// Customer data stays out of the log: no DETAIL lines ("Failing row contains (…)", key
+		// values of a duplicate) and no statements of failed queries.
+		"-c", "log_error_verbosity=terse",
+		"-c", "log_min_error_statement=panic",
 		"-c", "max_connections=200",
 		"-c", "application_name=crmigrate-private",
 		// Loads of millions of rows: room for the indexes being written, and checkpoints by time
