@@ -3,6 +3,7 @@ package state
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"sync"
@@ -418,5 +419,60 @@ func TestSharedLockMarksDeadRunsOfEveryPhaseAbandoned(t *testing.T) {
 	last, err := db.LastFinished(ctx, "acme", "clean")
 	if err != nil || last == nil || last.ID != r.ID || last.Status != StatusAbandoned {
 		t.Fatalf("the dead clean is not abandoned once migrate holds the writer lock: %+v, %v", last, err)
+	}
+}
+
+// The crosswalk says what migrate wrote; ForgetMissing finds the rows the new CRM no longer has.
+func TestForgetMissingFindsRowsGoneFromTheTarget(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db, _ := openTest(t)
+	run, err := db.StartRun(ctx, RunSpec{Plan: "acme", Phase: "migrate"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cross []CrosswalkRow
+	for i := 0; i < 2500; i++ {
+		cross = append(cross, CrosswalkRow{Object: "company", GoldenID: fmt.Sprintf("g%05d", i), NewID: strconv.Itoa(i + 1), Key: fmt.Sprintf("k%d.example", i), Digest: "d", Status: XActive})
+	}
+	if err := db.CommitBatch(ctx, BatchCommit{Plan: "acme", RunID: run.ID, Object: "company", Crosswalk: cross, Phase: "migrate"}); err != nil {
+		t.Fatal(err)
+	}
+	_ = run.Finish(ctx, StatusPassed, nil, nil)
+	// The target kept every row but 3 and 2498 (ids 4 and 2499); ids come in batches.
+	each := func(fn func([]string) error) error {
+		var batch []string
+		for i := 1; i <= 2500; i++ {
+			if i == 4 || i == 2499 {
+				continue
+			}
+			if batch = append(batch, strconv.Itoa(i)); len(batch) == 1000 {
+				if err := fn(batch); err != nil {
+					return err
+				}
+				batch = nil
+			}
+		}
+		return fn(batch)
+	}
+	missing, err := db.ForgetMissing(ctx, "acme", "company", false, each)
+	if err != nil || strings.Join(missing, ",") != "g00003,g02498" {
+		t.Fatalf("dry check: %v, %v", missing, err)
+	}
+	if again, _ := db.ForgetMissing(ctx, "acme", "company", false, each); len(again) != 2 {
+		t.Fatalf("a check without apply changed the crosswalk: %v", again)
+	}
+	if missing, err = db.ForgetMissing(ctx, "acme", "company", true, each); err != nil || len(missing) != 2 {
+		t.Fatalf("apply: %v, %v", missing, err)
+	}
+	// Marked for writing again: no new id, no digest; the others are untouched.
+	var cleared, kept int
+	if err := db.Pool.QueryRow(ctx, `SELECT count(*) FILTER (WHERE new_id = '' AND digest = ''), count(*) FILTER (WHERE new_id <> '' AND digest = 'd')
+		FROM crmigrate.crosswalk WHERE plan = 'acme'`).Scan(&cleared, &kept); err != nil || cleared != 2 || kept != 2498 {
+		t.Fatalf("after apply: %d cleared, %d kept (%v)", cleared, kept, err)
+	}
+	// An emptied target: every row is missing.
+	if all, err := db.ForgetMissing(ctx, "acme", "company", false, func(func([]string) error) error { return nil }); err != nil || len(all) != 2498 {
+		t.Fatalf("emptied target: %d missing, %v", len(all), err)
 	}
 }
