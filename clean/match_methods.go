@@ -4,6 +4,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/crmigrate/crmigrate/normalize"
 )
 
 // The name, phone and email comparison methods.
@@ -266,10 +268,11 @@ func matchPhoneSets(a, b string) float64 {
 }
 
 // matchFreeMail is the built-in list of free-mail domains (see
-// Normalizer.IsFreeMail), as a set.
+// normalize.Normalizer.IsFreeMail), as a set.
 var matchFreeMail = func() map[string]bool {
-	m := make(map[string]bool, len(normFreeMail))
-	for _, d := range normFreeMail {
+	free := normalize.FreeMailDomains()
+	m := make(map[string]bool, len(free))
+	for _, d := range free {
 		m[d] = true
 	}
 	return m

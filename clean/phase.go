@@ -18,6 +18,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/crmigrate/crmigrate/crm"
+	"github.com/crmigrate/crmigrate/normalize"
 	"github.com/crmigrate/crmigrate/plans"
 	"github.com/crmigrate/crmigrate/state"
 )
@@ -71,7 +72,7 @@ func Run(ctx context.Context, p *plans.Plan, opts Options) (*Summary, error) {
 	}
 	start := opts.Now()
 	sum := newSummary(p, opts.RunID)
-	norm := NewNormalizer(NormalizerOptions{Region: p.DefaultRegion, Location: p.Location, FreeMailDomains: p.Clean.FreeMailDomains})
+	norm := normalize.New(normalize.OptionsFromPlan(p))
 	var rejects []state.RejectRow
 	var rejMu sync.Mutex
 	reject := func(r state.RejectRow) {
@@ -234,7 +235,7 @@ func (w *stageWriter) close() (float64, error) {
 }
 
 // readObject reads and normalizes an object from every source system that maps it.
-func readObject(ctx context.Context, p *plans.Plan, obj *plans.Object, norm *Normalizer, opts Options, osum *ObjectSummary, sum *Summary, reject func(state.RejectRow)) (*recStore, error) {
+func readObject(ctx context.Context, p *plans.Plan, obj *plans.Object, norm *normalize.Normalizer, opts Options, osum *ObjectSummary, sum *Summary, reject func(state.RejectRow)) (*recStore, error) {
 	st := newRecStore(len(obj.Fields), -1)
 	if obj.Key != "" {
 		st.keyIdx = obj.FieldIndex(obj.Key)
@@ -262,10 +263,10 @@ type normBatch struct {
 	in    []crm.Record
 	out   []record
 	match map[int]string // index in out → packed values to match on, for records with an invalid value
-	stat  typeCounts
+	stat  normalize.Counts
 }
 
-func readSource(ctx context.Context, p *plans.Plan, obj *plans.Object, sys *plans.System, si int, src crm.Source, st *recStore, norm *Normalizer, opts Options, osum *ObjectSummary, sum *Summary, reject func(state.RejectRow)) error {
+func readSource(ctx context.Context, p *plans.Plan, obj *plans.Object, sys *plans.System, si int, src crm.Source, st *recStore, norm *normalize.Normalizer, opts Options, osum *ObjectSummary, sum *Summary, reject func(state.RejectRow)) error {
 	var rejected int64
 	var rmu sync.Mutex
 	r, err := src.Reader(ctx, obj, func(rj crm.Reject) {
@@ -279,13 +280,7 @@ func readSource(ctx context.Context, p *plans.Plan, obj *plans.Object, sys *plan
 	}
 	defer r.Close()
 
-	countryIdx := -1
-	for i, f := range obj.Fields {
-		if f.Name == "country" {
-			countryIdx = i
-		}
-	}
-	keyIdx := st.keyIdx
+	layout := normalize.LayoutOf(obj)
 
 	g, gctx := errgroup.WithContext(ctx)
 	in := make(chan *normBatch, opts.Workers)
@@ -321,7 +316,7 @@ func readSource(ctx context.Context, p *plans.Plan, obj *plans.Object, sys *plan
 				t0 := time.Now()
 				b.out = make([]record, 0, len(b.in))
 				for _, cr := range b.in {
-					rec, match, why := normalizeRecord(p, obj, norm, cr, si, countryIdx, keyIdx, &b.stat, &scratch)
+					rec, match, why := normalizeRecord(obj, layout, norm, cr, si, &b.stat, &scratch)
 					if why != "" {
 						rmu.Lock()
 						rejected++
@@ -393,60 +388,28 @@ func readSource(ctx context.Context, p *plans.Plan, obj *plans.Object, sys *plan
 
 // normScratch is a normalization worker's reusable buffers.
 type normScratch struct {
-	vals, match []string
+	norm normalize.Scratch
+	pack []string // values and id, to pack
 }
 
-// normalizeRecord turns a source record into canonical values; a non-empty reason rejects it.
-func normalizeRecord(p *plans.Plan, obj *plans.Object, norm *Normalizer, cr crm.Record, si, countryIdx, keyIdx int, st *typeCounts, sc *normScratch) (rec record, packedMatch, reject string) {
+// normalizeRecord turns a source record into a packed record (normalize.Normalizer.Values) and,
+// when some value is invalid, the packed values to match on; a non-empty reason rejects it.
+func normalizeRecord(obj *plans.Object, layout normalize.Layout, norm *normalize.Normalizer, cr crm.Record, si int, st *normalize.Counts, sc *normScratch) (rec record, packedMatch, reject string) {
 	rec = record{src: int16(si), line: cr.Line}
-	k := len(obj.Fields)
-	vals := append(sc.vals[:0], make([]string, k+1)...)
-	var match []string
-	region := ""
-	if countryIdx >= 0 {
-		region = countryCode(cr.Values[countryIdx])
+	v := norm.Values(obj, layout, cr, st, &sc.norm)
+	if v.Reject != "" {
+		return rec, "", v.Reject
 	}
-	for i, f := range obj.Fields {
-		spec := FieldSpec{Region: region, Currency: f.Currency, Values: f.Values}
-		v, status := norm.Value(f.Type, cr.Values[i], spec)
-		if strings.IndexByte(v, 0) >= 0 {
-			v = strings.ReplaceAll(v, "\x00", "") // PostgreSQL text cannot hold NUL
-		}
-		st.count(f.Type, status)
-		vals[i] = v
-		if status == Invalid && v != "" {
-			// An invalid value ("n/a", "call me") is kept in the record but must not make two
-			// records look alike.
-			if match == nil {
-				match = append(sc.match[:0], make([]string, k+1)...)
-				copy(match, vals[:i])
-			}
-		} else if match != nil {
-			match[i] = v
-		}
-		if f.Required && v == "" {
-			return rec, "", fmt.Sprintf("required field %s is empty", f.Name)
-		}
-		if i == keyIdx && status != Invalid && v != "" {
-			if f.Type == plans.TypeDomain && norm.IsFreeMail(v) {
-				continue // a free-mail domain never identifies a company
-			}
-			rec.flags |= recKey
-		}
+	sc.pack = append(append(sc.pack[:0], v.Vals...), noNUL(cr.ID))
+	rec.data = packValues(sc.pack)
+	if v.Match != nil {
+		sc.pack = append(append(sc.pack[:0], v.Match...), "")
+		packedMatch = packValues(sc.pack)
 	}
-	vals[k] = noNUL(cr.ID)
-	rec.data = packValues(vals)
-	if match != nil {
-		packedMatch = packValues(match)
-		sc.match = match
+	if v.Key {
+		rec.flags |= recKey
 	}
-	sc.vals = vals
-	if cr.UpdatedAt != "" {
-		if v, status := norm.DateTime(cr.UpdatedAt); status != Invalid && v != "" {
-			t, _ := time.Parse(time.RFC3339, v)
-			rec.setUpdated(t)
-		}
-	}
+	rec.setUpdated(v.Updated)
 	return rec, packedMatch, ""
 }
 
@@ -649,7 +612,7 @@ func stageRows(p *plans.Plan, or *objectRun) state.StagingRows {
 			}
 		}
 		conflicts += int64(len(m.Conflicts))
-		*g = state.GoldenRow{GoldenID: or.ids[ci], Key: key, Vals: m.Vals, Provenance: m.Provenance, Members: len(cl), Digest: digest(m.Vals)}
+		*g = state.GoldenRow{GoldenID: or.ids[ci], Key: key, Vals: m.Vals, Provenance: m.Provenance, Members: len(cl), Digest: normalize.Digest(m.Vals)}
 		if !m.Updated.IsZero() {
 			updated = m.Updated
 			g.UpdatedAt = &updated
@@ -806,15 +769,6 @@ func assignGoldenIDs(object string, clusters [][]int, ref func(i int) (string, s
 	return ids
 }
 
-func digest(vals []string) string {
-	h := sha256.New()
-	for _, v := range vals {
-		h.Write([]byte(v))
-		h.Write([]byte{0x1f})
-	}
-	return hex.EncodeToString(h.Sum(nil)[:12])
-}
-
 func noNUL(s string) string {
 	if strings.IndexByte(s, 0) < 0 {
 		return s
@@ -828,25 +782,6 @@ func rawPreview(vals []string) string {
 		s = strings.ToValidUTF8(s[:300], "") + "…"
 	}
 	return s
-}
-
-// countryCode turns a country field into an ISO 3166 alpha-2 region for phone parsing.
-func countryCode(v string) string {
-	v = strings.TrimSpace(v)
-	if len(v) == 2 {
-		return strings.ToUpper(v)
-	}
-	return countryNames[strings.ToLower(v)]
-}
-
-var countryNames = map[string]string{
-	"sweden": "SE", "sverige": "SE", "france": "FR", "germany": "DE", "deutschland": "DE",
-	"united kingdom": "GB", "uk": "GB", "great britain": "GB", "england": "GB",
-	"united states": "US", "usa": "US", "united states of america": "US",
-	"norway": "NO", "norge": "NO", "denmark": "DK", "danmark": "DK", "finland": "FI", "suomi": "FI",
-	"spain": "ES", "españa": "ES", "italy": "IT", "italia": "IT", "netherlands": "NL", "nederland": "NL",
-	"belgium": "BE", "switzerland": "CH", "austria": "AT", "österreich": "AT", "ireland": "IE",
-	"portugal": "PT", "poland": "PL", "canada": "CA", "australia": "AU",
 }
 
 // pipelineOverstatement compares the money of objects with a money field before and after dedup,

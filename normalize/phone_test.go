@@ -1,4 +1,4 @@
-package clean
+package normalize
 
 import (
 	"fmt"
@@ -100,7 +100,7 @@ func TestNormPhone(t *testing.T) {
 }
 
 func TestNormPhoneNoDefaultRegion(t *testing.T) {
-	n := NewNormalizer(NormalizerOptions{})
+	n := New(Options{})
 	for in, want := range map[string]string{"+33 6 12 34 56 78": "+33612345678", "0033612345678": "+33612345678"} {
 		if got, st := n.Phone(in, ""); got != want || st != Normalized {
 			t.Errorf("Phone(%q) without region = %q, %v; want %q", in, got, st, want)
@@ -117,8 +117,8 @@ func TestNormPhoneNoDefaultRegion(t *testing.T) {
 // TestNormPhoneCacheConcurrent hammers the cache from several goroutines (run
 // with -race) and checks that results do not depend on the cache.
 func TestNormPhoneCacheConcurrent(t *testing.T) {
-	n := NewNormalizer(NormalizerOptions{Region: "SE"})
-	fresh := NewNormalizer(NormalizerOptions{Region: "SE"})
+	n := New(Options{Region: "SE"})
+	fresh := New(Options{Region: "SE"})
 	values := make([]string, 300)
 	for i := range values {
 		switch i % 3 {
@@ -184,7 +184,7 @@ func (n *Normalizer) phoneUncached(raw, region string) (string, Status) {
 
 // TestNormPhoneCacheBounded fills the cache past its cap: it must stay bounded.
 func TestNormPhoneCacheBounded(t *testing.T) {
-	n := NewNormalizer(NormalizerOptions{Region: "SE"})
+	n := New(Options{Region: "SE"})
 	total := normPhoneShards*normPhoneShardCap + normPhoneShardCap*4
 	for i := 0; i < total; i++ {
 		n.Phone(fmt.Sprintf("x%d", i), "") // junk: cheap to parse

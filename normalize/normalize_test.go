@@ -1,4 +1,4 @@
-package clean
+package normalize
 
 import (
 	"strings"
@@ -33,7 +33,7 @@ func normTestNormalizer(t testing.TB) *Normalizer {
 			panic("load Europe/Stockholm: " + err.Error())
 		}
 		normTestLoc = loc
-		normTestN = NewNormalizer(NormalizerOptions{Region: "SE", Location: loc})
+		normTestN = New(Options{Region: "SE", Location: loc})
 	})
 	return normTestN
 }

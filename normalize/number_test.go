@@ -1,4 +1,4 @@
-package clean
+package normalize
 
 import (
 	"strings"
@@ -144,7 +144,7 @@ func TestNormMoney(t *testing.T) {
 	})
 
 	// The currency argument, then the options' currency, then none.
-	eur := NewNormalizer(NormalizerOptions{Currency: "eur"})
+	eur := New(Options{Currency: "eur"})
 	for _, tc := range []struct{ in, cur, want string }{
 		{"12500", "SEK", "12500.00 SEK"},
 		{"12 500:-", "SEK", "12500.00 SEK"},

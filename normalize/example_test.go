@@ -1,15 +1,15 @@
-package clean_test
+package normalize_test
 
 import (
 	"fmt"
 	"time"
 
-	"github.com/crmigrate/crmigrate/clean"
+	"github.com/crmigrate/crmigrate/normalize"
 )
 
 func ExampleNormalizer() {
 	loc, _ := time.LoadLocation("Europe/Stockholm")
-	n := clean.NewNormalizer(clean.NormalizerOptions{Region: "SE", Location: loc})
+	n := normalize.New(normalize.Options{Region: "SE", Location: loc})
 
 	for _, v := range []struct{ typ, raw string }{
 		{"email", " Jane.Doe@ACME.se "},
@@ -21,7 +21,7 @@ func ExampleNormalizer() {
 		{"datetime", "2024-03-05 14:30"},
 		{"phone", "call me"},
 	} {
-		canonical, status := n.Value(v.typ, v.raw, clean.FieldSpec{})
+		canonical, status := n.Value(v.typ, v.raw, normalize.FieldSpec{})
 		fmt.Printf("%-8s %-34q %-24q %s\n", v.typ, v.raw, canonical, status)
 	}
 	d, status := n.CompanyDomain("erik.holm@gmail.com") // free mail: no company domain

@@ -1,4 +1,4 @@
-package clean
+package normalize
 
 import (
 	"strconv"
@@ -65,8 +65,8 @@ func FieldSpecOf(f *plans.Field) FieldSpec {
 	return FieldSpec{Currency: f.Currency, Values: f.Values}
 }
 
-// NormalizerOptions configure a Normalizer.
-type NormalizerOptions struct {
+// Options configure a Normalizer.
+type Options struct {
 	// Region is the default ISO 3166 region for phone numbers written
 	// without a country code ("SE"); "" means none: such numbers are
 	// Invalid. It also decides the order of numeric dates: month first for
@@ -84,8 +84,8 @@ type NormalizerOptions struct {
 
 // OptionsFromPlan returns the normalizer options a plan sets: its default
 // region, time zone and extra free-mail domains.
-func OptionsFromPlan(p *plans.Plan) NormalizerOptions {
-	return NormalizerOptions{Region: p.DefaultRegion, Location: p.Location, FreeMailDomains: p.Clean.FreeMailDomains}
+func OptionsFromPlan(p *plans.Plan) Options {
+	return Options{Region: p.DefaultRegion, Location: p.Location, FreeMailDomains: p.Clean.FreeMailDomains}
 }
 
 // Normalizer turns raw field values into canonical strings, one method per
@@ -108,8 +108,8 @@ type Normalizer struct {
 	phones     *normPhoneCache
 }
 
-// NewNormalizer returns a Normalizer configured by opts.
-func NewNormalizer(opts NormalizerOptions) *Normalizer {
+// New returns a Normalizer configured by opts.
+func New(opts Options) *Normalizer {
 	n := &Normalizer{
 		region:   normUpperASCII(strings.TrimSpace(opts.Region)),
 		loc:      opts.Location,

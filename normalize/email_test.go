@@ -1,4 +1,4 @@
-package clean
+package normalize
 
 import (
 	"strings"
@@ -114,7 +114,7 @@ func TestNormDomain(t *testing.T) {
 
 func TestNormCompanyDomain(t *testing.T) {
 	type testcase = normTestCase
-	n := NewNormalizer(NormalizerOptions{FreeMailDomains: []string{"Fastpost.Example", " https://www.mailbox-corp.example/ "}})
+	n := New(Options{FreeMailDomains: []string{"Fastpost.Example", " https://www.mailbox-corp.example/ "}})
 	for _, tc := range []testcase{
 		{"company", "https://www.acme.se", "acme.se", Normalized},
 		{"company email", "jane@sales.acme.co.uk", "acme.co.uk", Normalized},
@@ -140,7 +140,7 @@ func TestNormCompanyDomain(t *testing.T) {
 }
 
 func TestNormIsFreeMail(t *testing.T) {
-	n := NewNormalizer(NormalizerOptions{FreeMailDomains: []string{"fastpost.example"}})
+	n := New(Options{FreeMailDomains: []string{"fastpost.example"}})
 	for in, want := range map[string]bool{
 		"gmail.com": true, "GMail.com": true, "jane@gmail.com": true, "googlemail.com": true,
 		"outlook.com": true, "hotmail.fr": true, "hotmail.de": true, "hotmail.co.uk": true, "live.com": true,

@@ -1,4 +1,4 @@
-package clean
+package normalize
 
 import (
 	"strconv"
@@ -78,7 +78,7 @@ func TestNormDate(t *testing.T) {
 		{"nine digits", "170959680", "170959680", Invalid},
 	})
 
-	us := NewNormalizer(NormalizerOptions{Region: "US"})
+	us := New(Options{Region: "US"})
 	normRunCases(t, us.Date, []testcase{
 		{"US month first", "03/05/2024", "2024-03-05", Normalized},
 		{"US month first other", "05/03/2024", "2024-05-03", Normalized},
@@ -91,7 +91,7 @@ func TestNormDate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	nyn := NewNormalizer(NormalizerOptions{Region: "US", Location: ny})
+	nyn := New(Options{Region: "US", Location: ny})
 	normRunCases(t, nyn.Date, []testcase{
 		{"midnight UTC keeps its date", "2024-03-05T00:00:00Z", "2024-03-05", Normalized},
 		{"early UTC is the day before in New York", "2024-03-05T03:00:00Z", "2024-03-04", Normalized},

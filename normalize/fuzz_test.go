@@ -1,4 +1,4 @@
-package clean
+package normalize
 
 import (
 	"testing"
@@ -11,7 +11,7 @@ import (
 // a canonical value normalizes to itself, Unchanged, and an Invalid value
 // comes back the same, Invalid. Run it with
 //
-//	go test ./clean/ -run '^$' -fuzz FuzzNormalize -fuzztime 30s -fuzzminimizetime 3s
+//	go test ./normalize/ -run '^$' -fuzz FuzzNormalize -fuzztime 30s -fuzzminimizetime 3s
 //
 // (with the default minimize time of 60 s, minimizing each new input stalls
 // the run). The seed corpus runs with the normal tests.
@@ -36,7 +36,7 @@ func FuzzNormalize(f *testing.F) {
 	} {
 		f.Add(s)
 	}
-	n := NewNormalizer(NormalizerOptions{Region: "SE", Location: normFuzzLocation(f), FreeMailDomains: []string{"fastpost.example"}})
+	n := New(Options{Region: "SE", Location: normFuzzLocation(f), FreeMailDomains: []string{"fastpost.example"}})
 	spec := FieldSpec{Values: []EnumValue{
 		{Old: "MQL", New: "marketing_qualified"}, {Old: "SQL", New: "sales_qualified"},
 		{Old: "Closed Won", New: "won"}, {Old: "Closed Lost", New: "lost"},

@@ -1,7 +1,8 @@
-package clean
+package normalize
 
 import (
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -474,6 +475,10 @@ func normURL(s string) (string, bool) {
 func normIsPortAfter(s string) bool {
 	return s != "" && s[0] >= '0' && s[0] <= '9'
 }
+
+// FreeMailDomains returns the built-in list of free-mail registrable domains (a Normalizer adds
+// its Options' FreeMailDomains to them).
+func FreeMailDomains() []string { return slices.Clone(normFreeMail) }
 
 // normFreeMail is the built-in list of free-mail registrable domains.
 var normFreeMail = []string{

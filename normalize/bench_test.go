@@ -1,4 +1,4 @@
-package clean
+package normalize
 
 import (
 	"strconv"
@@ -43,7 +43,7 @@ func normBenchPhones(k int) []string {
 
 // BenchmarkPhoneCached normalizes values that are already in the cache.
 func BenchmarkPhoneCached(b *testing.B) {
-	n := NewNormalizer(NormalizerOptions{Region: "SE"})
+	n := New(Options{Region: "SE"})
 	values := normBenchPhones(1000)
 	for _, v := range values {
 		n.Phone(v, "")
@@ -54,7 +54,7 @@ func BenchmarkPhoneCached(b *testing.B) {
 // BenchmarkPhoneUncached normalizes values never seen before: a parse and a
 // cache insert each.
 func BenchmarkPhoneUncached(b *testing.B) {
-	n := NewNormalizer(NormalizerOptions{Region: "SE"})
+	n := New(Options{Region: "SE"})
 	values := make([]string, b.N)
 	for i := range values {
 		d := strconv.Itoa(1000000 + i%9000000)
