@@ -6,5 +6,6 @@
 //
 // Values are normalized by package normalize (normalize.Normalizer.Values, one
 // canonical string per field value): the very normalization migrate's delta
-// runs use, so both stage the same values, keys and digests.
+// runs use, so both stage the same values, keys and digests. Clusters are
+// merged into golden records by package merge.
 package clean

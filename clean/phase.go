@@ -18,6 +18,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/crmigrate/crmigrate/crm"
+	"github.com/crmigrate/crmigrate/merge"
 	"github.com/crmigrate/crmigrate/normalize"
 	"github.com/crmigrate/crmigrate/plans"
 	"github.com/crmigrate/crmigrate/state"
@@ -560,12 +561,12 @@ func dedupObject(ctx context.Context, p *plans.Plan, obj *plans.Object, st *recS
 type merger struct {
 	p       *plans.Plan
 	or      *objectRun
-	members []MergeMember
+	members []merge.Member
 	bufs    [][]string
 }
 
 // merge merges cluster ci. The slices of the result may be reused by the next call.
-func (m *merger) merge(ci int) Merged {
+func (m *merger) merge(ci int) merge.Golden {
 	cl := m.or.res.Clusters[ci]
 	st := m.or.st
 	m.members = m.members[:0]
@@ -575,9 +576,9 @@ func (m *merger) merge(ci int) Merged {
 		}
 		m.bufs[k] = st.vals(i, m.bufs[k])
 		r := &st.recs[i]
-		m.members = append(m.members, MergeMember{Source: m.p.Systems[r.src].Name, SourceIdx: int(r.src), ID: st.id(i), Updated: r.updated(), Vals: m.bufs[k]})
+		m.members = append(m.members, merge.Member{Source: m.p.Systems[r.src].Name, SourceIdx: int(r.src), ID: st.id(i), Updated: r.updated(), Vals: m.bufs[k]})
 	}
-	return Merge(m.or.obj.Fields, m.members)
+	return merge.Cluster(m.or.obj.Fields, m.members)
 }
 
 // stageRows produces an object's golden records (merged here, by the survivorship rules) and
@@ -822,8 +823,9 @@ func pipelineOverstatement(p *plans.Plan, obj *plans.Object, or *objectRun, done
 		st := or.st
 		for i := range st.recs {
 			if v := st.val(i, mi); v != "" {
-				add(currencyOf(v), amountOf(v), src)
-				curCount[currencyOf(v)]++
+				amount, cur := normalize.SplitMoney(v)
+				add(cur, amount, src)
+				curCount[cur]++
 			}
 		}
 		gm := &merger{p: p, or: or}
@@ -835,7 +837,8 @@ func pipelineOverstatement(p *plans.Plan, obj *plans.Object, or *objectRun, done
 				v = gm.merge(ci).Vals[mi]
 			}
 			if v != "" {
-				add(currencyOf(v), amountOf(v), gold)
+				amount, cur := normalize.SplitMoney(v)
+				add(cur, amount, gold)
 			}
 		}
 		// The currency with most records is reported.

@@ -10,8 +10,8 @@ import (
 	"sort"
 	"time"
 
-	"github.com/crmigrate/crmigrate/clean"
 	"github.com/crmigrate/crmigrate/crm"
+	"github.com/crmigrate/crmigrate/merge"
 	"github.com/crmigrate/crmigrate/normalize"
 	"github.com/crmigrate/crmigrate/plans"
 	"github.com/crmigrate/crmigrate/state"
@@ -236,15 +236,15 @@ func deltaOf(ctx context.Context, p *plans.Plan, obj *plans.Object, norm *normal
 			d.deleted = append(d.deleted, g)
 			continue
 		}
-		mm := make([]clean.MergeMember, len(c.Members))
+		mm := make([]merge.Member, len(c.Members))
 		for i, m := range c.Members {
 			var upd time.Time
 			if m.Updated != nil {
 				upd = *m.Updated
 			}
-			mm[i] = clean.MergeMember{Source: m.Source, SourceIdx: sysIdx[m.Source], ID: m.ID, Updated: upd, Vals: m.Vals}
+			mm[i] = merge.Member{Source: m.Source, SourceIdx: sysIdx[m.Source], ID: m.ID, Updated: upd, Vals: m.Vals}
 		}
-		merged := clean.Merge(obj.Fields, mm)
+		merged := merge.Cluster(obj.Fields, mm)
 		golden = append(golden, state.GoldenRow{GoldenID: g, Key: c.Key, Vals: merged.Vals, Provenance: merged.Provenance,
 			UpdatedAt: timePtr(merged.Updated), Members: len(c.Members), Digest: normalize.Digest(merged.Vals)})
 		for _, m := range c.Members {

@@ -612,3 +612,10 @@ var normCurrencies = func() map[[3]byte]normCurrency {
 	}
 	return m
 }()
+
+// SplitMoney splits a canonical money value into its amount and its currency
+// ("12500.00 EUR" → "12500.00", "EUR"); a number is an amount alone.
+func SplitMoney(canonical string) (amount, currency string) {
+	amount, currency, _ = strings.Cut(canonical, " ")
+	return amount, currency
+}

@@ -1,4 +1,4 @@
-package clean
+package merge
 
 import (
 	"math/big"
@@ -7,11 +7,12 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/crmigrate/crmigrate/normalize"
 	"github.com/crmigrate/crmigrate/plans"
 )
 
-// MergeMember is one source record of a cluster, as survivorship sees it.
-type MergeMember struct {
+// Member is one source record of a cluster, as survivorship sees it.
+type Member struct {
 	Source    string
 	SourceIdx int // the system's position in the plan (lower wins ties)
 	ID        string
@@ -19,23 +20,23 @@ type MergeMember struct {
 	Vals      []string
 }
 
-// Merged is a golden record: one value per field and where it came from.
-type Merged struct {
+// Golden is a golden record: one value per field and where it came from.
+type Golden struct {
 	Vals       []string
 	Provenance []string // "SOURCE:ID", "" for an empty value, "SOURCE:ID+…" for sums
 	Conflicts  []string // fields whose rule is `review` and whose members disagree
 	Updated    time.Time
 }
 
-// Merge builds the golden record of a cluster by each field's merge rule: most_recent (the most
+// Cluster builds the golden record of a cluster by each field's merge rule: most_recent (the most
 // recently updated member's value, else the next most recent non-empty one), longest, non_empty
 // (the first non-empty value in plan system order, then most recent), prefer:SYSTEM, max, sum
 // (exact decimal; amounts in one currency) and review (most recent, and the field is listed in
 // Conflicts when members disagree). Members are not modified.
-func Merge(fields []*plans.Field, members []MergeMember) Merged {
+func Cluster(fields []*plans.Field, members []Member) Golden {
 	if len(members) == 1 { // most clusters: the record is the golden record
 		m := members[0]
-		out := Merged{Vals: m.Vals, Provenance: make([]string, len(fields)), Updated: m.Updated}
+		out := Golden{Vals: m.Vals, Provenance: make([]string, len(fields)), Updated: m.Updated}
 		ref := m.Source + ":" + m.ID
 		for f := range fields {
 			if m.Vals[f] != "" {
@@ -58,7 +59,7 @@ func Merge(fields []*plans.Field, members []MergeMember) Merged {
 		}
 		return x.ID < y.ID
 	})
-	m := Merged{Vals: make([]string, len(fields)), Provenance: make([]string, len(fields))}
+	m := Golden{Vals: make([]string, len(fields)), Provenance: make([]string, len(fields))}
 	for _, i := range order {
 		if members[i].Updated.After(m.Updated) {
 			m.Updated = members[i].Updated
@@ -147,8 +148,10 @@ func Merge(fields []*plans.Field, members []MergeMember) Merged {
 func compareCanonical(typ, a, b string) int {
 	switch typ {
 	case plans.TypeNumber, plans.TypeMoney:
-		x, okx := new(big.Rat).SetString(amountOf(a))
-		y, oky := new(big.Rat).SetString(amountOf(b))
+		amountA, _ := normalize.SplitMoney(a)
+		amountB, _ := normalize.SplitMoney(b)
+		x, okx := new(big.Rat).SetString(amountA)
+		y, oky := new(big.Rat).SetString(amountB)
 		if okx && oky {
 			return x.Cmp(y)
 		}
@@ -156,19 +159,8 @@ func compareCanonical(typ, a, b string) int {
 	return strings.Compare(a, b)
 }
 
-// amountOf returns the amount part of a canonical money value ("12500.00 EUR" → "12500.00").
-func amountOf(v string) string {
-	a, _, _ := strings.Cut(v, " ")
-	return a
-}
-
-func currencyOf(v string) string {
-	_, c, _ := strings.Cut(v, " ")
-	return c
-}
-
 // sumValues adds the members' amounts exactly; it refuses mixed currencies.
-func sumValues(members []MergeMember, order []int, f int) (string, string, bool) {
+func sumValues(members []Member, order []int, f int) (string, string, bool) {
 	total := new(big.Rat)
 	cur, n := "", 0
 	var prov []string
@@ -178,16 +170,16 @@ func sumValues(members []MergeMember, order []int, f int) (string, string, bool)
 		if v == "" {
 			continue
 		}
-		r, ok := new(big.Rat).SetString(amountOf(v))
+		amount, c := normalize.SplitMoney(v)
+		r, ok := new(big.Rat).SetString(amount)
 		if !ok {
 			return "", "", false
 		}
-		c := currencyOf(v)
 		if n > 0 && c != cur {
 			return "", "", false
 		}
 		cur = c
-		if d := decimalsOf(amountOf(v)); d > decimals {
+		if d := decimalsOf(amount); d > decimals {
 			decimals = d
 		}
 		total.Add(total, r)

@@ -1,4 +1,4 @@
-package clean
+package merge
 
 import (
 	"reflect"
@@ -22,15 +22,15 @@ func TestMergeRules(t *testing.T) {
 	}
 	t1 := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
 	t2 := t1.Add(24 * time.Hour)
-	members := []MergeMember{
+	members := []Member{
 		{Source: "old", SourceIdx: 0, ID: "1", Updated: t1, Vals: []string{"Acme", "+46701234567", "customer", "100.50 EUR", "9", "", "SE", "2024-03-01"}},
 		{Source: "marketing", SourceIdx: 2, ID: "m9", Updated: t2, Vals: []string{"Acme Aktiebolag", "", "lead", "20.25 EUR", "10", "CTO", "FR", "2023-12-31"}},
 		{Source: "old", SourceIdx: 0, ID: "2", Updated: t1.Add(-time.Hour), Vals: []string{"ACME", "+46709999999", "", "", "", "CEO", "", ""}},
 	}
-	got := Merge(fields, members)
+	got := Cluster(fields, members)
 	want := []string{"Acme Aktiebolag", "+46701234567", "lead", "120.75 EUR", "10", "CEO", "FR", "2024-03-01"}
 	if !reflect.DeepEqual(got.Vals, want) {
-		t.Fatalf("Merge values\n got %q\nwant %q", got.Vals, want)
+		t.Fatalf("Cluster values\n got %q\nwant %q", got.Vals, want)
 	}
 	wantProv := []string{"marketing:m9", "old:1", "marketing:m9", "marketing:m9+old:1", "marketing:m9", "old:2", "marketing:m9", "old:1"}
 	if !reflect.DeepEqual(got.Provenance, wantProv) {
@@ -44,12 +44,12 @@ func TestMergeRules(t *testing.T) {
 	}
 	// Mixed currencies are not summed: the most recent amount wins.
 	members[0].Vals[3] = "100.00 USD"
-	if got := Merge(fields, members); got.Vals[3] != "20.25 EUR" {
+	if got := Cluster(fields, members); got.Vals[3] != "20.25 EUR" {
 		t.Fatalf("mixed currency sum gave %q", got.Vals[3])
 	}
 	// Merging must not depend on member order.
-	rev := []MergeMember{members[2], members[1], members[0]}
-	if a, b := Merge(fields, members), Merge(fields, rev); !reflect.DeepEqual(a, b) {
+	rev := []Member{members[2], members[1], members[0]}
+	if a, b := Cluster(fields, members), Cluster(fields, rev); !reflect.DeepEqual(a, b) {
 		t.Fatalf("order changes the merge:\n%+v\n%+v", a, b)
 	}
 }
