@@ -15,9 +15,8 @@ import (
 	"time"
 	"unsafe"
 
-	"golang.org/x/sync/errgroup"
-
 	"github.com/crmigrate/crmigrate/crm"
+	"github.com/crmigrate/crmigrate/internal/pipeline"
 	"github.com/crmigrate/crmigrate/merge"
 	"github.com/crmigrate/crmigrate/normalize"
 	"github.com/crmigrate/crmigrate/plans"
@@ -249,7 +248,7 @@ func readObject(ctx context.Context, p *plans.Plan, obj *plans.Object, norm *nor
 		if err != nil {
 			return nil, fmt.Errorf("clean %s: %w", obj.Name, err)
 		}
-		err = readSource(ctx, p, obj, sys, si, src, st, norm, opts, osum, sum, reject)
+		err = readSource(ctx, obj, sys, si, src, st, norm, opts, osum, sum, reject)
 		src.Close()
 		if err != nil {
 			return nil, err
@@ -259,15 +258,16 @@ func readObject(ctx context.Context, p *plans.Plan, obj *plans.Object, norm *nor
 	return st, nil
 }
 
+// normBatch is a batch of source records normalized by a worker.
 type normBatch struct {
-	seq   int
-	in    []crm.Record
 	out   []record
 	match map[int]string // index in out → packed values to match on, for records with an invalid value
 	stat  normalize.Counts
 }
 
-func readSource(ctx context.Context, p *plans.Plan, obj *plans.Object, sys *plans.System, si int, src crm.Source, st *recStore, norm *normalize.Normalizer, opts Options, osum *ObjectSummary, sum *Summary, reject func(state.RejectRow)) error {
+// readSource reads a source's records of obj, normalizes them in opts.Workers goroutines and
+// stores them in st in the source's order.
+func readSource(ctx context.Context, obj *plans.Object, sys *plans.System, si int, src crm.Source, st *recStore, norm *normalize.Normalizer, opts Options, osum *ObjectSummary, sum *Summary, reject func(state.RejectRow)) error {
 	var rejected int64
 	var rmu sync.Mutex
 	r, err := src.Reader(ctx, obj, func(rj crm.Reject) {
@@ -282,83 +282,56 @@ func readSource(ctx context.Context, p *plans.Plan, obj *plans.Object, sys *plan
 	defer r.Close()
 
 	layout := normalize.LayoutOf(obj)
-
-	g, gctx := errgroup.WithContext(ctx)
-	in := make(chan *normBatch, opts.Workers)
-	out := make(chan *normBatch, opts.Workers)
+	scratch := make([]normScratch, max(opts.Workers, 1))
 	var sourceDur, normDur time.Duration
 	var normMu sync.Mutex
-	g.Go(func() error { // reader
-		defer close(in)
-		for seq := 0; ; seq++ {
-			t0 := time.Now()
-			b, err := r.Next(gctx)
-			sourceDur += time.Since(t0)
-			if err == io.EOF {
-				return nil
-			}
-			if err != nil {
-				return fmt.Errorf("clean %s: read %s: %w", obj.Name, sys.Name, err)
-			}
-			select {
-			case in <- &normBatch{seq: seq, in: b}:
-			case <-gctx.Done():
-				return gctx.Err()
-			}
-		}
-	})
-	var wg sync.WaitGroup
-	for w := 0; w < opts.Workers; w++ {
-		wg.Add(1)
-		g.Go(func() error {
-			defer wg.Done()
-			var scratch normScratch
-			for b := range in {
-				t0 := time.Now()
-				b.out = make([]record, 0, len(b.in))
-				for _, cr := range b.in {
-					rec, match, why := normalizeRecord(obj, layout, norm, cr, si, &b.stat, &scratch)
-					if why != "" {
-						rmu.Lock()
-						rejected++
-						rmu.Unlock()
-						reject(state.RejectRow{Object: obj.Name, System: sys.Name, Line: cr.Line, SourceID: cr.ID, Reason: why, Raw: rawPreview(cr.Values)})
-						continue
-					}
-					if match != "" {
-						if b.match == nil {
-							b.match = map[int]string{}
-						}
-						b.match[len(b.out)] = match
-					}
-					b.out = append(b.out, rec)
-				}
-				b.in = nil
-				normMu.Lock()
-				normDur += time.Since(t0)
-				normMu.Unlock()
-				select {
-				case out <- b:
-				case <-gctx.Done():
-					return gctx.Err()
-				}
-			}
-			return nil
-		})
-	}
-	go func() { wg.Wait(); close(out) }()
-
-	pending := map[int]*normBatch{}
-	next := 0
 	var read, kept int64
 	var vals []string
-	for b := range out {
-		pending[b.seq] = b
-		for pb, ok := pending[next]; ok; pb, ok = pending[next] {
-			delete(pending, next)
-			next++
-			sum.Types.add(&pb.stat)
-			for ri, rec := range pb.out {
+	err = pipeline.Ordered(ctx, pipeline.Config{Workers: opts.Workers},
+		func(ctx context.Context, emit func([]crm.Record) error) error { // reader
+			for {
+				t0 := time.Now()
+				b, err := r.Next(ctx)
+				sourceDur += time.Since(t0)
+				if err == io.EOF {
+					return nil
+				}
+				if err != nil {
+					return fmt.Errorf("clean %s: read %s: %w", obj.Name, sys.Name, err)
+				}
+				if err := emit(b); err != nil {
+					return err
+				}
+			}
+		},
+		func(_ context.Context, w int, in []crm.Record) (*normBatch, error) { // normalize
+			t0 := time.Now()
+			b := &normBatch{out: make([]record, 0, len(in))}
+			for _, cr := range in {
+				rec, match, why := normalizeRecord(obj, layout, norm, cr, si, &b.stat, &scratch[w])
+				if why != "" {
+					rmu.Lock()
+					rejected++
+					rmu.Unlock()
+					reject(state.RejectRow{Object: obj.Name, System: sys.Name, Line: cr.Line, SourceID: cr.ID, Reason: why, Raw: rawPreview(cr.Values)})
+					continue
+				}
+				if match != "" {
+					if b.match == nil {
+						b.match = map[int]string{}
+					}
+					b.match[len(b.out)] = match
+				}
+				b.out = append(b.out, rec)
+			}
+			normMu.Lock()
+			normDur += time.Since(t0)
+			normMu.Unlock()
+			return b, nil
+		},
+		func(b *normBatch) error { // store, in the source's order
+			sum.Types.add(&b.stat)
+			for ri, rec := range b.out {
 				id := packedValue(rec.data, st.k, st.k+1)
 				if first, dup := st.find(si, id); dup { // duplicate ids within one source
 					rmu.Lock()
@@ -369,16 +342,16 @@ func readSource(ctx context.Context, p *plans.Plan, obj *plans.Object, sys *plan
 						Reason: fmt.Sprintf("id %q appears twice in %s (first at line %d); ids must be unique", id, sys.Name, st.recs[first].line), Raw: rawPreview(vals)})
 					continue
 				}
-				st.add(rec, pb.match[ri])
+				st.add(rec, b.match[ri])
 				kept++
 			}
-			read += int64(len(pb.out))
+			read += int64(len(b.out))
 			if opts.Progress != nil {
 				opts.Progress(Event{Object: obj.Name, Source: sys.Name, Stage: "read", Done: read})
 			}
-		}
-	}
-	if err := g.Wait(); err != nil {
+			return nil
+		})
+	if err != nil {
 		return err
 	}
 	sum.Timing.Source += sourceDur.Seconds()
