@@ -329,7 +329,7 @@ func readSource(ctx context.Context, obj *plans.Object, sys *plans.System, si in
 			normMu.Unlock()
 			return b, nil
 		},
-		func(b *normBatch) error { // store, in the source's order
+		func(_ context.Context, b *normBatch) error { // store, in the source's order
 			sum.Types.add(&b.stat)
 			for ri, rec := range b.out {
 				id := packedValue(rec.data, st.k, st.k+1)

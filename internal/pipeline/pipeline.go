@@ -50,7 +50,7 @@ type item[T any] struct {
 func Ordered[In, Out any](ctx context.Context, cfg Config,
 	produce func(ctx context.Context, emit func(In) error) error,
 	work func(ctx context.Context, worker int, in In) (Out, error),
-	commit func(Out) error) error {
+	commit func(ctx context.Context, out Out) error) error {
 	workers := max(cfg.Workers, 1)
 	queue, results := cfg.Queue, cfg.Results
 	if queue <= 0 {
@@ -118,7 +118,7 @@ func Ordered[In, Out any](ctx context.Context, cfg Config,
 			for v, ok := pending[next]; ok; v, ok = pending[next] {
 				delete(pending, next)
 				next++
-				if err := commit(v); err != nil {
+				if err := commit(gctx, v); err != nil {
 					return err
 				}
 				<-window

@@ -56,7 +56,7 @@ func TestOrderedKeepsOrder(t *testing.T) {
 				jitter()
 				return v * 2, nil
 			},
-			func(v int) error { got = append(got, v); return nil })
+			func(_ context.Context, v int) error { got = append(got, v); return nil })
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -97,7 +97,7 @@ func TestOrderedErrors(t *testing.T) {
 					}
 					return v, ctx.Err()
 				},
-				func(v int) error {
+				func(_ context.Context, v int) error {
 					if stage == "commit" && v == 50 {
 						return boom
 					}
@@ -142,7 +142,7 @@ func TestOrderedCancel(t *testing.T) {
 			jitter()
 			return v, nil
 		},
-		func(int) error { return nil })
+		func(context.Context, int) error { return nil })
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("error %v, want context.Canceled", err)
 	}
@@ -171,7 +171,7 @@ func TestOrderedStop(t *testing.T) {
 			jitter()
 			return v, ctx.Err()
 		},
-		func(v int) error {
+		func(_ context.Context, v int) error {
 			if v != committed {
 				t.Errorf("committed %d after %d items", v, committed)
 			}
@@ -211,7 +211,7 @@ func TestOrderedBounded(t *testing.T) {
 					}
 					return v, nil
 				},
-				func(v int) error {
+				func(_ context.Context, v int) error {
 					if stall == "commit" && v == 0 {
 						<-release
 					}
