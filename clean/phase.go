@@ -15,6 +15,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/crmigrate/crmigrate/clean/dedup"
 	"github.com/crmigrate/crmigrate/crm"
 	"github.com/crmigrate/crmigrate/internal/pipeline"
 	"github.com/crmigrate/crmigrate/merge"
@@ -47,7 +48,7 @@ type Event struct {
 type objectRun struct {
 	obj    *plans.Object
 	st     *recStore
-	res    *DedupResult
+	res    *dedup.Result
 	ids    []string // golden id per cluster
 	review []state.ReviewRow
 	osum   *ObjectSummary
@@ -401,7 +402,7 @@ func unpackValues(data string, k int, buf []string) []string {
 func dedupObject(ctx context.Context, p *plans.Plan, obj *plans.Object, st *recStore, opts Options, osum *ObjectSummary, sum *Summary) (*objectRun, error) {
 	t0 := time.Now()
 	n := st.Len()
-	cfg := DedupConfig{Workers: opts.Workers}
+	cfg := dedup.Config{Workers: opts.Workers}
 	if opts.Progress != nil {
 		cfg.Progress = func(stage string, done, total int64) {
 			opts.Progress(Event{Object: obj.Name, Stage: stage, Done: done, Total: total})
@@ -415,7 +416,7 @@ func dedupObject(ctx context.Context, p *plans.Plan, obj *plans.Object, st *recS
 			cfg.Block = append(cfg.Block, b.Raw)
 		}
 		for _, c := range d.Compare {
-			cfg.Compare = append(cfg.Compare, CompareSpec{Field: obj.FieldIndex(c.Field), Method: c.Method, Weight: c.Weight})
+			cfg.Compare = append(cfg.Compare, dedup.CompareSpec{Field: obj.FieldIndex(c.Field), Method: c.Method, Weight: c.Weight})
 		}
 		cfg.AutoMerge, cfg.Review, cfg.MaxBlock = d.AutoMerge, d.Review, d.MaxBlock
 	}
@@ -477,15 +478,7 @@ func dedupObject(ctx context.Context, p *plans.Plan, obj *plans.Object, st *recS
 	} else {
 		prevDone <- nil
 	}
-	mp, err := matchCompile(cfg)
-	if err != nil {
-		return nil, fmt.Errorf("clean %s: find duplicates: %w", obj.Name, err)
-	}
-	var errs []error
-	if mp.nvalues > st.k {
-		errs = append(errs, fmt.Errorf("records have %d values, want %d", st.k, mp.nvalues))
-	}
-	res, err := dedupInput(ctx, st, mp, accepted, rejected, errs)
+	res, err := dedup.RunInput(ctx, st, st.k, cfg, accepted, rejected)
 	if perr := <-prevDone; perr != nil && err == nil {
 		return nil, perr
 	}

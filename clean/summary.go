@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/crmigrate/crmigrate/clean/dedup"
 	"github.com/crmigrate/crmigrate/normalize"
 	"github.com/crmigrate/crmigrate/plans"
 )
@@ -135,7 +136,7 @@ func (o *ObjectSummary) addRead(system string, read, rejected int64) {
 	o.Records = o.Read - o.Rejected
 }
 
-func (o *ObjectSummary) addDedup(res *DedupResult, golden int) {
+func (o *ObjectSummary) addDedup(res *dedup.Result, golden int) {
 	for _, cl := range res.Clusters {
 		if len(cl) > 1 {
 			o.Clusters++
@@ -152,18 +153,18 @@ func (o *ObjectSummary) addDedup(res *DedupResult, golden int) {
 
 // dupCounts counts the records that are duplicates of another by how they were joined: in each
 // cluster, every record but the first counts, by its own decision.
-func dupCounts(res *DedupResult) (exact, fuzzy, accepted int64) {
+func dupCounts(res *dedup.Result) (exact, fuzzy, accepted int64) {
 	for _, cl := range res.Clusters {
 		if len(cl) < 2 {
 			continue
 		}
 		for _, i := range cl[1:] {
 			switch res.Decision[i] {
-			case DecisionExact:
+			case dedup.DecisionExact:
 				exact++
-			case DecisionAuto:
+			case dedup.DecisionAuto:
 				fuzzy++
-			case DecisionAccepted:
+			case dedup.DecisionAccepted:
 				accepted++
 			}
 		}

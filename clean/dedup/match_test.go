@@ -1,4 +1,4 @@
-package clean
+package dedup
 
 import (
 	"context"
@@ -13,8 +13,8 @@ import (
 
 var matchContactFields = []string{"email", "first_name", "last_name", "company", "phone", "city"}
 
-func matchContactConfig() DedupConfig {
-	return DedupConfig{
+func matchContactConfig() Config {
+	return Config{
 		Fields: matchContactFields,
 		Block:  []string{"last_name:soundex+first_name:prefix2", "phone:digits", "last_name:prefix3+company"},
 		Compare: []CompareSpec{
@@ -32,11 +32,11 @@ func matchContactConfig() DedupConfig {
 func TestIdenticalRecordsTwoSources(t *testing.T) {
 	t.Parallel()
 	vals := []string{"", "anna", "lindqvist", "acme ab", "+46701234567", "stockholm"}
-	recs := []MatchRecord{
+	recs := []Record{
 		{Source: "old", ID: "1", Values: vals},
 		{Source: "marketing", ID: "m-9", Values: append([]string(nil), vals...)},
 	}
-	res, err := Dedup(context.Background(), recs, matchContactConfig())
+	res, err := Run(context.Background(), recs, matchContactConfig())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +50,7 @@ func TestIdenticalRecordsTwoSources(t *testing.T) {
 	}
 	// The same pair among unrelated records.
 	recs = append(recs, matchGenContacts(500, 0, 7)...)
-	res, err = Dedup(context.Background(), recs, matchContactConfig())
+	res, err = Run(context.Background(), recs, matchContactConfig())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,14 +61,14 @@ func TestIdenticalRecordsTwoSources(t *testing.T) {
 
 func TestDedupExactStage(t *testing.T) {
 	t.Parallel()
-	recs := []MatchRecord{
+	recs := []Record{
 		{Source: "old", ID: "1", Key: "a@x.com", Values: []string{"a@x.com", "ann", "berg", "", "", ""}},
 		{Source: "old", ID: "2", Key: "", Values: []string{"", "zed", "quist", "", "", ""}},
 		{Source: "mkt", ID: "3", Key: "a@x.com", Values: []string{"a@x.com", "annie", "bergman", "", "", ""}},
 		{Source: "mkt", ID: "4", Key: "b@x.com", Values: []string{"b@x.com", "bo", "ek", "", "", ""}},
 	}
-	cfg := DedupConfig{Fields: matchContactFields} // no blocking: exact only
-	res, err := Dedup(context.Background(), recs, cfg)
+	cfg := Config{Fields: matchContactFields} // no blocking: exact only
+	res, err := Run(context.Background(), recs, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,7 +86,7 @@ func TestDedupExactStage(t *testing.T) {
 	// Records in one exact cluster are not compared again.
 	cfg = matchContactConfig()
 	cfg.Block = []string{"email"}
-	res, err = Dedup(context.Background(), recs, cfg)
+	res, err = Run(context.Background(), recs, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +97,7 @@ func TestDedupExactStage(t *testing.T) {
 
 // matchGenContacts makes n unrelated contacts and dups near-duplicates of the
 // first ones (one or two planted typos or missing values), deterministically.
-func matchGenContacts(n, dups int, seed uint64) []MatchRecord {
+func matchGenContacts(n, dups int, seed uint64) []Record {
 	rng := rand.New(rand.NewPCG(seed, 99))
 	// Vocabularies large enough that unrelated people rarely share a full
 	// name, built from syllables so the test needs no data files.
@@ -148,10 +148,10 @@ func matchGenContacts(n, dups int, seed uint64) []MatchRecord {
 		}
 		return string(r)
 	}
-	out := make([]MatchRecord, 0, n+dups)
+	out := make([]Record, 0, n+dups)
 	for i := range n {
 		f, l := firsts[rng.IntN(len(firsts))], lasts[rng.IntN(len(lasts))]
-		out = append(out, MatchRecord{Source: "old", ID: fmt.Sprint("o", i), Values: []string{
+		out = append(out, Record{Source: "old", ID: fmt.Sprint("o", i), Values: []string{
 			fmt.Sprintf("%s.%s%d@example.com", f, l, i), f, l, comps[rng.IntN(len(comps))],
 			fmt.Sprintf("+467%08d", rng.IntN(100000000)), cities[rng.IntN(len(cities))],
 		}})
@@ -169,7 +169,7 @@ func matchGenContacts(n, dups int, seed uint64) []MatchRecord {
 				v[f] = typo(v[f])
 			}
 		}
-		out = append(out, MatchRecord{Source: "marketing", ID: fmt.Sprint("m", i), Values: v})
+		out = append(out, Record{Source: "marketing", ID: fmt.Sprint("m", i), Values: v})
 	}
 	return out
 }
@@ -179,11 +179,11 @@ func matchGenContacts(n, dups int, seed uint64) []MatchRecord {
 func TestDedupDeterministic(t *testing.T) {
 	t.Parallel()
 	recs := matchGenContacts(3000, 600, 1)
-	var first *DedupResult
+	var first *Result
 	for _, w := range []int{1, 2, 7} {
 		cfg := matchContactConfig()
 		cfg.Workers = w
-		res, err := Dedup(context.Background(), recs, cfg)
+		res, err := Run(context.Background(), recs, cfg)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -229,11 +229,11 @@ func TestChainEndToEnd(t *testing.T) {
 	recs := matchGenContacts(2000, 400, 3)
 	n := len(recs)
 	recs = append(recs,
-		MatchRecord{Source: "x", ID: "A", Values: []string{"", "ingrid", "wahlberg", "quux ab", "+46555000001", ""}},
-		MatchRecord{Source: "x", ID: "B", Values: []string{"", "ingrid", "wahlberg", "", "+46555000001", "gavle"}},
-		MatchRecord{Source: "x", ID: "C", Values: []string{"", "ingrid", "wahlberg", "zorg ab", "+46555000002", "gavle"}})
+		Record{Source: "x", ID: "A", Values: []string{"", "ingrid", "wahlberg", "quux ab", "+46555000001", ""}},
+		Record{Source: "x", ID: "B", Values: []string{"", "ingrid", "wahlberg", "", "+46555000001", "gavle"}},
+		Record{Source: "x", ID: "C", Values: []string{"", "ingrid", "wahlberg", "zorg ab", "+46555000002", "gavle"}})
 	a, b, c := n, n+1, n+2
-	res, err := Dedup(context.Background(), recs, matchContactConfig())
+	res, err := Run(context.Background(), recs, matchContactConfig())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -272,11 +272,11 @@ func TestDedupDecisions(t *testing.T) {
 	t.Parallel()
 	recs := matchGenContacts(1000, 200, 5)
 	cfg := matchContactConfig()
-	base, err := Dedup(context.Background(), recs, cfg)
+	base, err := Run(context.Background(), recs, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cid := func(r *DedupResult) []int {
+	cid := func(r *Result) []int {
 		out := make([]int, len(recs))
 		for k, cl := range r.Clusters {
 			for _, i := range cl {
@@ -308,7 +308,7 @@ func TestDedupDecisions(t *testing.T) {
 		rejected = append(rejected, reviewPair)
 	}
 
-	res, err := DedupWithDecisions(context.Background(), recs, cfg, [][2]int{unrelated}, rejected)
+	res, err := RunWithDecisions(context.Background(), recs, cfg, [][2]int{unrelated}, rejected)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -343,11 +343,11 @@ func TestDedupDecisions(t *testing.T) {
 		}
 	}
 	// Bad decisions are errors.
-	_, err = DedupWithDecisions(context.Background(), recs, cfg, [][2]int{{0, 0}}, [][2]int{{1, 9999}})
+	_, err = RunWithDecisions(context.Background(), recs, cfg, [][2]int{{0, 0}}, [][2]int{{1, 9999}})
 	if err == nil || !strings.Contains(err.Error(), "accepted pair [0 0]") || !strings.Contains(err.Error(), "rejected pair [1 9999]") {
 		t.Errorf("bad pairs: %v", err)
 	}
-	_, err = DedupWithDecisions(context.Background(), recs, cfg, [][2]int{{1, 2}}, [][2]int{{2, 1}})
+	_, err = RunWithDecisions(context.Background(), recs, cfg, [][2]int{{1, 2}}, [][2]int{{2, 1}})
 	if err == nil || !strings.Contains(err.Error(), "both accepted and rejected") {
 		t.Errorf("contradicting pairs: %v", err)
 	}
@@ -355,14 +355,14 @@ func TestDedupDecisions(t *testing.T) {
 
 func TestDedupErrors(t *testing.T) {
 	t.Parallel()
-	recs := []MatchRecord{{Source: "old", ID: "7", Values: []string{"a", "b"}}}
-	_, err := Dedup(context.Background(), recs, matchContactConfig())
+	recs := []Record{{Source: "old", ID: "7", Values: []string{"a", "b"}}}
+	_, err := Run(context.Background(), recs, matchContactConfig())
 	if err == nil || !strings.Contains(err.Error(), "record 0 (old 7): 2 values, want 6") {
 		t.Errorf("short record: %v", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	_, err = Dedup(ctx, matchGenContacts(50000, 0, 1), matchContactConfig())
+	_, err = Run(ctx, matchGenContacts(50000, 0, 1), matchContactConfig())
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled: %v", err)
 	}
@@ -384,13 +384,13 @@ func TestDedupLearnsFromKnownMatches(t *testing.T) {
 		if i%3 == 0 {
 			v[1] = strings.ToUpper(v[1])
 		}
-		recs = append(recs, MatchRecord{Source: "crm2", ID: fmt.Sprint("c", i), Key: v[0], Values: v})
+		recs = append(recs, Record{Source: "crm2", ID: fmt.Sprint("c", i), Key: v[0], Values: v})
 	}
 	cfg := matchContactConfig()
 	cfg.Compare = append([]CompareSpec{{Field: 0, Method: MethodEmail}}, cfg.Compare...)
 	cfg.Compare[1].Method = MethodName
 	cfg.Compare[2].Method = MethodName
-	res, err := Dedup(context.Background(), recs, cfg)
+	res, err := Run(context.Background(), recs, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package clean
+package dedup
 
 import (
 	"math"
@@ -6,8 +6,8 @@ import (
 	"testing"
 )
 
-// fsSample draws comparison vectors for k fields from level distributions.
-func fsSample(rng *rand.Rand, dist [][]float64) uint64 {
+// modelSample draws comparison vectors for k fields from level distributions.
+func modelSample(rng *rand.Rand, dist [][]float64) uint64 {
 	var code uint64
 	for f, d := range dist {
 		x, l := rng.Float64(), 0
@@ -15,17 +15,17 @@ func fsSample(rng *rand.Rand, dist [][]float64) uint64 {
 			x -= d[l]
 			l++
 		}
-		code |= uint64(l+1) << (fsBitsPerFld * f)
+		code |= uint64(l+1) << (modelBitsPerFld * f)
 	}
 	return code
 }
 
-func fsHist(codes []uint64) []fsPattern {
+func modelHist(codes []uint64) []modelPattern {
 	h := map[uint64]int64{}
 	for _, c := range codes {
 		h[c]++
 	}
-	return fsHistogram([]map[uint64]int64{h})
+	return modelHistogram([]map[uint64]int64{h})
 }
 
 // TestEMRecoversParameters: vectors drawn from a known model give back its
@@ -37,14 +37,14 @@ func TestEMRecoversParameters(t *testing.T) {
 	u := [][]float64{{0.8, 0.1, 0.05, 0.05}, {0.7, 0.2, 0.05, 0.05}, {0.95, 0.02, 0.02, 0.01}}
 	var codes []uint64
 	for range 2000 {
-		codes = append(codes, fsSample(rng, m))
+		codes = append(codes, modelSample(rng, m))
 	}
 	for range 18000 {
-		codes = append(codes, fsSample(rng, u))
+		codes = append(codes, modelSample(rng, u))
 	}
 	// The pairs were drawn without looking at their vectors, so they stand
 	// for the whole population: λ = 2000 / 20000.
-	mdl := fsFit(fsInput{hist: fsHist(codes), u: u, scale: []float64{1, 1, 1}, totalPairs: float64(len(codes))})
+	mdl := modelFit(modelInput{hist: modelHist(codes), u: u, scale: []float64{1, 1, 1}, totalPairs: float64(len(codes))})
 	if !mdl.Converged {
 		t.Errorf("EM did not converge in %d iterations", mdl.Iterations)
 	}
@@ -81,14 +81,14 @@ func TestEMBlockedFieldAgreement(t *testing.T) {
 	uRest := []float64{0.95, 0.03, 0.015, 0.005}
 	var codes []uint64
 	for range 300 {
-		codes = append(codes, fsSample(rng, [][]float64{exact, mRest, mRest}))
+		codes = append(codes, modelSample(rng, [][]float64{exact, mRest, mRest}))
 	}
 	for range 30000 {
-		codes = append(codes, fsSample(rng, [][]float64{exact, uRest, uRest}))
+		codes = append(codes, modelSample(rng, [][]float64{exact, uRest, uRest}))
 	}
 	// Population u: surnames rarely agree at random.
 	u := [][]float64{{0.97, 0.01, 0.01, 0.01}, uRest, uRest}
-	mdl := fsFit(fsInput{hist: fsHist(codes), u: u, scale: []float64{1, 1, 1}, totalPairs: 5e6})
+	mdl := modelFit(modelInput{hist: modelHist(codes), u: u, scale: []float64{1, 1, 1}, totalPairs: 5e6})
 	onlyBlocked := mdl.Posterior([]int{LevelExact, LevelDisagree, LevelDisagree})
 	all := mdl.Posterior([]int{LevelExact, LevelExact, LevelExact})
 	t.Logf("prior %.2e, only blocked field %.4f, all fields %.4f", mdl.Prior, onlyBlocked, all)
@@ -108,9 +108,9 @@ func TestEMBlockedFieldAgreement(t *testing.T) {
 func TestEMScale(t *testing.T) {
 	t.Parallel()
 	u := [][]float64{{0.9, 0.05, 0.03, 0.02}}
-	hist := []fsPattern{{uint64(LevelExact), 100}, {uint64(LevelDisagree), 900}}
-	a := fsFit(fsInput{hist: hist, u: u, scale: []float64{1}, totalPairs: 1e5})
-	b := fsFit(fsInput{hist: hist, u: u, scale: []float64{2}, totalPairs: 1e5})
+	hist := []modelPattern{{uint64(LevelExact), 100}, {uint64(LevelDisagree), 900}}
+	a := modelFit(modelInput{hist: hist, u: u, scale: []float64{1}, totalPairs: 1e5})
+	b := modelFit(modelInput{hist: hist, u: u, scale: []float64{2}, totalPairs: 1e5})
 	if a.M[0][3] != b.M[0][3] || a.Prior != b.Prior {
 		t.Errorf("scale changed learning: %v %v vs %v %v", a.M[0], a.Prior, b.M[0], b.Prior)
 	}
@@ -132,18 +132,18 @@ func TestEMKnownMatches(t *testing.T) {
 	u := [][]float64{{0.97, 0.01, 0.01, 0.01}, {0.97, 0.01, 0.01, 0.01}, {0.9999, 0.00005, 0.00003, 0.00002}}
 	var cand, known []uint64
 	for range 200 {
-		cand = append(cand, fsSample(rng, mTrue))
+		cand = append(cand, modelSample(rng, mTrue))
 	}
 	for range 20000 {
-		cand = append(cand, fsSample(rng, lookAlike))
+		cand = append(cand, modelSample(rng, lookAlike))
 	}
 	for range 5000 {
-		known = append(known, fsSample(rng, mTrue))
+		known = append(known, modelSample(rng, mTrue))
 	}
-	plain := fsFit(fsInput{hist: fsHist(cand), u: u, scale: []float64{1, 1, 1}, totalPairs: 1e9})
+	plain := modelFit(modelInput{hist: modelHist(cand), u: u, scale: []float64{1, 1, 1}, totalPairs: 1e9})
 	t.Logf("without known matches: look-alike posterior %.4f, prior %.3g",
 		plain.Posterior([]int{LevelExact, LevelExact, LevelDisagree}), plain.Prior)
-	mdl := fsFit(fsInput{hist: fsHist(cand), known: fsHist(known), u: u, scale: []float64{1, 1, 1}, totalPairs: 1e9})
+	mdl := modelFit(modelInput{hist: modelHist(cand), known: modelHist(known), u: u, scale: []float64{1, 1, 1}, totalPairs: 1e9})
 	for f := range mTrue {
 		for l := range matchNumLevels {
 			if d := math.Abs(mdl.M[f][l] - mTrue[f][l]); d > 0.02 {
@@ -165,7 +165,7 @@ func TestEMKnownMatches(t *testing.T) {
 		t.Errorf("prior %.3g, want about 2e-7", mdl.Prior)
 	}
 	// A key field takes nothing from the known matches.
-	mdl = fsFit(fsInput{hist: fsHist(cand), known: fsHist(known), keyField: []bool{false, false, true}, u: u,
+	mdl = modelFit(modelInput{hist: modelHist(cand), known: modelHist(known), keyField: []bool{false, false, true}, u: u,
 		scale: []float64{1, 1, 1}, totalPairs: 1e9})
 	if mdl.KeyField == nil || !mdl.KeyField[2] || math.Abs(mdl.M[2][3]-mTrue[2][3]) < 0.05 {
 		t.Errorf("key field m %v learned from the known matches", mdl.M[2])
@@ -185,22 +185,22 @@ func TestAnchorDiscountsSharedContext(t *testing.T) {
 	colleague := [][]float64{{0, 0, 0, 1}, {0.7, 0, 0, 0.3}, {0.985, 0.005, 0.005, 0.005}}
 	var cand, known, shared []uint64
 	for range 3000 {
-		cand = append(cand, fsSample(rng, m))
+		cand = append(cand, modelSample(rng, m))
 	}
 	for range 30000 {
-		cand = append(cand, fsSample(rng, colleague))
+		cand = append(cand, modelSample(rng, colleague))
 	}
 	for range 3000 {
-		known = append(known, fsSample(rng, m))
+		known = append(known, modelSample(rng, m))
 	}
 	for range 20000 {
-		shared = append(shared, fsSample(rng, colleague))
+		shared = append(shared, modelSample(rng, colleague))
 	}
 	const total = 2e9 // record pairs: about 63 000 records
-	in := fsInput{hist: fsHist(cand), known: fsHist(known), u: u, scale: []float64{1, 1, 1}, totalPairs: total}
-	plain := fsFit(in)
-	in.anchors = []fsAnchorIn{{field: 0, hist: fsHist(shared), shared: int64(0.00008 * total), sharedKey: 0.05}}
-	anchored := fsFit(in)
+	in := modelInput{hist: modelHist(cand), known: modelHist(known), u: u, scale: []float64{1, 1, 1}, totalPairs: total}
+	plain := modelFit(in)
+	in.anchors = []modelAnchorIn{{field: 0, hist: modelHist(shared), shared: int64(0.00008 * total), sharedKey: 0.05}}
+	anchored := modelFit(in)
 	if len(anchored.Anchors) != 1 || !anchored.Anchors[0].Active {
 		t.Fatalf("anchors %+v, want the company active", anchored.Anchors)
 	}
@@ -219,7 +219,7 @@ func TestAnchorDiscountsSharedContext(t *testing.T) {
 	}
 	// Shared by duplicates rather than by unrelated records: not an anchor.
 	in.anchors[0].sharedKey = 0.5
-	if mdl := fsFit(in); len(mdl.Anchors) != 0 {
+	if mdl := modelFit(in); len(mdl.Anchors) != 0 {
 		t.Errorf("a field shared mostly by key duplicates became an anchor")
 	}
 }

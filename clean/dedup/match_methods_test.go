@@ -1,4 +1,4 @@
-package clean
+package dedup
 
 import (
 	"context"
@@ -84,7 +84,7 @@ func TestEmailSimilarity(t *testing.T) {
 func TestPhonePool(t *testing.T) {
 	t.Parallel()
 	fields := []string{"first_name", "last_name", "phone", "mobile"}
-	cfg := DedupConfig{
+	cfg := Config{
 		Fields: fields,
 		Block:  []string{"last_name"},
 		Compare: []CompareSpec{
@@ -94,7 +94,7 @@ func TestPhonePool(t *testing.T) {
 			{Field: 3, Method: MethodPhone},
 		},
 	}
-	recs := []MatchRecord{
+	recs := []Record{
 		{Source: "old", ID: "C-1", Values: []string{"Anna", "Lindqvist", "+4631000000", "+46701234567"}},
 		{Source: "old", ID: "L-1", Values: []string{"anna", "LINDQVIST", "+46701234567", ""}},
 	}
@@ -111,14 +111,14 @@ func TestPhonePool(t *testing.T) {
 	sc := &matchScratch{}
 	code := p.pattern(sc, 0, 1)
 	for f, want := range []uint8{LevelExact, LevelExact, LevelExact} {
-		if got := fsLevel(code, f); got != want {
+		if got := modelLevel(code, f); got != want {
 			t.Errorf("feature %s: level %d, want %d", p.fieldName(f), got, want)
 		}
 	}
 	if got := p.fieldScores(sc, 0, 1); !slices.Equal(got, []float64{1, 1, 1, 1}) {
 		t.Errorf("field scores %v, want one per compare spec, all 1", got)
 	}
-	res, err := Dedup(context.Background(), recs, cfg)
+	res, err := Run(context.Background(), recs, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package clean
+package dedup
 
 import (
 	"context"
@@ -14,7 +14,7 @@ var febrlFields = []string{"given_name", "surname", "street_number", "address_1"
 	"suburb", "postcode", "state", "date_of_birth", "soc_sec_id"}
 
 // febrlConfig is the dedup configuration documented in docs/dedup.md.
-func febrlConfig(autoMerge float64) DedupConfig {
+func febrlConfig(autoMerge float64) Config {
 	f := func(name string) int {
 		for i, n := range febrlFields {
 			if n == name {
@@ -23,7 +23,7 @@ func febrlConfig(autoMerge float64) DedupConfig {
 		}
 		panic(name)
 	}
-	return DedupConfig{
+	return Config{
 		Fields: febrlFields,
 		Block: []string{
 			"surname:soundex+postcode",
@@ -51,9 +51,9 @@ func febrlConfig(autoMerge float64) DedupConfig {
 }
 
 // febrlLoad reads a FEBRL CSV into records and their entity numbers.
-func febrlLoad(t testing.TB, name, source string) ([]MatchRecord, []string) {
+func febrlLoad(t testing.TB, name, source string) ([]Record, []string) {
 	t.Helper()
-	f, err := os.Open(filepath.Join("..", "testdata", "febrl", name))
+	f, err := os.Open(filepath.Join("..", "..", "testdata", "febrl", name))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +67,7 @@ func febrlLoad(t testing.TB, name, source string) ([]MatchRecord, []string) {
 	if len(rows) < 2 || rows[0][0] != "rec_id" || len(rows[0]) != len(febrlFields)+1 {
 		t.Fatalf("%s: unexpected header %v", name, rows[0])
 	}
-	var recs []MatchRecord
+	var recs []Record
 	var ents []string
 	for _, row := range rows[1:] {
 		id := row[0]
@@ -79,7 +79,7 @@ func febrlLoad(t testing.TB, name, source string) ([]MatchRecord, []string) {
 		for i := range febrlFields {
 			vals[i] = strings.TrimSpace(row[i+1])
 		}
-		recs = append(recs, MatchRecord{Source: source, ID: id, Values: vals})
+		recs = append(recs, Record{Source: source, ID: id, Values: vals})
 		ents = append(ents, parts[1])
 	}
 	return recs, ents
@@ -125,7 +125,7 @@ func TestFEBRLDataset1(t *testing.T) {
 		t.Fatalf("dataset1: %d records, want 1000", len(recs))
 	}
 	for _, am := range []float64{0.85, 0.92, 0.98} {
-		res, err := Dedup(context.Background(), recs, febrlConfig(am))
+		res, err := Run(context.Background(), recs, febrlConfig(am))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -145,10 +145,10 @@ func TestFEBRLDataset4(t *testing.T) {
 	if len(a) != 5000 || len(b) != 5000 {
 		t.Fatalf("dataset4: %d + %d records, want 5000 + 5000", len(a), len(b))
 	}
-	recs := append(append([]MatchRecord{}, a...), b...)
+	recs := append(append([]Record{}, a...), b...)
 	ents := append(append([]string{}, ea...), eb...)
 	for _, am := range []float64{0.85, 0.92, 0.98} {
-		res, err := Dedup(context.Background(), recs, febrlConfig(am))
+		res, err := Run(context.Background(), recs, febrlConfig(am))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,4 +1,4 @@
-package clean
+package dedup
 
 import (
 	"context"
@@ -36,7 +36,7 @@ type BlockSpec struct {
 
 // BlockPart is FIELD[:TRANSFORM] inside a blocking spec.
 type BlockPart struct {
-	Field     int    `json:"field"` // index into DedupConfig.Fields
+	Field     int    `json:"field"` // index into Config.Fields
 	Name      string `json:"name"`
 	Transform string `json:"transform"` // exact, prefix, soundex, metaphone, digits or year
 	N         int    `json:"n,omitempty"`
@@ -441,7 +441,7 @@ func blkKey(buf []byte, s *BlockSpec, vals []string) ([]byte, bool) {
 }
 
 // blkKeyOf is blkKey of record i of recs.
-func blkKeyOf(buf []byte, s *BlockSpec, recs matchInput, i int) ([]byte, bool) {
+func blkKeyOf(buf []byte, s *BlockSpec, recs Input, i int) ([]byte, bool) {
 	buf = buf[:0]
 	for pi, p := range s.Parts {
 		if pi > 0 {
@@ -503,10 +503,10 @@ type blkTask struct {
 }
 
 // blkCandidates computes the sorted, unique candidate pairs of recs under
-// specs, all at once (Dedup enumerates them task by task instead). Pairs of records with the same exact root are skipped. Blocks
+// specs, all at once (Run enumerates them task by task instead). Pairs of records with the same exact root are skipped. Blocks
 // above maxBlock are compared inside a sorted-neighbourhood window and
 // reported.
-func blkCandidates(ctx context.Context, recs matchInput, specs []BlockSpec, root []uint32, maxBlock, workers int, sortKey func(a, b uint32) int) (*blkResult, error) {
+func blkCandidates(ctx context.Context, recs Input, specs []BlockSpec, root []uint32, maxBlock, workers int, sortKey func(a, b uint32) int) (*blkResult, error) {
 	bp, err := blkPrepare(ctx, recs, specs, root, maxBlock, workers, sortKey)
 	if err != nil {
 		return nil, err
@@ -525,7 +525,7 @@ func blkCandidates(ctx context.Context, recs matchInput, specs []BlockSpec, root
 // blkPrepare computes the blocks of recs under specs, sorts the members of
 // blocks above maxBlock by sortKey (they are compared inside a
 // sorted-neighbourhood window) and reports those blocks.
-func blkPrepare(ctx context.Context, recs matchInput, specs []BlockSpec, root []uint32, maxBlock, workers int, sortKey func(a, b uint32) int) (*blkPlan, error) {
+func blkPrepare(ctx context.Context, recs Input, specs []BlockSpec, root []uint32, maxBlock, workers int, sortKey func(a, b uint32) int) (*blkPlan, error) {
 	n := recs.Len()
 	bp := &blkPlan{root: root, maxBlk: maxBlock}
 	if len(specs) == 0 || n < 2 {

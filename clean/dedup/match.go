@@ -1,4 +1,4 @@
-package clean
+package dedup
 
 import (
 	"cmp"
@@ -15,25 +15,25 @@ import (
 	"golang.org/x/sync/errgroup"
 )
 
-// MatchRecord is one normalized record to deduplicate.
-type MatchRecord struct {
+// Record is one normalized record to deduplicate.
+type Record struct {
 	Source string   `json:"source"` // system name ("old", "marketing")
 	ID     string   `json:"id"`     // id in the source system
 	Key    string   `json:"key"`    // exact canonical key (email, domain), "" if none
 	Values []string `json:"values"` // normalized values in field order, "" = empty
 }
 
-// matchInput is what the dedup engine reads of its records: their number, each one's exact key
-// and field values. []MatchRecord is one (matchRecords); the clean phase passes its compact record
-// store instead, so the records are not copied into []string values.
-type matchInput interface {
+// Input is what the dedup engine reads of its records: their number, each one's exact key
+// and field values. Run takes a []Record; the clean phase passes its compact record store to
+// RunInput instead, so the records are not copied into []string values.
+type Input interface {
 	Len() int
 	Key(i int) string
 	Value(i, f int) string // "" when record i has no field f
 }
 
-// matchRecords is a []MatchRecord as a matchInput.
-type matchRecords []MatchRecord
+// matchRecords is a []Record as an Input.
+type matchRecords []Record
 
 func (m matchRecords) Len() int         { return len(m) }
 func (m matchRecords) Key(i int) string { return m[i].Key }
@@ -46,7 +46,7 @@ func (m matchRecords) Value(i, f int) string {
 
 // CompareSpec says how one field is compared.
 type CompareSpec struct {
-	Field int `json:"field"` // index into the record values (and DedupConfig.Fields)
+	Field int `json:"field"` // index into the record values (and Config.Fields)
 	// Method is exact, jaro_winkler, levenshtein, token_set, numeric, date,
 	// name, phone or email (see docs/dedup.md). All specs with the phone
 	// method are pooled into one compared feature: each record's set of
@@ -62,9 +62,9 @@ type CompareSpec struct {
 	Weight float64 `json:"weight,omitempty"`
 }
 
-// DedupConfig is the fuzzy-dedup setup of one object (the plan's dedup
+// Config is the fuzzy-dedup setup of one object (the plan's dedup
 // section, resolved to field indexes).
-type DedupConfig struct {
+type Config struct {
 	Fields []string `json:"fields"` // field names, in value order
 	Block  []string `json:"block"`  // blocking specs, see ParseBlockSpec
 	// Compare lists the compared fields, at most 21. Empty: every field named
@@ -86,7 +86,7 @@ type DedupConfig struct {
 	Progress func(stage string, done, total int64) `json:"-"`
 }
 
-// Defaults of DedupConfig.
+// Defaults of Config.
 const (
 	DefaultAutoMerge = 0.92
 	DefaultReview    = 0.80
@@ -116,8 +116,8 @@ const (
 	ReasonConflict = "conflict" // accepted earlier, but it would join a rejected pair
 )
 
-// DedupResult is the outcome of Dedup.
-type DedupResult struct {
+// Result is the outcome of Run.
+type Result struct {
 	// Clusters are groups of input indexes that are one entity; each sorted,
 	// ordered by their smallest member; every record is in exactly one.
 	Clusters [][]int `json:"clusters"`
@@ -128,8 +128,8 @@ type DedupResult struct {
 	Score     []float64     `json:"score"`
 	Review    []ReviewPair  `json:"review"`    // pairs for manual review, best first; not merged
 	Oversized []BlockReport `json:"oversized"` // blocks above MaxBlock
-	Stats     DedupStats    `json:"stats"`
-	Model     *FSModel      `json:"model"` // nil when there was no candidate pair
+	Stats     Stats         `json:"stats"`
+	Model     *Model        `json:"model"` // nil when there was no candidate pair
 }
 
 // ReviewPair is a pair of records to be looked at by a person.
@@ -150,8 +150,8 @@ type BlockReport struct {
 	Pairs int64  `json:"pairs"` // pairs compared inside its window
 }
 
-// DedupStats counts the work of one run.
-type DedupStats struct {
+// Stats counts the work of one run.
+type Stats struct {
 	Records          int           `json:"records"`
 	Blocks           int           `json:"blocks"`            // blocks with ≥ 2 records, over all specs
 	CandidatePairs   int64         `json:"candidate_pairs"`   // unique pairs sharing a block
@@ -179,9 +179,9 @@ type DedupStats struct {
 // phone number or company) a few times.
 const matchRandomPairs = 200000
 
-// matchPlan is a validated DedupConfig.
+// matchPlan is a validated Config.
 type matchPlan struct {
-	cfg   DedupConfig
+	cfg   Config
 	specs []BlockSpec
 	// Compared features: usually one per CompareSpec; all specs with the
 	// phone method form one pooled feature (the record's set of numbers).
@@ -199,7 +199,7 @@ type matchPlan struct {
 	off   []uint32
 }
 
-func matchCompile(cfg DedupConfig) (*matchPlan, error) {
+func matchCompile(cfg Config) (*matchPlan, error) {
 	if cfg.AutoMerge == 0 {
 		cfg.AutoMerge = DefaultAutoMerge
 	}
@@ -244,8 +244,8 @@ func matchCompile(cfg DedupConfig) (*matchPlan, error) {
 	if len(cfg.Compare) == 0 && len(cfg.Block) > 0 {
 		errs = append(errs, errors.New("no compared fields; add compare: {FIELD: {method: ...}}"))
 	}
-	if len(cfg.Compare) > fsMaxFields {
-		errs = append(errs, fmt.Errorf("%d compared fields; at most %d are supported", len(cfg.Compare), fsMaxFields))
+	if len(cfg.Compare) > modelMaxFields {
+		errs = append(errs, fmt.Errorf("%d compared fields; at most %d are supported", len(cfg.Compare), modelMaxFields))
 	}
 	phoneFeat := -1
 	var weights []CompareSpec // per feature, for the scales
@@ -335,7 +335,7 @@ func (p *matchPlan) fieldName(f int) string {
 // canonical token string instead of the value). A comparison then touches
 // two short runs of memory instead of a dozen scattered strings, which is
 // most of the cost on large inputs.
-func (p *matchPlan) prepare(ctx context.Context, recs matchInput) error {
+func (p *matchPlan) prepare(ctx context.Context, recs Input) error {
 	k := len(p.fields)
 	n := recs.Len()
 	var canon [][]string
@@ -423,7 +423,7 @@ func (p *matchPlan) pattern(sc *matchScratch, a, b uint32) uint64 {
 	oa, ob := p.off[int(a)*k:int(a)*k+k+1], p.off[int(b)*k:int(b)*k+k+1]
 	for f, c := range p.codes {
 		x, y := p.arena[oa[f]:oa[f+1]], p.arena[ob[f]:ob[f+1]]
-		code |= uint64(sc.level(c, x, y)) << (fsBitsPerFld * f)
+		code |= uint64(sc.level(c, x, y)) << (modelBitsPerFld * f)
 	}
 	return code
 }
@@ -460,7 +460,7 @@ func (p *matchPlan) progress(stage string, done, total int64) {
 	}
 }
 
-// Dedup finds the records of one object that are the same entity. Records
+// Run finds the records of one object that are the same entity. Records
 // sharing a non-empty Key are joined first; then records sharing a block key
 // are compared field by field, scored by a Fellegi-Sunter model learned from
 // the data (U from random pairs; M and the prior by EM on the candidate
@@ -482,18 +482,18 @@ func (p *matchPlan) progress(stage string, done, total int64) {
 // Errors:
 // an invalid config, record or decision pair (all problems in one error),
 // or ctx's error when it is cancelled.
-func Dedup(ctx context.Context, recs []MatchRecord, cfg DedupConfig) (*DedupResult, error) {
-	return DedupWithDecisions(ctx, recs, cfg, nil, nil)
+func Run(ctx context.Context, recs []Record, cfg Config) (*Result, error) {
+	return RunWithDecisions(ctx, recs, cfg, nil, nil)
 }
 
-// DedupWithDecisions is Dedup honouring earlier review decisions, given as
+// RunWithDecisions is Run honouring earlier review decisions, given as
 // pairs of input indexes: an accepted pair is merged (decision "accepted")
 // whatever it scores; a rejected pair is never merged by fuzzy matching nor
 // queued for review again, and no cluster may hold both of its records
 // unless they share the exact key. When an accepted pair would join a
 // rejected one, the rejection wins and the accepted pair is queued again
 // with reason "conflict".
-func DedupWithDecisions(ctx context.Context, recs []MatchRecord, cfg DedupConfig, accepted, rejected [][2]int) (*DedupResult, error) {
+func RunWithDecisions(ctx context.Context, recs []Record, cfg Config, accepted, rejected [][2]int) (*Result, error) {
 	p, err := matchCompile(cfg)
 	if err != nil {
 		return nil, err
@@ -511,9 +511,22 @@ func DedupWithDecisions(ctx context.Context, recs []MatchRecord, cfg DedupConfig
 	return dedupInput(ctx, matchRecords(recs), p, accepted, rejected, errs)
 }
 
-// dedupInput is DedupWithDecisions on any matchInput; errs are problems already found with the
+// RunInput is RunWithDecisions on any Input whose records hold width values each.
+func RunInput(ctx context.Context, in Input, width int, cfg Config, accepted, rejected [][2]int) (*Result, error) {
+	p, err := matchCompile(cfg)
+	if err != nil {
+		return nil, err
+	}
+	var errs []error
+	if p.nvalues > width {
+		errs = append(errs, fmt.Errorf("records have %d values, want %d", width, p.nvalues))
+	}
+	return dedupInput(ctx, in, p, accepted, rejected, errs)
+}
+
+// dedupInput is RunWithDecisions on any Input; errs are problems already found with the
 // input, reported with those of the decision pairs.
-func dedupInput(ctx context.Context, recs matchInput, p *matchPlan, accepted, rejected [][2]int, errs []error) (*DedupResult, error) {
+func dedupInput(ctx context.Context, recs Input, p *matchPlan, accepted, rejected [][2]int, errs []error) (*Result, error) {
 	start := time.Now()
 	cfg := p.cfg
 	n := recs.Len()
@@ -542,7 +555,7 @@ func dedupInput(ctx context.Context, recs matchInput, p *matchPlan, accepted, re
 		return nil, fmt.Errorf("dedup input: %w", err)
 	}
 
-	res := &DedupResult{Stats: DedupStats{Records: n}}
+	res := &Result{Stats: Stats{Records: n}}
 
 	// 1. Exact stage: root = smallest index with the same key.
 	root := make([]uint32, n)
@@ -594,7 +607,7 @@ func dedupInput(ctx context.Context, recs matchInput, p *matchPlan, accepted, re
 	}
 	res.Stats.CandidatePairs = cmpd.pairs
 	havePairs := cmpd.pairs > 0
-	var random, known []fsPattern
+	var random, known []modelPattern
 	if havePairs || len(accepted) > 0 {
 		if random, err = p.patterns(ctx, p.randomPairs(n, root)); err != nil {
 			return nil, fmt.Errorf("dedup comparison: %w", err)
@@ -603,7 +616,7 @@ func dedupInput(ctx context.Context, recs matchInput, p *matchPlan, accepted, re
 			return nil, fmt.Errorf("dedup comparison: %w", err)
 		}
 	}
-	var anchors []fsAnchorIn
+	var anchors []modelAnchorIn
 	if havePairs || len(accepted) > 0 {
 		if anchors, err = p.anchorSamples(ctx, root); err != nil {
 			return nil, fmt.Errorf("dedup comparison: %w", err)
@@ -626,12 +639,12 @@ func dedupInput(ctx context.Context, recs matchInput, p *matchPlan, accepted, re
 	// with λ, by EM on the histogram of the candidate pairs.
 	t = time.Now()
 	k := len(p.fields)
-	mdl := fsFit(fsInput{
+	mdl := modelFit(modelInput{
 		hist:       hist,
 		known:      known,
 		anchors:    anchors,
 		keyField:   p.keyFields(recs),
-		u:          fsUFromRandom(random, k),
+		u:          modelUFromRandom(random, k),
 		scale:      p.scale,
 		totalPairs: float64(n) * float64(n-1) / 2,
 	})
@@ -837,7 +850,7 @@ type matchKept struct {
 
 // compareAll computes the pattern code of every candidate pair in parallel,
 // task by task, and the histogram of codes.
-func (p *matchPlan) compareAll(ctx context.Context, blk *blkPlan) (*matchCompared, []fsPattern, error) {
+func (p *matchPlan) compareAll(ctx context.Context, blk *blkPlan) (*matchCompared, []modelPattern, error) {
 	out := &matchCompared{tasks: make([]matchTaskCodes, len(blk.tasks))}
 	parts := make([]map[uint64]int64, len(blk.tasks))
 	var total int64
@@ -902,7 +915,7 @@ func (p *matchPlan) compareAll(ctx context.Context, blk *blkPlan) (*matchCompare
 	for _, tc := range out.tasks {
 		out.pairs += int64(len(tc.idx16) + len(tc.idx32))
 	}
-	return out, fsHistogram(parts), nil
+	return out, modelHistogram(parts), nil
 }
 
 // keepPairs enumerates the candidate pairs again, scores each by its
@@ -1072,7 +1085,7 @@ func matchKnownPairs(root []uint32, limit int) []uint64 {
 // value equals the key on at least half the records that have a key): pairs
 // sharing the key agree on such a field by construction, so they say nothing
 // about how often true matches agree on it.
-func (p *matchPlan) keyFields(recs matchInput) []bool {
+func (p *matchPlan) keyFields(recs Input) []bool {
 	out := make([]bool, len(p.fields))
 	for f, fi := range p.fields {
 		var withKey, same int
@@ -1094,11 +1107,11 @@ func (p *matchPlan) keyFields(recs matchInput) []bool {
 const matchAnchorPairs = 20000
 
 // anchorSamples measures every compared field as a possible anchor (see
-// FSAnchor): the comparison vectors of random pairs of records that share
+// Anchor): the comparison vectors of random pairs of records that share
 // the field's value. Fields shared by fewer record pairs than there are
 // records are skipped at once: they identify rather than give context.
-func (p *matchPlan) anchorSamples(ctx context.Context, root []uint32) ([]fsAnchorIn, error) {
-	var out []fsAnchorIn
+func (p *matchPlan) anchorSamples(ctx context.Context, root []uint32) ([]modelAnchorIn, error) {
+	var out []modelAnchorIn
 	for f := range p.fields {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -1111,7 +1124,7 @@ func (p *matchPlan) anchorSamples(ctx context.Context, root []uint32) ([]fsAncho
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, fsAnchorIn{field: f, hist: hist, shared: shared,
+		out = append(out, modelAnchorIn{field: f, hist: hist, shared: shared,
 			sharedKey: float64(keyShared) / float64(keyShared+len(pairs))})
 	}
 	return out, nil
@@ -1212,7 +1225,7 @@ func (p *matchPlan) anchorPairs(f int, root []uint32, want int) (pairs []uint64,
 
 // patterns compares the given pairs in parallel and returns the histogram
 // of their comparison vectors.
-func (p *matchPlan) patterns(ctx context.Context, pairs []uint64) ([]fsPattern, error) {
+func (p *matchPlan) patterns(ctx context.Context, pairs []uint64) ([]modelPattern, error) {
 	const chunk = 1 << 13
 	nchunks := (len(pairs) + chunk - 1) / chunk
 	parts := make([]map[uint64]int64, nchunks)
@@ -1235,5 +1248,5 @@ func (p *matchPlan) patterns(ctx context.Context, pairs []uint64) ([]fsPattern, 
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
-	return fsHistogram(parts), nil
+	return modelHistogram(parts), nil
 }

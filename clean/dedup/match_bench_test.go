@@ -1,4 +1,4 @@
-package clean
+package dedup
 
 import (
 	"context"
@@ -45,7 +45,7 @@ func BenchmarkTokenSet(b *testing.B) {
 			matchBenchSink += sc.tokenSetRatio("Acme Holding AB", "ACME Holdings Aktiebolag")
 		}
 	})
-	// What Dedup does: canonical token strings computed once per record,
+	// What Run does: canonical token strings computed once per record,
 	// only the level needed per pair.
 	x, y := sc.canon("Acme Holding AB"), sc.canon("ACME Holdings Aktiebolag")
 	b.Run("level", func(b *testing.B) {
@@ -56,16 +56,16 @@ func BenchmarkTokenSet(b *testing.B) {
 	})
 }
 
-// matchBenchDedup runs Dedup on n synthetic contacts of which a fifth are
+// matchBenchDedup runs Run on n synthetic contacts of which a fifth are
 // near-duplicates (planted typos, missing values) of others.
 func matchBenchDedup(b *testing.B, n int) {
 	recs := matchGenContacts(n-n/5, n/5, 42)
 	cfg := matchContactConfig()
 	b.ReportAllocs()
-	var res *DedupResult
+	var res *Result
 	for b.Loop() {
 		var err error
-		res, err = Dedup(context.Background(), recs, cfg)
+		res, err = Run(context.Background(), recs, cfg)
 		if err != nil {
 			b.Fatal(err)
 		}

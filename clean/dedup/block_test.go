@@ -1,4 +1,4 @@
-package clean
+package dedup
 
 import (
 	"context"
@@ -114,7 +114,7 @@ func TestParseBlockSpec(t *testing.T) {
 		})
 	}
 	// Every problem of a config is reported at once.
-	_, err := matchCompile(DedupConfig{Fields: fields, Block: []string{"nope", "email:bogus"},
+	_, err := matchCompile(Config{Fields: fields, Block: []string{"nope", "email:bogus"},
 		Compare: []CompareSpec{{Field: 0, Method: "fuzzy"}, {Field: 9, Method: "exact"}}, AutoMerge: 0.5, Review: 0.9})
 	if err == nil {
 		t.Fatal("bad config accepted")
@@ -173,12 +173,12 @@ func TestBlockKeys(t *testing.T) {
 func TestCandidatesBruteForce(t *testing.T) {
 	t.Parallel()
 	fields := []string{"first", "last", "city"}
-	var recs []MatchRecord
+	var recs []Record
 	firsts := []string{"ann", "anna", "bob", "", "carl"}
 	lasts := []string{"smith", "smyth", "jones", "", "brown", "smithe"}
 	cities := []string{"oslo", "bergen", ""}
 	for i := range 300 {
-		recs = append(recs, MatchRecord{Values: []string{firsts[i%5], lasts[(i/5)%6], cities[(i/30)%3]}})
+		recs = append(recs, Record{Values: []string{firsts[i%5], lasts[(i/5)%6], cities[(i/30)%3]}})
 	}
 	root := make([]uint32, len(recs))
 	for i := range root {
@@ -258,18 +258,18 @@ func TestCandidatesBruteForce(t *testing.T) {
 func TestOversizedBlock(t *testing.T) {
 	t.Parallel()
 	const n = 10000
-	recs := make([]MatchRecord, n)
+	recs := make([]Record, n)
 	for i := range recs {
-		recs[i] = MatchRecord{Source: "old", ID: fmt.Sprint(i), Values: []string{
+		recs[i] = Record{Source: "old", ID: fmt.Sprint(i), Values: []string{
 			"se", fmt.Sprintf("name%05d", i*7919%n), fmt.Sprintf("city%d", i%97)}}
 	}
-	cfg := DedupConfig{
+	cfg := Config{
 		Fields:  []string{"country", "name", "city"},
 		Block:   []string{"country"},
 		Compare: []CompareSpec{{Field: 1, Method: MethodJaroWinkler}, {Field: 2, Method: MethodExact}},
 	}
 	start := time.Now()
-	res, err := Dedup(context.Background(), recs, cfg)
+	res, err := Run(context.Background(), recs, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

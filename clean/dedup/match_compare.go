@@ -1,4 +1,4 @@
-package clean
+package dedup
 
 import (
 	"bytes"
@@ -480,7 +480,7 @@ func (sc *matchScratch) tokenSetRatio(a, b string) float64 {
 }
 
 // canon returns the canonical token string of s: its tokens, legal forms
-// dropped at both ends, sorted, unique, joined by single spaces. Dedup
+// dropped at both ends, sorted, unique, joined by single spaces. Run
 // computes it once per record for token_set fields.
 func (sc *matchScratch) canon(s string) string {
 	t := &sc.tok
