@@ -4,11 +4,12 @@
 // workers, and one committer that sees the results in the order they were
 // produced.
 //
-// Costs: three channel operations and one small map operation per item, so
+// Costs: four channel operations and two small map operations per item, so
 // items should be batches (hundreds or thousands of records), not single
-// records. Memory is bounded by the queue sizes of Config: a slow worker holds
-// back the commits after its item, and once the queues are full the producer
-// waits.
+// records. Memory is bounded by the sizes of Config: at most
+// Queue+Results+2×Workers items are emitted and not committed yet; a slow item
+// holds back the commits after it, and the producer waits when that window is
+// full.
 //
 // Concurrency: produce runs in one goroutine, work in Config.Workers
 // goroutines, commit in one goroutine; Ordered returns only after all of them
