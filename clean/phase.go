@@ -365,6 +365,7 @@ func readSource(ctx context.Context, obj *plans.Object, sys *plans.System, si in
 type normScratch struct {
 	norm normalize.Scratch
 	pack []string // values and id, to pack
+	_    [64]byte // the workers' scratches sit in one slice: no two share a cache line
 }
 
 // normalizeRecord turns a source record into a packed record (normalize.Normalizer.Values) and,

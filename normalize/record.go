@@ -22,8 +22,8 @@ type Record struct {
 
 // Record normalizes a record of obj read from a source system: every value by its field's type
 // (phones in the region of the record's country field, else the default region), the key, the
-// last update. It is the one normalization of a record that clean, migrate's delta and
-// validate share; clean's hot path calls Values, the allocation-free form, instead.
+// last update. It is the one normalization of a record: migrate's delta runs call it, the clean
+// phase's workers call Values, its allocation-free form (and validate is to call either).
 func (n *Normalizer) Record(obj *plans.Object, cr crm.Record) Record {
 	l := LayoutOf(obj)
 	var sc Scratch
