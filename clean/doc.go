@@ -1,53 +1,11 @@
 // Package clean is the clean phase: it turns the records of the source CRMs
-// into golden records. It owns normalization (one canonical string per field
-// value), canonical keys, blocking, fuzzy matching, clustering of duplicates
-// and the survivorship merge.
+// into golden records. It reads every source system, normalizes the records,
+// resolves canonical keys, finds exact and fuzzy duplicates (blocking,
+// Fellegi–Sunter scoring, clustering), merges clusters by the survivorship
+// rules and writes staging.
 //
-// # Normalization
-//
-// A Normalizer turns every field value into one canonical string chosen by
-// the field's type (plans.Type*), so that diffs, digests and dedup compare
-// canonical strings: "+33612345678", "06 12 34 56 78" and "612345678" (in
-// region FR) are the same phone; "https://www.Acme.se/contact" and
-// "jane@sales.acme.se" give the same company domain "acme.se". Each method
-// returns the canonical value and a Status:
-//
-//   - Empty: blank after trimming; the value is "".
-//   - Unchanged: already canonical; the input string is returned as is,
-//     without allocating.
-//   - Normalized: rewritten into canonical form.
-//   - Invalid: not understood. The value is the raw value trimmed (invalid
-//     UTF-8 replaced by U+FFFD): it is kept and flagged, never dropped and
-//     never guessed.
-//
-// Canonical forms, in short:
-//
-//	text      trimmed, inner whitespace collapsed to one space, control and
-//	          zero-width characters removed, Unicode NFC
-//	email     jane.doe@acme.se (lower case, NFC, domain in punycode)
-//	phone     E.164: +33612345678, extension +14155552671;ext=123
-//	domain    registrable domain in punycode: acme.co.uk, xn--mnchen-3ya.de
-//	url       https://acme.se/path (scheme added, host lower-cased)
-//	number    -1234.5 (no exponent, no leading or trailing zeros)
-//	money     12500.00 EUR (currency decimals, ISO 4217 code)
-//	date      2024-03-05
-//	datetime  2024-03-05T13:30:00Z (UTC, whole seconds)
-//	bool      true, false
-//	enum      the new system's value, through the plan's value map
-//	ref       trimmed
-//	user      as email when it holds an "@", else as text
-//
-// Normalizing a canonical value again returns it Unchanged (Invalid values
-// come back the same and Invalid), so canonical values can be stored and
-// re-read safely. Each method's documentation lists the formats it reads and
-// the rules it applies to ambiguous input: numeric dates are day first except
-// in US-style regions, two-digit years are Invalid, a single "." in a number
-// is the decimal point (in money followed by three digits it groups
-// thousands), free-mail domains never identify a company (CompanyDomain).
-//
-// A Normalizer is safe for concurrent use. Values are parsed with simple
-// scans, not regular expressions, and each method caps the length it looks
-// at, so a megabyte of garbage in a phone field is rejected in microseconds.
-// Phone numbers, which cost 10–20 µs to parse, are cached in a bounded
-// sharded cache keyed by region and value.
+// Values are normalized by package normalize (normalize.Normalizer.Values, one
+// canonical string per field value): the very normalization migrate's delta
+// runs use, so both stage the same values, keys and digests. Clusters are
+// merged into golden records by package merge.
 package clean

@@ -15,9 +15,11 @@ import (
 	"time"
 	"unsafe"
 
-	"golang.org/x/sync/errgroup"
-
+	"github.com/crmigrate/crmigrate/clean/dedup"
 	"github.com/crmigrate/crmigrate/crm"
+	"github.com/crmigrate/crmigrate/internal/pipeline"
+	"github.com/crmigrate/crmigrate/merge"
+	"github.com/crmigrate/crmigrate/normalize"
 	"github.com/crmigrate/crmigrate/plans"
 	"github.com/crmigrate/crmigrate/state"
 )
@@ -46,7 +48,7 @@ type Event struct {
 type objectRun struct {
 	obj    *plans.Object
 	st     *recStore
-	res    *DedupResult
+	res    *dedup.Result
 	ids    []string // golden id per cluster
 	review []state.ReviewRow
 	osum   *ObjectSummary
@@ -71,7 +73,7 @@ func Run(ctx context.Context, p *plans.Plan, opts Options) (*Summary, error) {
 	}
 	start := opts.Now()
 	sum := newSummary(p, opts.RunID)
-	norm := NewNormalizer(NormalizerOptions{Region: p.DefaultRegion, Location: p.Location, FreeMailDomains: p.Clean.FreeMailDomains})
+	norm := normalize.New(normalize.OptionsFromPlan(p))
 	var rejects []state.RejectRow
 	var rejMu sync.Mutex
 	reject := func(r state.RejectRow) {
@@ -234,7 +236,7 @@ func (w *stageWriter) close() (float64, error) {
 }
 
 // readObject reads and normalizes an object from every source system that maps it.
-func readObject(ctx context.Context, p *plans.Plan, obj *plans.Object, norm *Normalizer, opts Options, osum *ObjectSummary, sum *Summary, reject func(state.RejectRow)) (*recStore, error) {
+func readObject(ctx context.Context, p *plans.Plan, obj *plans.Object, norm *normalize.Normalizer, opts Options, osum *ObjectSummary, sum *Summary, reject func(state.RejectRow)) (*recStore, error) {
 	st := newRecStore(len(obj.Fields), -1)
 	if obj.Key != "" {
 		st.keyIdx = obj.FieldIndex(obj.Key)
@@ -247,7 +249,7 @@ func readObject(ctx context.Context, p *plans.Plan, obj *plans.Object, norm *Nor
 		if err != nil {
 			return nil, fmt.Errorf("clean %s: %w", obj.Name, err)
 		}
-		err = readSource(ctx, p, obj, sys, si, src, st, norm, opts, osum, sum, reject)
+		err = readSource(ctx, obj, sys, si, src, st, norm, opts, osum, sum, reject)
 		src.Close()
 		if err != nil {
 			return nil, err
@@ -257,15 +259,16 @@ func readObject(ctx context.Context, p *plans.Plan, obj *plans.Object, norm *Nor
 	return st, nil
 }
 
+// normBatch is a batch of source records normalized by a worker.
 type normBatch struct {
-	seq   int
-	in    []crm.Record
 	out   []record
 	match map[int]string // index in out → packed values to match on, for records with an invalid value
-	stat  typeCounts
+	stat  normalize.Counts
 }
 
-func readSource(ctx context.Context, p *plans.Plan, obj *plans.Object, sys *plans.System, si int, src crm.Source, st *recStore, norm *Normalizer, opts Options, osum *ObjectSummary, sum *Summary, reject func(state.RejectRow)) error {
+// readSource reads a source's records of obj, normalizes them in opts.Workers goroutines and
+// stores them in st in the source's order.
+func readSource(ctx context.Context, obj *plans.Object, sys *plans.System, si int, src crm.Source, st *recStore, norm *normalize.Normalizer, opts Options, osum *ObjectSummary, sum *Summary, reject func(state.RejectRow)) error {
 	var rejected int64
 	var rmu sync.Mutex
 	r, err := src.Reader(ctx, obj, func(rj crm.Reject) {
@@ -279,90 +282,57 @@ func readSource(ctx context.Context, p *plans.Plan, obj *plans.Object, sys *plan
 	}
 	defer r.Close()
 
-	countryIdx := -1
-	for i, f := range obj.Fields {
-		if f.Name == "country" {
-			countryIdx = i
-		}
-	}
-	keyIdx := st.keyIdx
-
-	g, gctx := errgroup.WithContext(ctx)
-	in := make(chan *normBatch, opts.Workers)
-	out := make(chan *normBatch, opts.Workers)
+	layout := normalize.LayoutOf(obj)
+	scratch := make([]normScratch, max(opts.Workers, 1))
 	var sourceDur, normDur time.Duration
 	var normMu sync.Mutex
-	g.Go(func() error { // reader
-		defer close(in)
-		for seq := 0; ; seq++ {
-			t0 := time.Now()
-			b, err := r.Next(gctx)
-			sourceDur += time.Since(t0)
-			if err == io.EOF {
-				return nil
-			}
-			if err != nil {
-				return fmt.Errorf("clean %s: read %s: %w", obj.Name, sys.Name, err)
-			}
-			select {
-			case in <- &normBatch{seq: seq, in: b}:
-			case <-gctx.Done():
-				return gctx.Err()
-			}
-		}
-	})
-	var wg sync.WaitGroup
-	for w := 0; w < opts.Workers; w++ {
-		wg.Add(1)
-		g.Go(func() error {
-			defer wg.Done()
-			var scratch normScratch
-			for b := range in {
-				t0 := time.Now()
-				b.out = make([]record, 0, len(b.in))
-				for _, cr := range b.in {
-					rec, match, why := normalizeRecord(p, obj, norm, cr, si, countryIdx, keyIdx, &b.stat, &scratch)
-					if why != "" {
-						rmu.Lock()
-						rejected++
-						rmu.Unlock()
-						reject(state.RejectRow{Object: obj.Name, System: sys.Name, Line: cr.Line, SourceID: cr.ID, Reason: why, Raw: rawPreview(cr.Values)})
-						continue
-					}
-					if match != "" {
-						if b.match == nil {
-							b.match = map[int]string{}
-						}
-						b.match[len(b.out)] = match
-					}
-					b.out = append(b.out, rec)
-				}
-				b.in = nil
-				normMu.Lock()
-				normDur += time.Since(t0)
-				normMu.Unlock()
-				select {
-				case out <- b:
-				case <-gctx.Done():
-					return gctx.Err()
-				}
-			}
-			return nil
-		})
-	}
-	go func() { wg.Wait(); close(out) }()
-
-	pending := map[int]*normBatch{}
-	next := 0
 	var read, kept int64
 	var vals []string
-	for b := range out {
-		pending[b.seq] = b
-		for pb, ok := pending[next]; ok; pb, ok = pending[next] {
-			delete(pending, next)
-			next++
-			sum.Types.add(&pb.stat)
-			for ri, rec := range pb.out {
+	err = pipeline.Ordered(ctx, pipeline.Config{Workers: opts.Workers},
+		func(ctx context.Context, emit func([]crm.Record) error) error { // reader
+			for {
+				t0 := time.Now()
+				b, err := r.Next(ctx)
+				sourceDur += time.Since(t0)
+				if err == io.EOF {
+					return nil
+				}
+				if err != nil {
+					return fmt.Errorf("clean %s: read %s: %w", obj.Name, sys.Name, err)
+				}
+				if err := emit(b); err != nil {
+					return err
+				}
+			}
+		},
+		func(_ context.Context, w int, in []crm.Record) (*normBatch, error) { // normalize
+			t0 := time.Now()
+			b := &normBatch{out: make([]record, 0, len(in))}
+			for _, cr := range in {
+				rec, match, why := normalizeRecord(obj, layout, norm, cr, si, &b.stat, &scratch[w])
+				if why != "" {
+					rmu.Lock()
+					rejected++
+					rmu.Unlock()
+					reject(state.RejectRow{Object: obj.Name, System: sys.Name, Line: cr.Line, SourceID: cr.ID, Reason: why, Raw: rawPreview(cr.Values)})
+					continue
+				}
+				if match != "" {
+					if b.match == nil {
+						b.match = map[int]string{}
+					}
+					b.match[len(b.out)] = match
+				}
+				b.out = append(b.out, rec)
+			}
+			normMu.Lock()
+			normDur += time.Since(t0)
+			normMu.Unlock()
+			return b, nil
+		},
+		func(_ context.Context, b *normBatch) error { // store, in the source's order
+			sum.Types.add(&b.stat)
+			for ri, rec := range b.out {
 				id := packedValue(rec.data, st.k, st.k+1)
 				if first, dup := st.find(si, id); dup { // duplicate ids within one source
 					rmu.Lock()
@@ -373,16 +343,16 @@ func readSource(ctx context.Context, p *plans.Plan, obj *plans.Object, sys *plan
 						Reason: fmt.Sprintf("id %q appears twice in %s (first at line %d); ids must be unique", id, sys.Name, st.recs[first].line), Raw: rawPreview(vals)})
 					continue
 				}
-				st.add(rec, pb.match[ri])
+				st.add(rec, b.match[ri])
 				kept++
 			}
-			read += int64(len(pb.out))
+			read += int64(len(b.out))
 			if opts.Progress != nil {
 				opts.Progress(Event{Object: obj.Name, Source: sys.Name, Stage: "read", Done: read})
 			}
-		}
-	}
-	if err := g.Wait(); err != nil {
+			return nil
+		})
+	if err != nil {
 		return err
 	}
 	sum.Timing.Source += sourceDur.Seconds()
@@ -393,60 +363,29 @@ func readSource(ctx context.Context, p *plans.Plan, obj *plans.Object, sys *plan
 
 // normScratch is a normalization worker's reusable buffers.
 type normScratch struct {
-	vals, match []string
+	norm normalize.Scratch
+	pack []string // values and id, to pack
+	_    [64]byte // the workers' scratches sit in one slice: no two share a cache line
 }
 
-// normalizeRecord turns a source record into canonical values; a non-empty reason rejects it.
-func normalizeRecord(p *plans.Plan, obj *plans.Object, norm *Normalizer, cr crm.Record, si, countryIdx, keyIdx int, st *typeCounts, sc *normScratch) (rec record, packedMatch, reject string) {
+// normalizeRecord turns a source record into a packed record (normalize.Normalizer.Values) and,
+// when some value is invalid, the packed values to match on; a non-empty reason rejects it.
+func normalizeRecord(obj *plans.Object, layout normalize.Layout, norm *normalize.Normalizer, cr crm.Record, si int, st *normalize.Counts, sc *normScratch) (rec record, packedMatch, reject string) {
 	rec = record{src: int16(si), line: cr.Line}
-	k := len(obj.Fields)
-	vals := append(sc.vals[:0], make([]string, k+1)...)
-	var match []string
-	region := ""
-	if countryIdx >= 0 {
-		region = countryCode(cr.Values[countryIdx])
+	v := norm.Values(obj, layout, cr, st, &sc.norm)
+	if v.Reject != "" {
+		return rec, "", v.Reject
 	}
-	for i, f := range obj.Fields {
-		spec := FieldSpec{Region: region, Currency: f.Currency, Values: f.Values}
-		v, status := norm.Value(f.Type, cr.Values[i], spec)
-		if strings.IndexByte(v, 0) >= 0 {
-			v = strings.ReplaceAll(v, "\x00", "") // PostgreSQL text cannot hold NUL
-		}
-		st.count(f.Type, status)
-		vals[i] = v
-		if status == Invalid && v != "" {
-			// An invalid value ("n/a", "call me") is kept in the record but must not make two
-			// records look alike.
-			if match == nil {
-				match = append(sc.match[:0], make([]string, k+1)...)
-				copy(match, vals[:i])
-			}
-		} else if match != nil {
-			match[i] = v
-		}
-		if f.Required && v == "" {
-			return rec, "", fmt.Sprintf("required field %s is empty", f.Name)
-		}
-		if i == keyIdx && status != Invalid && v != "" {
-			if f.Type == plans.TypeDomain && norm.IsFreeMail(v) {
-				continue // a free-mail domain never identifies a company
-			}
-			rec.flags |= recKey
-		}
+	sc.pack = append(append(sc.pack[:0], v.Vals...), noNUL(cr.ID))
+	rec.data = packValues(sc.pack)
+	if v.Match != nil {
+		sc.pack = append(append(sc.pack[:0], v.Match...), "")
+		packedMatch = packValues(sc.pack)
 	}
-	vals[k] = noNUL(cr.ID)
-	rec.data = packValues(vals)
-	if match != nil {
-		packedMatch = packValues(match)
-		sc.match = match
+	if v.Key {
+		rec.flags |= recKey
 	}
-	sc.vals = vals
-	if cr.UpdatedAt != "" {
-		if v, status := norm.DateTime(cr.UpdatedAt); status != Invalid && v != "" {
-			t, _ := time.Parse(time.RFC3339, v)
-			rec.setUpdated(t)
-		}
-	}
+	rec.setUpdated(v.Updated)
 	return rec, packedMatch, ""
 }
 
@@ -464,7 +403,7 @@ func unpackValues(data string, k int, buf []string) []string {
 func dedupObject(ctx context.Context, p *plans.Plan, obj *plans.Object, st *recStore, opts Options, osum *ObjectSummary, sum *Summary) (*objectRun, error) {
 	t0 := time.Now()
 	n := st.Len()
-	cfg := DedupConfig{Workers: opts.Workers}
+	cfg := dedup.Config{Workers: opts.Workers}
 	if opts.Progress != nil {
 		cfg.Progress = func(stage string, done, total int64) {
 			opts.Progress(Event{Object: obj.Name, Stage: stage, Done: done, Total: total})
@@ -478,7 +417,7 @@ func dedupObject(ctx context.Context, p *plans.Plan, obj *plans.Object, st *recS
 			cfg.Block = append(cfg.Block, b.Raw)
 		}
 		for _, c := range d.Compare {
-			cfg.Compare = append(cfg.Compare, CompareSpec{Field: obj.FieldIndex(c.Field), Method: c.Method, Weight: c.Weight})
+			cfg.Compare = append(cfg.Compare, dedup.CompareSpec{Field: obj.FieldIndex(c.Field), Method: c.Method, Weight: c.Weight})
 		}
 		cfg.AutoMerge, cfg.Review, cfg.MaxBlock = d.AutoMerge, d.Review, d.MaxBlock
 	}
@@ -540,15 +479,7 @@ func dedupObject(ctx context.Context, p *plans.Plan, obj *plans.Object, st *recS
 	} else {
 		prevDone <- nil
 	}
-	mp, err := matchCompile(cfg)
-	if err != nil {
-		return nil, fmt.Errorf("clean %s: find duplicates: %w", obj.Name, err)
-	}
-	var errs []error
-	if mp.nvalues > st.k {
-		errs = append(errs, fmt.Errorf("records have %d values, want %d", st.k, mp.nvalues))
-	}
-	res, err := dedupInput(ctx, st, mp, accepted, rejected, errs)
+	res, err := dedup.RunInput(ctx, st, st.k, cfg, accepted, rejected)
 	if perr := <-prevDone; perr != nil && err == nil {
 		return nil, perr
 	}
@@ -597,12 +528,12 @@ func dedupObject(ctx context.Context, p *plans.Plan, obj *plans.Object, st *recS
 type merger struct {
 	p       *plans.Plan
 	or      *objectRun
-	members []MergeMember
+	members []merge.Member
 	bufs    [][]string
 }
 
 // merge merges cluster ci. The slices of the result may be reused by the next call.
-func (m *merger) merge(ci int) Merged {
+func (m *merger) merge(ci int) merge.Golden {
 	cl := m.or.res.Clusters[ci]
 	st := m.or.st
 	m.members = m.members[:0]
@@ -612,9 +543,9 @@ func (m *merger) merge(ci int) Merged {
 		}
 		m.bufs[k] = st.vals(i, m.bufs[k])
 		r := &st.recs[i]
-		m.members = append(m.members, MergeMember{Source: m.p.Systems[r.src].Name, SourceIdx: int(r.src), ID: st.id(i), Updated: r.updated(), Vals: m.bufs[k]})
+		m.members = append(m.members, merge.Member{Source: m.p.Systems[r.src].Name, SourceIdx: int(r.src), ID: st.id(i), Updated: r.updated(), Vals: m.bufs[k]})
 	}
-	return Merge(m.or.obj.Fields, m.members)
+	return merge.Cluster(m.or.obj.Fields, m.members)
 }
 
 // stageRows produces an object's golden records (merged here, by the survivorship rules) and
@@ -649,7 +580,7 @@ func stageRows(p *plans.Plan, or *objectRun) state.StagingRows {
 			}
 		}
 		conflicts += int64(len(m.Conflicts))
-		*g = state.GoldenRow{GoldenID: or.ids[ci], Key: key, Vals: m.Vals, Provenance: m.Provenance, Members: len(cl), Digest: digest(m.Vals)}
+		*g = state.GoldenRow{GoldenID: or.ids[ci], Key: key, Vals: m.Vals, Provenance: m.Provenance, Members: len(cl), Digest: normalize.Digest(m.Vals)}
 		if !m.Updated.IsZero() {
 			updated = m.Updated
 			g.UpdatedAt = &updated
@@ -806,15 +737,6 @@ func assignGoldenIDs(object string, clusters [][]int, ref func(i int) (string, s
 	return ids
 }
 
-func digest(vals []string) string {
-	h := sha256.New()
-	for _, v := range vals {
-		h.Write([]byte(v))
-		h.Write([]byte{0x1f})
-	}
-	return hex.EncodeToString(h.Sum(nil)[:12])
-}
-
 func noNUL(s string) string {
 	if strings.IndexByte(s, 0) < 0 {
 		return s
@@ -828,25 +750,6 @@ func rawPreview(vals []string) string {
 		s = strings.ToValidUTF8(s[:300], "") + "…"
 	}
 	return s
-}
-
-// countryCode turns a country field into an ISO 3166 alpha-2 region for phone parsing.
-func countryCode(v string) string {
-	v = strings.TrimSpace(v)
-	if len(v) == 2 {
-		return strings.ToUpper(v)
-	}
-	return countryNames[strings.ToLower(v)]
-}
-
-var countryNames = map[string]string{
-	"sweden": "SE", "sverige": "SE", "france": "FR", "germany": "DE", "deutschland": "DE",
-	"united kingdom": "GB", "uk": "GB", "great britain": "GB", "england": "GB",
-	"united states": "US", "usa": "US", "united states of america": "US",
-	"norway": "NO", "norge": "NO", "denmark": "DK", "danmark": "DK", "finland": "FI", "suomi": "FI",
-	"spain": "ES", "españa": "ES", "italy": "IT", "italia": "IT", "netherlands": "NL", "nederland": "NL",
-	"belgium": "BE", "switzerland": "CH", "austria": "AT", "österreich": "AT", "ireland": "IE",
-	"portugal": "PT", "poland": "PL", "canada": "CA", "australia": "AU",
 }
 
 // pipelineOverstatement compares the money of objects with a money field before and after dedup,
@@ -887,8 +790,9 @@ func pipelineOverstatement(p *plans.Plan, obj *plans.Object, or *objectRun, done
 		st := or.st
 		for i := range st.recs {
 			if v := st.val(i, mi); v != "" {
-				add(currencyOf(v), amountOf(v), src)
-				curCount[currencyOf(v)]++
+				amount, cur := normalize.SplitMoney(v)
+				add(cur, amount, src)
+				curCount[cur]++
 			}
 		}
 		gm := &merger{p: p, or: or}
@@ -900,7 +804,8 @@ func pipelineOverstatement(p *plans.Plan, obj *plans.Object, or *objectRun, done
 				v = gm.merge(ci).Vals[mi]
 			}
 			if v != "" {
-				add(currencyOf(v), amountOf(v), gold)
+				amount, cur := normalize.SplitMoney(v)
+				add(cur, amount, gold)
 			}
 		}
 		// The currency with most records is reported.

@@ -125,7 +125,7 @@ func (s *recStore) vals(i int, buf []string) []string {
 	return buf
 }
 
-// Key and Value are the dedup engine's view (matchInput): invalid values blanked.
+// Len, Key and Value are the dedup engine's view (dedup.Input): invalid values blanked.
 func (s *recStore) Key(i int) string {
 	if s.recs[i].flags&recKey == 0 {
 		return ""

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/crmigrate/crmigrate/clean/dedup"
+	"github.com/crmigrate/crmigrate/normalize"
 	"github.com/crmigrate/crmigrate/plans"
 )
 
@@ -98,41 +100,17 @@ type TypeCount struct {
 	Empty      int64  `json:"empty"`
 }
 
-var typeOrder = []string{plans.TypeText, plans.TypeEmail, plans.TypePhone, plans.TypeDomain, plans.TypeURL, plans.TypeNumber,
-	plans.TypeMoney, plans.TypeDate, plans.TypeDateTime, plans.TypeBool, plans.TypeEnum, plans.TypeRef, plans.TypeUser}
-
-// typeCounts is a worker's tally, indexed like typeOrder then status.
-type typeCounts [13][4]int64
-
-func (t *typeCounts) count(typ string, s Status) {
-	for i, name := range typeOrder {
-		if name == typ {
-			switch s {
-			case Normalized:
-				t[i][0]++
-			case Unchanged:
-				t[i][1]++
-			case Invalid:
-				t[i][2]++
-			default:
-				t[i][3]++
-			}
-			return
-		}
-	}
-}
-
-func (ts *TypeSummary) add(t *typeCounts) {
+func (ts *TypeSummary) add(t *normalize.Counts) {
 	if len(*ts) == 0 {
-		for _, name := range typeOrder {
+		for _, name := range normalize.Types {
 			*ts = append(*ts, TypeCount{Type: name})
 		}
 	}
-	for i := range typeOrder {
-		(*ts)[i].Normalized += t[i][0]
-		(*ts)[i].Unchanged += t[i][1]
-		(*ts)[i].Invalid += t[i][2]
-		(*ts)[i].Empty += t[i][3]
+	for i := range normalize.Types {
+		(*ts)[i].Normalized += t[i][normalize.Normalized]
+		(*ts)[i].Unchanged += t[i][normalize.Unchanged]
+		(*ts)[i].Invalid += t[i][normalize.Invalid]
+		(*ts)[i].Empty += t[i][normalize.Empty]
 	}
 }
 
@@ -158,7 +136,7 @@ func (o *ObjectSummary) addRead(system string, read, rejected int64) {
 	o.Records = o.Read - o.Rejected
 }
 
-func (o *ObjectSummary) addDedup(res *DedupResult, golden int) {
+func (o *ObjectSummary) addDedup(res *dedup.Result, golden int) {
 	for _, cl := range res.Clusters {
 		if len(cl) > 1 {
 			o.Clusters++
@@ -175,18 +153,18 @@ func (o *ObjectSummary) addDedup(res *DedupResult, golden int) {
 
 // dupCounts counts the records that are duplicates of another by how they were joined: in each
 // cluster, every record but the first counts, by its own decision.
-func dupCounts(res *DedupResult) (exact, fuzzy, accepted int64) {
+func dupCounts(res *dedup.Result) (exact, fuzzy, accepted int64) {
 	for _, cl := range res.Clusters {
 		if len(cl) < 2 {
 			continue
 		}
 		for _, i := range cl[1:] {
 			switch res.Decision[i] {
-			case DecisionExact:
+			case dedup.DecisionExact:
 				exact++
-			case DecisionAuto:
+			case dedup.DecisionAuto:
 				fuzzy++
-			case DecisionAccepted:
+			case dedup.DecisionAccepted:
 				accepted++
 			}
 		}

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/crmigrate/crmigrate/clean"
+	"github.com/crmigrate/crmigrate/clean/dedup"
 )
 
 // truthSet is a truth file: (source, source id) -> entity.
@@ -213,10 +213,10 @@ func checkPersons(t *testing.T, dir string, o Options, truth truthSet) {
 func sameName(a, b personRecord) bool {
 	la, lb := ascii(strings.TrimSpace(a.last)), ascii(strings.TrimSpace(b.last))
 	fa, fb := ascii(strings.TrimSpace(a.first)), ascii(strings.TrimSpace(b.first))
-	if clean.Levenshtein(la, lb) > 4 { // a typo on each side at most
+	if dedup.Levenshtein(la, lb) > 4 { // a typo on each side at most
 		return false
 	}
-	if clean.Levenshtein(fa, fb) <= 1 {
+	if dedup.Levenshtein(fa, fb) <= 1 {
 		return true
 	}
 	for long, short := range nicknames {

@@ -10,8 +10,9 @@ import (
 	"sort"
 	"time"
 
-	"github.com/crmigrate/crmigrate/clean"
 	"github.com/crmigrate/crmigrate/crm"
+	"github.com/crmigrate/crmigrate/merge"
+	"github.com/crmigrate/crmigrate/normalize"
 	"github.com/crmigrate/crmigrate/plans"
 	"github.com/crmigrate/crmigrate/state"
 )
@@ -38,13 +39,13 @@ func prepareDelta(ctx context.Context, p *plans.Plan, opts Options, sum *Summary
 	}
 	since := last.StartedAt.Add(-p.ParallelRun.Overlap.D())
 	sum.Since = &since
-	rc := clean.NewRecleaner(p)
+	norm := normalize.New(normalize.OptionsFromPlan(p))
 	out := map[string]*deltaObject{}
 	for _, obj := range p.DependencyOrder() {
 		if obj.Mapping(plans.SystemNew) == nil {
 			continue
 		}
-		d, err := deltaOf(ctx, p, obj, rc, since, opts, sum)
+		d, err := deltaOf(ctx, p, obj, norm, since, opts, sum)
 		if err != nil {
 			return nil, fmt.Errorf("delta of %s: %w", obj.Name, err)
 		}
@@ -57,10 +58,10 @@ type changedRecord struct {
 	ref  state.SourceRef
 	si   int
 	line int64
-	r    clean.Recleaned
+	r    normalize.Record
 }
 
-func deltaOf(ctx context.Context, p *plans.Plan, obj *plans.Object, rc *clean.Recleaner, since time.Time, opts Options, sum *Summary) (*deltaObject, error) {
+func deltaOf(ctx context.Context, p *plans.Plan, obj *plans.Object, norm *normalize.Normalizer, since time.Time, opts Options, sum *Summary) (*deltaObject, error) {
 	d := &deltaObject{}
 	var changed []changedRecord
 	var deletedRefs []state.SourceRef
@@ -101,7 +102,7 @@ func deltaOf(ctx context.Context, p *plans.Plan, obj *plans.Object, rc *clean.Re
 					return err
 				}
 				for _, cr := range batch {
-					r := rc.Record(obj, si, cr)
+					r := norm.Record(obj, cr)
 					// Without an updated_at, a record may have changed: re-cleaning it is safe
 					// (an unchanged row is not written).
 					if !r.Updated.IsZero() && r.Updated.Before(since) {
@@ -235,17 +236,17 @@ func deltaOf(ctx context.Context, p *plans.Plan, obj *plans.Object, rc *clean.Re
 			d.deleted = append(d.deleted, g)
 			continue
 		}
-		mm := make([]clean.MergeMember, len(c.Members))
+		mm := make([]merge.Member, len(c.Members))
 		for i, m := range c.Members {
 			var upd time.Time
 			if m.Updated != nil {
 				upd = *m.Updated
 			}
-			mm[i] = clean.MergeMember{Source: m.Source, SourceIdx: sysIdx[m.Source], ID: m.ID, Updated: upd, Vals: m.Vals}
+			mm[i] = merge.Member{Source: m.Source, SourceIdx: sysIdx[m.Source], ID: m.ID, Updated: upd, Vals: m.Vals}
 		}
-		merged := clean.Merge(obj.Fields, mm)
+		merged := merge.Cluster(obj.Fields, mm)
 		golden = append(golden, state.GoldenRow{GoldenID: g, Key: c.Key, Vals: merged.Vals, Provenance: merged.Provenance,
-			UpdatedAt: timePtr(merged.Updated), Members: len(c.Members), Digest: clean.Digest(merged.Vals)})
+			UpdatedAt: timePtr(merged.Updated), Members: len(c.Members), Digest: normalize.Digest(merged.Vals)})
 		for _, m := range c.Members {
 			row := state.MemberRow{Source: m.Source, SourceID: m.ID, GoldenID: g, Decision: m.Decision, Score: m.Score, Line: m.Line, UpdatedAt: m.Updated}
 			if len(c.Members) > 1 {

@@ -24,9 +24,8 @@ import (
 	"sync"
 	"time"
 
-	"golang.org/x/sync/errgroup"
-
 	"github.com/crmigrate/crmigrate/crm"
+	"github.com/crmigrate/crmigrate/internal/pipeline"
 	"github.com/crmigrate/crmigrate/phase"
 	"github.com/crmigrate/crmigrate/plans"
 	"github.com/crmigrate/crmigrate/state"
@@ -272,9 +271,8 @@ func Run(ctx context.Context, p *plans.Plan, opts Options) (*Summary, error) {
 	return sum, nil
 }
 
-// batch is a numbered slice of an object's golden records.
+// batch is a slice of an object's golden records, in golden id order.
 type batch struct {
-	seq  int
 	last string // the last golden id in it
 	recs []state.GoldenOut
 	read float64 // seconds it took to read
@@ -282,7 +280,6 @@ type batch struct {
 
 // result is what a worker did with a batch.
 type result struct {
-	seq                                                int
 	last                                               string
 	n                                                  int
 	ins, upd, unch, rej, unresolved, defOwner, retries int64
@@ -338,74 +335,9 @@ func loadObject(ctx context.Context, p *plans.Plan, obj *plans.Object, target cr
 		}
 	}
 
-	// Ctrl-C (ctx) stops the reading of new batches; the batches in flight are written and recorded
-	// and the checkpoint moves past them, so the next run starts where this one stopped.
-	g, gctx := errgroup.WithContext(context.WithoutCancel(ctx))
-	stopped := false
-	batches := make(chan batch, workers)
-	results := make(chan result, workers*2)
-	size := p.Migrate.BatchSize
-	// Reader: golden records in id order, from the checkpoint on. A lost connection to the
-	// control database starts the read again after the last batch handed out.
-	g.Go(func() error {
-		defer close(batches)
-		after := cp.AfterID
-		seq := 0
-		for attempt := 0; ; attempt++ {
-			err := func() error {
-				rd, err := opts.DB.ReadGolden(gctx, state.GoldenQuery{Plan: p.Name, Object: obj.Name, After: after, Refs: l.refs, Only: only})
-				if err != nil {
-					return err
-				}
-				defer rd.Close()
-				for {
-					t0 := time.Now()
-					recs, err := rd.Next(size)
-					if err != nil || len(recs) == 0 {
-						return err
-					}
-					after = recs[len(recs)-1].GoldenID
-					select {
-					case batches <- batch{seq: seq, last: after, recs: recs, read: time.Since(t0).Seconds()}:
-						seq++
-					case <-gctx.Done():
-						return gctx.Err()
-					case <-ctx.Done():
-						stopped = true
-						return nil
-					}
-				}
-			}()
-			if err == nil || gctx.Err() != nil || !transient(err) || attempt >= len(opts.Retry) {
-				return err
-			}
-			time.Sleep(opts.Retry[attempt])
-		}
-	})
-	var wg sync.WaitGroup
-	for i := 0; i < workers; i++ {
-		wg.Add(1)
-		w := writers[i]
-		g.Go(func() error {
-			defer wg.Done()
-			for b := range batches {
-				r, err := writeBatch(gctx, p, l, w, own, opts, b, file)
-				if err != nil {
-					return err
-				}
-				select {
-				case results <- r:
-				case <-gctx.Done():
-					return gctx.Err()
-				}
-			}
-			return nil
-		})
-	}
-	go func() { wg.Wait(); close(results) }()
-	// Committer: counts, samples and the checkpoint, in batch order. The checkpoint is saved at
-	// most every checkpointEvery (a resumed run writes the batches after it again, finding them
-	// unchanged), and once more when the object stops or fails.
+	// Committer state: the checkpoint is saved at most every checkpointEvery (a resumed run writes
+	// the batches after it again, finding them unchanged), and once more when the object stops or
+	// fails.
 	var unsaved *state.Checkpoint
 	var lastSave time.Time
 	saveCheckpoint := func(c context.Context) error {
@@ -420,53 +352,84 @@ func loadObject(ctx context.Context, p *plans.Plan, obj *plans.Object, target cr
 		return nil
 	}
 	defer func() { _ = saveCheckpoint(context.WithoutCancel(ctx)) }()
-	g.Go(func() error {
-		pending := map[int]result{}
-		next := 0
-		for r := range results {
-			pending[r.seq] = r
-			for {
-				r, ok := pending[next]
-				if !ok {
-					break
-				}
-				delete(pending, next)
-				next++
-				osum.Read += int64(r.n)
-				osum.Inserted += r.ins
-				osum.Updated += r.upd
-				osum.Unchanged += r.unch
-				osum.Rejected += r.rej
-				osum.UnresolvedRefs += r.unresolved
-				osum.DefaultOwner += r.defOwner
-				osum.Retries += r.retries
-				osum.Timing.add(r.timing)
-				for _, s := range r.samples {
-					if countAction(sum.Samples, s.Object, s.Action) < opts.Samples {
-						sum.Samples = append(sum.Samples, s)
+	// Ctrl-C (ctx) stops the reading of new batches (pipeline.Config.Stop); the pipeline runs
+	// under context.WithoutCancel, so the batches in flight are written and recorded and the
+	// checkpoint moves past them: the next run starts where this one stopped.
+	stopped := false
+	size := p.Migrate.BatchSize
+	err = pipeline.Ordered(context.WithoutCancel(ctx), pipeline.Config{Workers: workers, Results: workers * 2, Stop: ctx.Done()},
+		// Reader: golden records in id order, from the checkpoint on. A lost connection to the
+		// control database starts the read again after the last batch handed out.
+		func(gctx context.Context, emit func(batch) error) error {
+			after := cp.AfterID
+			for attempt := 0; ; attempt++ {
+				err := func() error {
+					rd, err := opts.DB.ReadGolden(gctx, state.GoldenQuery{Plan: p.Name, Object: obj.Name, After: after, Refs: l.refs, Only: only})
+					if err != nil {
+						return err
 					}
-				}
-				for _, rj := range r.rejects {
-					if len(sum.Rejects) < maxRejectsShown {
-						sum.Rejects = append(sum.Rejects, rj)
-					}
-				}
-				if !opts.DryRun && !file {
-					unsaved = &state.Checkpoint{Object: obj.Name, AfterID: r.last, Counts: osum.counts()}
-					if time.Since(lastSave) >= checkpointEvery {
-						if err := saveCheckpoint(gctx); err != nil {
+					defer rd.Close()
+					for {
+						t0 := time.Now()
+						recs, err := rd.Next(size)
+						if err != nil || len(recs) == 0 {
+							return err
+						}
+						after = recs[len(recs)-1].GoldenID
+						if err := emit(batch{last: after, recs: recs, read: time.Since(t0).Seconds()}); err != nil {
+							if errors.Is(err, pipeline.ErrStopped) {
+								stopped = true
+								return nil
+							}
 							return err
 						}
 					}
+				}()
+				if err == nil || gctx.Err() != nil || !transient(err) || attempt >= len(opts.Retry) {
+					return err
 				}
-				if opts.Progress != nil {
-					opts.Progress(Event{Object: obj.Name, Done: osum.Read, Total: total})
+				time.Sleep(opts.Retry[attempt])
+			}
+		},
+		// Workers, each with its own writer.
+		func(gctx context.Context, w int, b batch) (result, error) {
+			return writeBatch(gctx, p, l, writers[w], own, opts, b, file)
+		},
+		// Committer: counts, samples and the checkpoint, in batch order.
+		func(gctx context.Context, r result) error {
+			osum.Read += int64(r.n)
+			osum.Inserted += r.ins
+			osum.Updated += r.upd
+			osum.Unchanged += r.unch
+			osum.Rejected += r.rej
+			osum.UnresolvedRefs += r.unresolved
+			osum.DefaultOwner += r.defOwner
+			osum.Retries += r.retries
+			osum.Timing.add(r.timing)
+			for _, s := range r.samples {
+				if countAction(sum.Samples, s.Object, s.Action) < opts.Samples {
+					sum.Samples = append(sum.Samples, s)
 				}
 			}
-		}
-		return nil
-	})
-	if err = g.Wait(); err != nil {
+			for _, rj := range r.rejects {
+				if len(sum.Rejects) < maxRejectsShown {
+					sum.Rejects = append(sum.Rejects, rj)
+				}
+			}
+			if !opts.DryRun && !file {
+				unsaved = &state.Checkpoint{Object: obj.Name, AfterID: r.last, Counts: osum.counts()}
+				if time.Since(lastSave) >= checkpointEvery {
+					if err := saveCheckpoint(gctx); err != nil {
+						return err
+					}
+				}
+			}
+			if opts.Progress != nil {
+				opts.Progress(Event{Object: obj.Name, Done: osum.Read, Total: total})
+			}
+			return nil
+		})
+	if err != nil {
 		return fmt.Errorf("migrate %s: %w", obj.Name, err)
 	}
 	if stopped {
@@ -497,7 +460,7 @@ func countAction(samples []Sample, object, action string) int {
 
 // writeBatch writes one batch and records it: journal before, crosswalk and rejects after.
 func writeBatch(ctx context.Context, p *plans.Plan, l *layout, w crm.ObjectWriter, own *owners, opts Options, b batch, file bool) (result, error) {
-	r := result{seq: b.seq, last: b.last, n: len(b.recs), timing: Timing{Read: b.read}}
+	r := result{last: b.last, n: len(b.recs), timing: Timing{Read: b.read}}
 	var todo []built
 	var cross []state.CrosswalkRow
 	for i := range b.recs {

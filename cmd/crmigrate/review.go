@@ -12,10 +12,10 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/crmigrate/crmigrate/clean"
 	"github.com/crmigrate/crmigrate/internal/atomicfile"
 	"github.com/crmigrate/crmigrate/internal/sheet"
 	"github.com/crmigrate/crmigrate/internal/workspace"
+	"github.com/crmigrate/crmigrate/merge"
 	"github.com/crmigrate/crmigrate/reports"
 	"github.com/crmigrate/crmigrate/state"
 )
@@ -83,7 +83,7 @@ func reviewCommand() *cli.Command {
 						}
 						var merged, prov []string
 						if o := ws.Plan.Object(r.Object); o != nil && r.AVals != nil && r.BVals != nil {
-							m := clean.Merge(o.Fields, []clean.MergeMember{
+							m := merge.Cluster(o.Fields, []merge.Member{
 								{Source: r.ASource, SourceIdx: sysIndex(ws, r.ASource), ID: r.AID, Updated: deref(r.AUpdated), Vals: r.AVals},
 								{Source: r.BSource, SourceIdx: sysIndex(ws, r.BSource), ID: r.BID, Updated: deref(r.BUpdated), Vals: r.BVals},
 							})

@@ -1,0 +1,55 @@
+package merge
+
+import (
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/crmigrate/crmigrate/plans"
+)
+
+func TestMergeRules(t *testing.T) {
+	f := func(name, typ, merge string) *plans.Field { return &plans.Field{Name: name, Type: typ, Merge: merge} }
+	fields := []*plans.Field{
+		f("name", "text", "longest"),
+		f("phone", "phone", "most_recent"),
+		f("stage", "enum", "prefer:marketing"),
+		f("amount", "money", "sum"),
+		f("score", "number", "max"),
+		f("title", "text", "non_empty"),
+		f("country", "text", "review"),
+		f("closed", "date", "max"),
+	}
+	t1 := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	t2 := t1.Add(24 * time.Hour)
+	members := []Member{
+		{Source: "old", SourceIdx: 0, ID: "1", Updated: t1, Vals: []string{"Acme", "+46701234567", "customer", "100.50 EUR", "9", "", "SE", "2024-03-01"}},
+		{Source: "marketing", SourceIdx: 2, ID: "m9", Updated: t2, Vals: []string{"Acme Aktiebolag", "", "lead", "20.25 EUR", "10", "CTO", "FR", "2023-12-31"}},
+		{Source: "old", SourceIdx: 0, ID: "2", Updated: t1.Add(-time.Hour), Vals: []string{"ACME", "+46709999999", "", "", "", "CEO", "", ""}},
+	}
+	got := Cluster(fields, members)
+	want := []string{"Acme Aktiebolag", "+46701234567", "lead", "120.75 EUR", "10", "CEO", "FR", "2024-03-01"}
+	if !reflect.DeepEqual(got.Vals, want) {
+		t.Fatalf("Cluster values\n got %q\nwant %q", got.Vals, want)
+	}
+	wantProv := []string{"marketing:m9", "old:1", "marketing:m9", "marketing:m9+old:1", "marketing:m9", "old:2", "marketing:m9", "old:1"}
+	if !reflect.DeepEqual(got.Provenance, wantProv) {
+		t.Fatalf("provenance\n got %q\nwant %q", got.Provenance, wantProv)
+	}
+	if !reflect.DeepEqual(got.Conflicts, []string{"country"}) {
+		t.Fatalf("conflicts %q", got.Conflicts)
+	}
+	if !got.Updated.Equal(t2) {
+		t.Fatalf("updated %v", got.Updated)
+	}
+	// Mixed currencies are not summed: the most recent amount wins.
+	members[0].Vals[3] = "100.00 USD"
+	if got := Cluster(fields, members); got.Vals[3] != "20.25 EUR" {
+		t.Fatalf("mixed currency sum gave %q", got.Vals[3])
+	}
+	// Merging must not depend on member order.
+	rev := []Member{members[2], members[1], members[0]}
+	if a, b := Cluster(fields, members), Cluster(fields, rev); !reflect.DeepEqual(a, b) {
+		t.Fatalf("order changes the merge:\n%+v\n%+v", a, b)
+	}
+}
