@@ -36,17 +36,23 @@ const Phase = phase.Migrate
 
 // Options configure a run.
 type Options struct {
-	DB       *state.DB
-	RunID    int64 // the run this migrate is recorded as (0 for a dry run)
-	Env      crm.Env
-	DryRun   bool // write nothing: each batch is written in a transaction that is rolled back
-	Delta    bool // only records changed in old since the last successful run, and deletions
-	Workers  int  // parallel writers (default: the plan's migrate.workers)
-	Samples  int  // dry run: rows shown per object and action (default 3)
-	ShowPII  bool
+	DB      *state.DB
+	RunID   int64 // the run this migrate is recorded as (0 for a dry run)
+	Env     crm.Env
+	DryRun  bool // write nothing: each batch is written in a transaction that is rolled back
+	Delta   bool // only records changed in old since the last successful run, and deletions
+	Workers int  // parallel writers (default: the plan's migrate.workers)
+	Samples int  // dry run: rows shown per object and action (default 3)
+	ShowPII bool
+	// Verify compares every row with what migrate writes, not only the ids: each golden record is
+	// sent again and the new CRM's own comparison (IS DISTINCT FROM) finds the rows that differ,
+	// which are written again and counted in Summary.Differed.
+	Verify   bool
 	Progress func(Event) // optional; called from one goroutine at a time
 	// Retry is the backoff schedule for transient faults (default 0.5 s doubling, 6 tries).
 	Retry []time.Duration
+
+	rewrite map[string]bool // dry run: OBJECT\x00GOLDEN of rows missing in the new CRM
 }
 
 // Event reports progress: golden records done out of total for an object.
@@ -70,7 +76,14 @@ type Summary struct {
 	Rejected    int64            `json:"rejected"`
 	Archived    int64            `json:"archived"`
 	Deleted     int64            `json:"deleted"`
-	Seconds     float64          `json:"seconds"`
+	// Missing counts rows the crosswalk says were written but the new CRM no longer has (a
+	// refreshed sandbox, a table emptied): they are written again (and counted in Inserted).
+	Missing int64 `json:"missing"`
+	// Verify runs: rows present with other values than migrate writes, written again (and
+	// counted in Updated).
+	Verified bool    `json:"verified,omitempty"`
+	Differed int64   `json:"differed,omitempty"`
+	Seconds  float64 `json:"seconds"`
 	// Delta runs: the records re-cleaned (changed in the sources since Since).
 	Since     *time.Time `json:"since,omitempty"`
 	Recleaned int64      `json:"recleaned,omitempty"`
@@ -94,6 +107,7 @@ type ObjectSummary struct {
 	Archived       int64   `json:"archived,omitempty"`
 	Deleted        int64   `json:"deleted,omitempty"`
 	DeletedInOld   int64   `json:"deleted_in_old,omitempty"` // delta runs: golden records whose old records are all gone
+	Missing        int64   `json:"missing,omitempty"`        // recorded as written, gone from the new CRM: written again
 	UnresolvedRefs int64   `json:"unresolved_refs"`
 	DefaultOwner   int64   `json:"default_owner"`
 	Retries        int64   `json:"retries,omitempty"`
@@ -146,8 +160,9 @@ func (s *Summary) Counts() map[string]int64 {
 }
 
 func (s *Summary) total() {
-	s.Read, s.Inserted, s.Updated, s.Unchanged, s.Rejected, s.Archived, s.Deleted = 0, 0, 0, 0, 0, 0, 0
+	s.Read, s.Inserted, s.Updated, s.Unchanged, s.Rejected, s.Archived, s.Deleted, s.Missing = 0, 0, 0, 0, 0, 0, 0, 0
 	for _, o := range s.Objects {
+		s.Missing += o.Missing
 		s.Read += o.Read
 		s.Inserted += o.Inserted
 		s.Updated += o.Updated
@@ -157,6 +172,9 @@ func (s *Summary) total() {
 		s.Deleted += o.Deleted
 	}
 	s.NothingToDo = s.Inserted+s.Updated+s.Archived+s.Deleted == 0
+	if s.Verified {
+		s.Differed = s.Updated
+	}
 }
 
 // checkpointEvery is how often a run's checkpoint is saved at most.
@@ -191,8 +209,9 @@ func Run(ctx context.Context, p *plans.Plan, opts Options) (*Summary, error) {
 			progress(e)
 		}
 	}
+	opts.rewrite = map[string]bool{}
 	start := time.Now()
-	sum := &Summary{RunID: opts.RunID, DryRun: opts.DryRun, Delta: opts.Delta}
+	sum := &Summary{RunID: opts.RunID, DryRun: opts.DryRun, Delta: opts.Delta, Verified: opts.Verify}
 	defer func() { sum.Seconds = time.Since(start).Seconds() }()
 
 	src, err := crm.Open(ctx, p.New(), opts.Env)
@@ -253,7 +272,33 @@ func Run(ctx context.Context, p *plans.Plan, opts Options) (*Summary, error) {
 				ids = d.changed
 			}
 		}
-		err := loadObject(ctx, p, obj, target, own, opts, cp, ids, osum, sum)
+		// The new CRM itself, not our records, says what is there: rows the crosswalk says were
+		// written but the target no longer has are written again.
+		missing, err := checkTarget(ctx, p, obj, src, opts)
+		if err != nil {
+			return sum, err
+		}
+		if len(missing) > 0 {
+			if cp.AfterID != "" { // resumed within the object: start it again, the missing rows may lie behind
+				cp = state.Checkpoint{}
+				*osum = ObjectSummary{Object: osum.Object, Table: osum.Table}
+			}
+			if ids != nil {
+				ids = union(ids, missing)
+			}
+			if opts.DryRun { // the crosswalk was left alone: the dry run treats them as never written
+				for _, g := range missing {
+					opts.rewrite[obj.Name+"\x00"+g] = true
+				}
+			}
+		}
+		osum.Missing = int64(len(missing))
+		if opts.Verify && !file && !opts.DryRun {
+			if _, err := opts.DB.ForgetDigests(ctx, p.Name, obj.Name); err != nil {
+				return sum, err
+			}
+		}
+		err = loadObject(ctx, p, obj, target, own, opts, cp, ids, osum, sum)
 		if err == nil && deltas != nil && deltas[obj.Name] != nil {
 			err = applyDeletes(ctx, p, obj, target, opts, deltas[obj.Name].deleted, osum)
 		}
@@ -473,7 +518,7 @@ func writeBatch(ctx context.Context, p *plans.Plan, l *layout, w crm.ObjectWrite
 			r.rejects = append(r.rejects, rejectRow(l, g, "no canonical key ("+l.obj.Key+" is empty) and the new mapping has no external_id, so the row could not be found again; add external_id to objects."+l.obj.Name+".new"))
 			continue
 		}
-		same := g.NewID != "" && g.Digest == bt.digest && g.Status == state.XActive
+		same := g.NewID != "" && g.Digest == bt.digest && g.Status == state.XActive && !opts.rewrite[l.obj.Name+"\x00"+g.GoldenID]
 		if same && !file {
 			r.unch++
 			continue

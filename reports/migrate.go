@@ -5,6 +5,7 @@ import (
 	"io"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/crmigrate/crmigrate/internal/pii"
@@ -111,6 +112,16 @@ func RenderMigrateSummary(w io.Writer, s *migrate.Summary, format string, showPI
 	default:
 		verdict = fmt.Sprintf("Inserted %d, updated %d, unchanged %d.", s.Inserted, s.Updated, s.Unchanged)
 	}
+	if s.Missing > 0 {
+		if s.DryRun {
+			verdict += fmt.Sprintf(" %s rows recorded as written are missing in the new CRM: they would be written again.", thousands(s.Missing))
+		} else {
+			verdict += fmt.Sprintf(" %s rows recorded as written were missing in the new CRM: written again.", thousands(s.Missing))
+		}
+	}
+	if s.Verified {
+		verdict += fmt.Sprintf(" Verified: every row compared with what migrate writes; %s differed and were written again.", thousands(s.Differed))
+	}
 	if s.Rejected > 0 && !s.DryRun {
 		verdict += fmt.Sprintf(" %d records were refused by the new CRM (rejects/migrate-%d.csv).", s.Rejected, s.RunID)
 	}
@@ -178,4 +189,22 @@ func maskValues(m map[string]string) map[string]string {
 		out[k] = emailRe.ReplaceAllStringFunc(v, pii.MaskEmail)
 	}
 	return out
+}
+
+// thousands writes n with a comma between groups of three digits: 1,692.
+func thousands(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	for i, r := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(r)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
 }

@@ -26,6 +26,7 @@ func migrateCommand() *cli.Command {
 			&cli.BoolFlag{Name: "dry-run", Usage: "count what would be inserted, updated, left unchanged and refused, with a few masked samples; write nothing"},
 			&cli.BoolFlag{Name: "delta", Usage: "only records changed in the sources since the last successful migrate (re-cleaned), and records deleted in old (the object's on_delete)"},
 			&cli.IntFlag{Name: "workers", EnvVars: []string{"CRMIGRATE_WORKERS"}, Usage: "parallel writers (default: the plan's migrate.workers)"},
+			&cli.BoolFlag{Name: "verify", Usage: "compare every row of the new CRM with what migrate writes, not only that it is there; rows that differ are written again"},
 			&cli.BoolFlag{Name: "force", Usage: "run even though the last clean did not pass (written to the audit log)"},
 			&cli.BoolFlag{Name: "show-pii", Usage: "show emails and phone numbers unmasked in samples and rejects"},
 		}, formatFlags("table", "json")...),
@@ -58,7 +59,7 @@ func runMigrate(c *cli.Context) error {
 		return err
 	}
 	defer ws.Close()
-	sum, err := migratePhase(c, ws, migrate.Options{DryRun: c.Bool("dry-run"), Delta: c.Bool("delta"), Workers: c.Int("workers"), ShowPII: c.Bool("show-pii")}, c.Bool("force"))
+	sum, err := migratePhase(c, ws, migrate.Options{DryRun: c.Bool("dry-run"), Delta: c.Bool("delta"), Verify: c.Bool("verify"), Workers: c.Int("workers"), ShowPII: c.Bool("show-pii")}, c.Bool("force"))
 	if sum != nil {
 		if rerr := reports.RenderMigrateSummary(c.App.Writer, sum, format, c.Bool("show-pii")); rerr != nil && err == nil {
 			err = rerr

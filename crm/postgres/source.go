@@ -134,9 +134,13 @@ func (s *Source) IDs(ctx context.Context, obj *plans.Object, batch func(ids []st
 	} else if m.Where != "" {
 		from += " WHERE " + m.Where
 	}
-	rows, err := s.conn.Query(ctx, "SELECT btrim(s."+pgx.Identifier{m.ID}.Sanitize()+"::text) FROM "+from)
+	conn, err := s.live(ctx) // connects again when the connection was lost (a retried call)
 	if err != nil {
-		return fmt.Errorf("list ids of %s on system %s: %w", obj.Name, s.sys.Name, err)
+		return err
+	}
+	rows, err := conn.Query(ctx, "SELECT btrim(s."+pgx.Identifier{m.ID}.Sanitize()+"::text) FROM "+from)
+	if err != nil {
+		return fmt.Errorf("list ids of %s on system %s: %w", obj.Name, s.sys.Name, classify(ctx, err))
 	}
 	defer rows.Close()
 	ids := make([]string, 0, crm.BatchSize)
@@ -156,7 +160,7 @@ func (s *Source) IDs(ctx context.Context, obj *plans.Object, batch func(ids []st
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return fmt.Errorf("list ids of %s on system %s: %w", obj.Name, s.sys.Name, err)
+		return fmt.Errorf("list ids of %s on system %s: %w", obj.Name, s.sys.Name, classify(ctx, err))
 	}
 	if len(ids) > 0 {
 		return batch(ids)
