@@ -24,6 +24,7 @@ func TestDemoDedupQuality(t *testing.T) {
 	if testing.Short() {
 		t.Skip("generates and cleans a 20k-contact demo; run without -short")
 	}
+	t.Parallel()
 	args := []string{"--contacts", "20000", "--companies", "2000", "--deals", "6000", "--migrate=false"}
 	if largeTests() {
 		args = []string{"--contacts", "100000", "--companies", "10000", "--deals", "30000"}
