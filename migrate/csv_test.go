@@ -57,6 +57,7 @@ func readCSV(t *testing.T, path string) [][]string {
 // A CRM that only takes CSV imports: migrate writes one file per object, whole, atomically, with
 // references as the referenced rows' ids in their files.
 func TestCSVTargetWritesImportFiles(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	oldURL := pgtest.NewDB(t)
 	conn, err := pgx.Connect(ctx, oldURL)
@@ -72,8 +73,7 @@ func TestCSVTargetWritesImportFiles(t *testing.T) {
 	if err := os.WriteFile(path, []byte(csvTargetPlan), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	t.Setenv("T_OLD", oldURL)
-	p, err := plans.Load(path)
+	p, err := plans.LoadWith(path, envOf(map[string]string{"T_OLD": oldURL}))
 	if err != nil {
 		t.Fatal(err)
 	}

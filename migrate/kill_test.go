@@ -29,6 +29,7 @@ func buildBinary(t *testing.T) string {
 // the crosswalk with those of an uninterrupted run. The journal must be complete too: undoing the
 // final run (which adopted the killed runs' work) empties the new CRM.
 func TestKilledRunsResumeToTheStateOfAnUninterruptedRun(t *testing.T) {
+	t.Parallel()
 	bin := buildBinary(t)
 	smallBatches := func(plan string) string { return plan + "\nmigrate: {batch_size: 40, workers: 2}\n" }
 	ref := newWorld(t, small(), smallBatches)

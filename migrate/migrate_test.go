@@ -65,9 +65,7 @@ func newWorld(t *testing.T, opts demo.Options, edit func(plan string) string) *w
 	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	t.Setenv("T_OLD", w.old)
-	t.Setenv("T_NEW", w.new)
-	if w.plan, err = plans.Load(path); err != nil {
+	if w.plan, err = plans.LoadWith(path, envOf(map[string]string{"T_OLD": w.old, "T_NEW": w.new})); err != nil {
 		t.Fatal(err)
 	}
 	w.ctl = pgtest.NewDB(t)
@@ -77,6 +75,15 @@ func newWorld(t *testing.T, opts demo.Options, edit func(plan string) string) *w
 	t.Cleanup(w.db.Close)
 	w.clean()
 	return w
+}
+
+// envOf resolves a plan's ${VAR} references from vars alone, leaving the process environment alone
+// (tests run in parallel).
+func envOf(vars map[string]string) func(string) (string, bool) {
+	return func(name string) (string, bool) {
+		v, ok := vars[name]
+		return v, ok
+	}
 }
 
 func (w *world) env() crm.Env { return crm.Env{Plan: w.plan} }
@@ -269,6 +276,7 @@ func small() demo.Options {
 }
 
 func TestMigrateLoadsEveryGoldenRecordOnceAndRerunWritesNothing(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, small(), nil)
 	ctx := context.Background()
 	sum := w.mustMigrate(migrate.Options{})
@@ -324,6 +332,7 @@ func TestMigrateLoadsEveryGoldenRecordOnceAndRerunWritesNothing(t *testing.T) {
 }
 
 func TestRefusedRecordsGoToRejectsAndTheRunGoesOn(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, small(), nil)
 	ctx := context.Background()
 	// An unknown picklist value (the new CRM's CHECK refuses it) and a negative count.
@@ -371,6 +380,7 @@ func TestRefusedRecordsGoToRejectsAndTheRunGoesOn(t *testing.T) {
 }
 
 func TestDryRunCountsWithoutWriting(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, small(), nil)
 	dry, err := w.migrate(migrate.Options{DryRun: true})
 	if err != nil {
@@ -400,6 +410,7 @@ func TestDryRunCountsWithoutWriting(t *testing.T) {
 }
 
 func TestUndoRestoresTheStateBeforeTheRun(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, small(), nil)
 	first := w.mustMigrate(migrate.Options{})
 	afterFirst := dumpNew(t, w.new)
@@ -467,6 +478,7 @@ func TestUndoRestoresTheStateBeforeTheRun(t *testing.T) {
 }
 
 func TestTransientFaultsAreRetried(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, small(), nil)
 	ref := newWorld(t, small(), nil)
 	ref.mustMigrate(migrate.Options{})
@@ -531,6 +543,7 @@ func firstDiff(got, want string) string {
 // A run that dies after the new CRM committed a batch but before the crosswalk recorded it leaves
 // journal entries without new ids; undo finds those rows by their key.
 func TestUndoFindsRowsTheCrosswalkNeverRecorded(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, small(), nil)
 	first := w.mustMigrate(migrate.Options{})
 	if _, err := w.db.Pool.Exec(context.Background(), `DELETE FROM crmigrate.crosswalk WHERE object = 'activity'`); err != nil {
@@ -549,6 +562,7 @@ func TestUndoFindsRowsTheCrosswalkNeverRecorded(t *testing.T) {
 }
 
 func TestDeltaReCleansChangesAndAppliesDeletePolicies(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, small(), func(plan string) string {
 		// Deals deleted in old are deleted in new too; activities are archived (the demo's choice).
 		return strings.Replace(plan, "  deal:\n    key: subscription\n", "  deal:\n    key: subscription\n    on_delete: delete\n", 1)
@@ -627,6 +641,7 @@ func TestDeltaReCleansChangesAndAppliesDeletePolicies(t *testing.T) {
 // Ctrl-C: the run stops after the batches in flight, with its checkpoint past them; the next
 // run resumes and ends in the state of an uninterrupted run.
 func TestInterruptedRunStopsAfterTheBatchInFlightAndResumes(t *testing.T) {
+	t.Parallel()
 	smallBatches := func(plan string) string { return plan + "\nmigrate: {batch_size: 25, workers: 2}\n" }
 	ref := newWorld(t, small(), smallBatches)
 	ref.mustMigrate(migrate.Options{})

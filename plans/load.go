@@ -20,11 +20,18 @@ import (
 // environment and validates it. A missing or unreadable file gives a plain
 // error ("open plan: …"); a bad plan gives *Errors with every problem found.
 func Load(path string) (*Plan, error) {
+	return LoadWith(path, os.LookupEnv)
+}
+
+// LoadWith is Load with lookup resolving ${VAR} references instead of the
+// process environment (nil means no variable is set), as in [Parse]. Tests use
+// it to give each plan its own variables.
+func LoadWith(path string, lookup func(string) (string, bool)) (*Plan, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("open plan: %w", err)
 	}
-	return Parse(path, data, os.LookupEnv)
+	return Parse(path, data, lookup)
 }
 
 // Parse is Load for bytes already read. filename is used in messages and to

@@ -296,6 +296,29 @@ func TestLoad(t *testing.T) {
 	}
 }
 
+// LoadWith resolves ${VAR} from its lookup alone, not from the process environment.
+func TestLoadWith(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "crmigrate.yaml")
+	plan := "name: x\nsystems:\n  old: {kind: postgres, url: \"${CRM_LOADWITH_URL}\"}\nobjects:\n  contact:\n    key: email\n    old: {table: contacts, id: id}\n    fields:\n      email: {type: email, old: email}\n"
+	if err := os.WriteFile(path, []byte(plan), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p, err := LoadWith(path, func(name string) (string, bool) {
+		if name == "CRM_LOADWITH_URL" {
+			return "postgres://u@h/with", true
+		}
+		return "", false
+	})
+	if err != nil || p.Old().URL != "postgres://u@h/with" {
+		t.Fatalf("LoadWith = %+v, %v", p, err)
+	}
+	var errs *Errors
+	if _, err := LoadWith(path, nil); !errors.As(err, &errs) || !strings.Contains(err.Error(), "CRM_LOADWITH_URL") {
+		t.Errorf("LoadWith without the variable = %v", err)
+	}
+}
+
 func TestErrorFormat(t *testing.T) {
 	e := &Error{File: "p.yaml", Line: 3, Col: 7, Msg: "bad", Hint: "fix it"}
 	if e.Error() != "p.yaml:3:7: bad; fix it" {

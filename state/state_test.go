@@ -28,6 +28,7 @@ func openTest(t *testing.T) (*DB, string) {
 }
 
 func TestMigrationsApplyOnceAndRecordChecksums(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db, url := openTest(t)
 	got, err := db.Migrations(ctx)
@@ -59,6 +60,7 @@ func TestMigrationsApplyOnceAndRecordChecksums(t *testing.T) {
 }
 
 func TestConcurrentOpenMigratesOnce(t *testing.T) {
+	t.Parallel()
 	url := pgtest.NewDB(t)
 	var wg sync.WaitGroup
 	errs := make([]error, 4)
@@ -82,6 +84,7 @@ func TestConcurrentOpenMigratesOnce(t *testing.T) {
 }
 
 func TestEditedMigrationIsAnError(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	url := pgtest.NewDB(t)
 	v1 := fstest.MapFS{"migrations/0001_a.sql": {Data: []byte("CREATE TABLE crmigrate.a (x int);")}}
@@ -135,6 +138,7 @@ func TestEditedMigrationIsAnError(t *testing.T) {
 }
 
 func TestSecondRunOfPhaseIsRefusedNamingHolder(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db, url := openTest(t)
 	spec := RunSpec{Plan: "acme", PlanHash: "h1", Phase: "clean", Args: []string{"clean", "--plan", "x.yaml"}}
@@ -207,6 +211,7 @@ func TestSecondRunOfPhaseIsRefusedNamingHolder(t *testing.T) {
 }
 
 func TestConcurrentStartsExactlyOneWins(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db, _ := openTest(t)
 	var wg sync.WaitGroup
@@ -238,6 +243,7 @@ func TestConcurrentStartsExactlyOneWins(t *testing.T) {
 }
 
 func TestCrashedHolderIsAbandoned(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db, url := openTest(t)
 	crashed, err := Open(ctx, url)
@@ -276,6 +282,7 @@ func TestCrashedHolderIsAbandoned(t *testing.T) {
 }
 
 func TestAuditLogIsAppendOnlyAndRecordsForce(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db, _ := openTest(t)
 	r, err := db.StartRun(ctx, RunSpec{Plan: "acme", Phase: "migrate", Forced: true})
@@ -308,6 +315,7 @@ func TestAuditLogIsAppendOnlyAndRecordsForce(t *testing.T) {
 }
 
 func TestRedact(t *testing.T) {
+	t.Parallel()
 	type testcase struct{ name, in, want string }
 	for _, tc := range []testcase{
 		{"url", "postgres://bob:s3cr3t@db.example:5432/crm?sslmode=require", "postgres://bob:xxxxx@db.example:5432/crm?sslmode=require"},
@@ -325,6 +333,7 @@ func TestRedact(t *testing.T) {
 }
 
 func TestOpenErrorHidesPassword(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	_, err := Open(ctx, "postgres://bob:topsecret@127.0.0.1:1/crm?sslmode=disable&connect_timeout=2")

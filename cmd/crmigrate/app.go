@@ -1,11 +1,13 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"strings"
+	"sync"
 
 	"github.com/urfave/cli/v2"
 
@@ -23,7 +25,9 @@ import (
 // version is set at build time with -ldflags "-X main.version=…".
 var version = "dev"
 
-func newApp(stdout, stderr io.Writer) *cli.App {
+// newApp makes the command-line app; lookupEnv resolves the plan's ${VAR} references (os.LookupEnv
+// but in tests).
+func newApp(stdout, stderr io.Writer, lookupEnv func(string) (string, bool)) *cli.App {
 	app := &cli.App{
 		Name:    "crmigrate",
 		Usage:   "move a B2B company from an old CRM to a new one: clean, migrate, validate, run in parallel, cut over",
@@ -42,6 +46,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			dbCommand(),
 			runsCommand(),
 		},
+		Metadata: map[string]any{lookupEnvKey: lookupEnv},
 	}
 	// urfave/cli hands an unknown command to the app's action: it is a usage error.
 	app.Action = func(c *cli.Context) error {
@@ -51,6 +56,30 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		return cli.ShowAppHelp(c)
 	}
 	return app
+}
+
+// cliParseMu serializes urfave/cli's setup and flag parsing, which write to the library's
+// package-level help flag and help command, so that apps can run at the same time in one process
+// (the tests run the CLI in parallel). A run holds it until its command's action starts.
+var cliParseMu sync.Mutex
+
+// runApp runs app with args, holding cliParseMu while the library parses them.
+func runApp(ctx context.Context, app *cli.App, args []string) error {
+	cliParseMu.Lock()
+	var once sync.Once
+	unlock := func() { once.Do(cliParseMu.Unlock) }
+	defer unlock()
+	var wrap func(cmds []*cli.Command)
+	wrap = func(cmds []*cli.Command) {
+		for _, cmd := range cmds {
+			if act := cmd.Action; act != nil {
+				cmd.Action = func(c *cli.Context) error { unlock(); return act(c) }
+			}
+			wrap(cmd.Subcommands)
+		}
+	}
+	wrap(app.Commands) // not app.Action: it shows the help, which reads the library's state
+	return app.RunContext(ctx, args)
 }
 
 func onUsageError(c *cli.Context, err error, _ bool) error {
@@ -90,12 +119,23 @@ func formatOf(c *cli.Context, valid ...string) (string, error) {
 	return "", usageError("unknown --format %q; use one of %s", f, strings.Join(valid, ", "))
 }
 
+// lookupEnvKey holds newApp's lookupEnv in the app's Metadata.
+const lookupEnvKey = "lookupEnv"
+
+// planEnv returns the function that resolves the plan's ${VAR} references.
+func planEnv(c *cli.Context) func(string) (string, bool) {
+	if f, ok := c.App.Metadata[lookupEnvKey].(func(string) (string, bool)); ok && f != nil {
+		return f
+	}
+	return os.LookupEnv
+}
+
 func openWorkspace(c *cli.Context, keep bool) (*workspace.Workspace, error) {
 	path := c.String("plan")
 	if err := workspace.CheckPlanExists(path); err != nil {
 		return nil, usageError("%v", err)
 	}
-	return workspace.Open(workspace.Options{PlanPath: path, StateURL: c.String("state-url"), Keep: keep, Log: c.App.ErrWriter})
+	return workspace.Open(workspace.Options{PlanPath: path, StateURL: c.String("state-url"), Keep: keep, Log: c.App.ErrWriter, LookupEnv: planEnv(c)})
 }
 
 // phaseRunner runs the phases of the workspace's plan, recording the command line without
@@ -147,7 +187,7 @@ func planCheck(c *cli.Context) error {
 		return usageError("%v", err)
 	}
 	res := reports.CheckResult{File: path}
-	ws, err := workspace.Open(workspace.Options{PlanPath: path, Log: c.App.ErrWriter})
+	ws, err := workspace.Open(workspace.Options{PlanPath: path, Log: c.App.ErrWriter, LookupEnv: planEnv(c)})
 	var planErrs *plans.Errors
 	switch {
 	case errors.As(err, &planErrs):

@@ -53,6 +53,7 @@ func clusterRows(t *testing.T, path string) map[string][]string {
 }
 
 func TestCleanReviewAcceptRejectAndStableGoldenIDs(t *testing.T) {
+	t.Parallel()
 	dir := projectDir(t)
 	demoDir := filepath.Join(dir, "demo")
 	if code, _, stderr := run(t, "demo", "--dir", demoDir, "--seed", "3"); code != 0 {
@@ -169,6 +170,7 @@ func TestCleanReviewAcceptRejectAndStableGoldenIDs(t *testing.T) {
 }
 
 func TestCleanFailsOverMaxRejectRateAndKeepsGoing(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "contacts.csv"), []byte("id,email,name\n1,a@x.se,A\n2,b@x.se\n3,c@x.se,C\n4,\"d@x.se,D\n5,e@x.se,E\n"), 0o644)
 	os.WriteFile(filepath.Join(dir, "plan.yaml"), []byte(`name: rejects
@@ -202,6 +204,7 @@ clean: {max_reject_rate: "10%"}
 }
 
 func TestCleanBadInputLosesNothing(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	var b strings.Builder
 	b.WriteString("id,email,phone,name\n")

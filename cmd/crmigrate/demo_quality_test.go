@@ -11,13 +11,23 @@ import (
 )
 
 // TestDemoDedupQuality measures duplicate detection on the demo's ground truth, as a user would:
-// generate the demo at 100k contacts, 10k companies and 30k deals, run clean --export-clusters
-// with the demo plan, and compare the clusters with truth/*.csv pair by pair. Contacts must reach
-// precision 0.99 and recall 0.97; companies and deals precision 0.99 (their recall is logged).
-// About 45 s on two cores; skipped with -short.
+// generate the demo, run clean --export-clusters with the demo plan, and compare the clusters with
+// truth/*.csv pair by pair. Contacts must reach precision 0.99 and recall 0.97, companies precision
+// and recall 0.99, deals precision 0.99 (their recall is logged: they have few duplicate pairs).
+//
+// By default the demo has 20k contacts, 2k companies and 6k deals and stops after clean (about 10 s
+// on two cores; measured there: contacts P 0.9988 R 0.9814, companies P 1 R 0.9973). With
+// CRMIGRATE_TEST_LARGE=1 it has 100k contacts, 10k companies and 30k deals and migrates too, as
+// `crmigrate demo` does (75 s; contacts P 0.9990 R 0.9790, companies P 1 R 0.9957). Skipped with
+// -short.
 func TestDemoDedupQuality(t *testing.T) {
 	if testing.Short() {
-		t.Skip("generates and cleans a 100k-contact demo; run without -short")
+		t.Skip("generates and cleans a 20k-contact demo; run without -short")
+	}
+	t.Parallel()
+	args := []string{"--contacts", "20000", "--companies", "2000", "--deals", "6000", "--migrate=false"}
+	if largeTests() {
+		args = []string{"--contacts", "100000", "--companies", "10000", "--deals", "30000"}
 	}
 	dir := projectDir(t)
 	demoDir := filepath.Join(dir, "demo")
@@ -25,11 +35,11 @@ func TestDemoDedupQuality(t *testing.T) {
 	t.Cleanup(func() { run(t, "db", "stop", "--plan", plan) })
 
 	start := time.Now()
-	code, _, stderr := run(t, "demo", "--dir", demoDir, "--contacts", "100000", "--companies", "10000", "--deals", "30000")
+	code, _, stderr := run(t, append([]string{"demo", "--dir", demoDir}, args...)...)
 	if code != 0 {
 		t.Fatalf("demo: exit %d\n%s", code, stderr)
 	}
-	t.Logf("demo: %.1f s", time.Since(start).Seconds())
+	t.Logf("demo %v: %.1f s", args, time.Since(start).Seconds())
 	start = time.Now()
 	export := filepath.Join(dir, "clusters.csv")
 	code, stdout, stderr := run(t, "clean", "--plan", plan, "--json", "--export-clusters", export)
@@ -53,7 +63,7 @@ func TestDemoDedupQuality(t *testing.T) {
 		minP, minR    float64
 	}{
 		{"contact", "contacts.csv", 0.99, 0.97},
-		{"company", "companies.csv", 0.99, 0},
+		{"company", "companies.csv", 0.99, 0.99},
 		{"deal", "deals.csv", 0.99, 0},
 	} {
 		pred := readClusters(t, export, tc.object)
@@ -98,4 +108,11 @@ func demoTruth(t *testing.T, path string, sources map[string]bool) map[string]st
 		}
 	}
 	return out
+}
+
+// largeTests reports whether CRMIGRATE_TEST_LARGE asks for the full-size cases of the tests that
+// have a smaller default.
+func largeTests() bool {
+	v := os.Getenv("CRMIGRATE_TEST_LARGE")
+	return v != "" && v != "0"
 }

@@ -79,9 +79,15 @@ func startProfiles() func() {
 
 // Main runs crmigrate with args (args[0] is the program name) and returns the exit code.
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	return mainEnv(ctx, args, stdout, stderr, os.LookupEnv)
+}
+
+// mainEnv is Main with lookupEnv resolving the plan's ${VAR} references instead of the process
+// environment (tests give each run its own variables, so they can run in parallel).
+func mainEnv(ctx context.Context, args []string, stdout, stderr io.Writer, lookupEnv func(string) (string, bool)) int {
 	ctx, stop := interruptible(ctx, stderr)
 	defer stop()
-	err := newApp(stdout, stderr).RunContext(ctx, args)
+	err := runApp(ctx, newApp(stdout, stderr, lookupEnv), args)
 	return exitCode(err, stderr)
 }
 

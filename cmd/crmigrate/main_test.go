@@ -23,6 +23,19 @@ func run(t *testing.T, args ...string) (int, string, string) {
 	return code, out.String(), errb.String()
 }
 
+// runEnv is run with the plan's ${VAR} references resolved from env alone, not from the process
+// environment, so that tests with their own variables can run in parallel.
+func runEnv(t *testing.T, env map[string]string, args ...string) (int, string, string) {
+	t.Helper()
+	lookup := func(name string) (string, bool) {
+		v, ok := env[name]
+		return v, ok
+	}
+	var out, errb bytes.Buffer
+	code := mainEnv(context.Background(), append([]string{"crmigrate"}, args...), &out, &errb, lookup)
+	return code, out.String(), errb.String()
+}
+
 // projectDir makes a folder the private cluster's server user can reach (tests may run as root).
 func projectDir(t *testing.T) string {
 	t.Helper()
@@ -63,6 +76,7 @@ func sqlExec(t *testing.T, url string, sqls ...string) {
 }
 
 func TestUnknownCommandAndFlagsAreUsageErrors(t *testing.T) {
+	t.Parallel()
 	type testcase struct {
 		name string
 		args []string
@@ -75,6 +89,7 @@ func TestUnknownCommandAndFlagsAreUsageErrors(t *testing.T) {
 		{"missing plan", []string{"plan", "show", "--plan", "testdata/nothing.yaml"}, "plan file not found"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			code, _, stderr := run(t, tc.args...)
 			if code != ExitUsage {
 				t.Fatalf("exit %d, want %d; stderr: %s", code, ExitUsage, stderr)
@@ -87,6 +102,7 @@ func TestUnknownCommandAndFlagsAreUsageErrors(t *testing.T) {
 }
 
 func TestPlanCheckReportsEveryErrorWithPosition(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	bad := filepath.Join(dir, "bad.yaml")
 	if err := os.WriteFile(bad, []byte("name: x\nsystems:\n  old: {kind: postgres, url: \"local:old\"}\nobjects:\n  contact:\n    key: email\n    old: {table: c, id: id, colour: red}\n    fields:\n      email: {type: emial, old: email}\nfoo: 1\n"), 0o644); err != nil {
@@ -113,9 +129,9 @@ func TestPlanCheckReportsEveryErrorWithPosition(t *testing.T) {
 }
 
 func TestPlanCheckConnectFindsMissingTablesAndColumns(t *testing.T) {
+	t.Parallel()
 	oldURL, newURL := pgtest.NewDB(t), pgtest.NewDB(t)
-	t.Setenv("CLI_OLD_URL", oldURL)
-	t.Setenv("CLI_NEW_URL", newURL)
+	env := map[string]string{"CLI_OLD_URL": oldURL, "CLI_NEW_URL": newURL}
 	sqlExec(t, oldURL,
 		`CREATE TABLE accounts (account_id text, account_name text, website text, modified_at timestamptz)`,
 		`CREATE TABLE contacts (contact_id text, email text, account_id text, modified_at timestamptz)`) // no phone
@@ -123,11 +139,11 @@ func TestPlanCheckConnectFindsMissingTablesAndColumns(t *testing.T) {
 		`CREATE TABLE companies (id bigint, name text, domain_name text, updated_at timestamptz)`) // no people
 
 	// Without --connect the file alone is valid.
-	code, stdout, stderr := run(t, "plan", "check", "--plan", "testdata/small.yaml")
+	code, stdout, stderr := runEnv(t, env, "plan", "check", "--plan", "testdata/small.yaml")
 	if code != 0 || !strings.Contains(stdout, "is valid") {
 		t.Fatalf("plan check: exit %d\n%s%s", code, stdout, stderr)
 	}
-	code, _, stderr = run(t, "plan", "check", "--plan", "testdata/small.yaml", "--connect")
+	code, _, stderr = runEnv(t, env, "plan", "check", "--plan", "testdata/small.yaml", "--connect")
 	if code != ExitUsage {
 		t.Fatalf("plan check --connect: exit %d, want 2\n%s", code, stderr)
 	}
@@ -145,7 +161,7 @@ func TestPlanCheckConnectFindsMissingTablesAndColumns(t *testing.T) {
 	// Fix the schema: the check passes.
 	sqlExec(t, oldURL, `ALTER TABLE contacts ADD COLUMN phone text`)
 	sqlExec(t, newURL, `CREATE TABLE people (id bigint, email text, phone text, company_id bigint)`)
-	code, stdout, stderr = run(t, "plan", "check", "--plan", "testdata/small.yaml", "--connect")
+	code, stdout, stderr = runEnv(t, env, "plan", "check", "--plan", "testdata/small.yaml", "--connect")
 	if code != 0 {
 		t.Fatalf("after fixing: exit %d\n%s%s", code, stdout, stderr)
 	}
@@ -155,10 +171,10 @@ func TestPlanCheckConnectFindsMissingTablesAndColumns(t *testing.T) {
 }
 
 func TestPlanShowFormats(t *testing.T) {
-	t.Setenv("CLI_OLD_URL", "postgres://reader:hunter2@old.example:5432/crm")
-	t.Setenv("CLI_NEW_URL", "local:newcrm")
+	t.Parallel()
+	env := map[string]string{"CLI_OLD_URL": "postgres://reader:hunter2@old.example:5432/crm", "CLI_NEW_URL": "local:newcrm"}
 	for _, f := range []string{"table", "md", "json"} {
-		code, stdout, stderr := run(t, "plan", "show", "--plan", "testdata/small.yaml", "--format", f)
+		code, stdout, stderr := runEnv(t, env, "plan", "show", "--plan", "testdata/small.yaml", "--format", f)
 		if code != 0 {
 			t.Fatalf("%s: exit %d: %s", f, code, stderr)
 		}
@@ -171,31 +187,32 @@ func TestPlanShowFormats(t *testing.T) {
 			t.Fatalf("%s output shows the password", f)
 		}
 	}
-	_, stdout, _ := run(t, "plan", "show", "--plan", "testdata/small.yaml", "--json")
+	_, stdout, _ := runEnv(t, env, "plan", "show", "--plan", "testdata/small.yaml", "--json")
 	if !json.Valid([]byte(stdout)) {
 		t.Fatalf("--json is not JSON: %s", stdout)
 	}
 }
 
 func TestRunsFromControlDatabase(t *testing.T) {
-	t.Setenv("CLI_OLD_URL", "local:x")
-	t.Setenv("CLI_NEW_URL", "local:y")
+	t.Parallel()
+	env := map[string]string{"CLI_OLD_URL": "local:x", "CLI_NEW_URL": "local:y"}
 	stateURL := pgtest.NewDB(t)
-	code, stdout, stderr := run(t, "runs", "--plan", "testdata/small.yaml", "--state-url", stateURL)
+	code, stdout, stderr := runEnv(t, env, "runs", "--plan", "testdata/small.yaml", "--state-url", stateURL)
 	if code != 0 || !strings.Contains(stdout, "no runs yet") {
 		t.Fatalf("runs: exit %d\n%s%s", code, stdout, stderr)
 	}
-	code, stdout, _ = run(t, "runs", "--plan", "testdata/small.yaml", "--state-url", stateURL, "--json")
+	code, stdout, _ = runEnv(t, env, "runs", "--plan", "testdata/small.yaml", "--state-url", stateURL, "--json")
 	if code != 0 || strings.TrimSpace(stdout) != "[]" {
 		t.Fatalf("runs --json: exit %d: %s", code, stdout)
 	}
-	code, _, stderr = run(t, "runs", "--plan", "testdata/small.yaml", "--state-url", "postgres://u:sekrit@127.0.0.1:1/x?connect_timeout=2")
+	code, _, stderr = runEnv(t, env, "runs", "--plan", "testdata/small.yaml", "--state-url", "postgres://u:sekrit@127.0.0.1:1/x?connect_timeout=2")
 	if code != ExitError || strings.Contains(stderr, "sekrit") {
 		t.Fatalf("unreachable state db: exit %d, stderr %s", code, stderr)
 	}
 }
 
 func TestDBStartStatusURLStop(t *testing.T) {
+	t.Parallel()
 	dir := projectDir(t)
 	plan := filepath.Join(dir, "crmigrate.yaml")
 	data, err := os.ReadFile("testdata/small.yaml")
@@ -243,6 +260,7 @@ func TestDBStartStatusURLStop(t *testing.T) {
 }
 
 func TestDemoLeavesNothingRunningAndCommandsWorkAfterwards(t *testing.T) {
+	t.Parallel()
 	dir := projectDir(t)
 	demoDir := filepath.Join(dir, "demo")
 	code, stdout, stderr := run(t, "demo", "--dir", demoDir, "--companies", "40", "--contacts", "150", "--deals", "60", "--seed", "7")

@@ -11,6 +11,7 @@ import (
 
 // TestMigrateCommand runs the migrate commands as a user would on the demo project.
 func TestMigrateCommand(t *testing.T) {
+	t.Parallel()
 	dir := projectDir(t)
 	demoDir := filepath.Join(dir, "demo")
 	code, stdout, stderr := run(t, "demo", "--dir", demoDir, "--companies", "40", "--contacts", "200", "--deals", "80", "--seed", "3")

@@ -84,6 +84,7 @@ func febrlEntity(recID string) string {
 }
 
 func TestCleanFEBRLQuality(t *testing.T) {
+	t.Parallel()
 	type testcase struct {
 		name    string
 		plan    string
@@ -95,6 +96,7 @@ func TestCleanFEBRLQuality(t *testing.T) {
 		{"dataset4a+4b", "dataset4.yaml", 10000, 5000},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			out := filepath.Join(t.TempDir(), "clusters.csv")
 			code, stdout, stderr := run(t, "clean", "--plan", filepath.Join("..", "..", "testdata", "febrl", tc.plan),
 				"--state-url", pgtest.NewDB(t), "--export-clusters", out)
@@ -123,6 +125,7 @@ func TestCleanFEBRLQuality(t *testing.T) {
 }
 
 func TestPairQuality(t *testing.T) {
+	t.Parallel()
 	truth := map[string]string{"a": "1", "b": "1", "c": "1", "d": "2"}
 	pred := map[string]string{"a": "x", "b": "x", "c": "y", "d": "y"}
 	p, r, tp, fp, fn := pairQuality(pred, truth)

@@ -90,6 +90,7 @@ func readAll(t *testing.T, p *plans.Plan) ([]crm.Record, []crm.Reject) {
 }
 
 func TestReadTableWithHostileIdentifiersAndNulls(t *testing.T) {
+	t.Parallel()
 	p, conn := setup(t, `{table: 'Legacy CRM.we"ird', id: ID, updated_at: modified}`)
 	recs, rejects := readAll(t, p)
 	if len(recs) != 4500 {
@@ -118,6 +119,7 @@ func TestReadTableWithHostileIdentifiersAndNulls(t *testing.T) {
 }
 
 func TestReadQueryMapping(t *testing.T) {
+	t.Parallel()
 	p, _ := setup(t, `{query: 'SELECT ''C-'' || "ID" AS id, "e-mail", "Name; DROP TABLE x" FROM "Legacy CRM"."we""ird" WHERE "ID" <= 2500', id: id}`)
 	recs, _ := readAll(t, p)
 	if len(recs) != 2500 || !strings.HasPrefix(recs[0].ID, "C-") || recs[0].UpdatedAt != "" {
@@ -126,6 +128,7 @@ func TestReadQueryMapping(t *testing.T) {
 }
 
 func TestMissingTableAndColumns(t *testing.T) {
+	t.Parallel()
 	p, _ := setup(t, `{table: nope, id: ID}`)
 	ctx := context.Background()
 	src, err := crm.Open(ctx, p.Old(), crm.Env{Plan: p})

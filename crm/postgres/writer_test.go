@@ -72,6 +72,7 @@ func str(s string) *string {
 }
 
 func TestWriterUpsertsAndRejectsOnlyTheRefusedRows(t *testing.T) {
+	t.Parallel()
 	p, conn := writerSetup(t)
 	ctx := context.Background()
 	src, err := crm.Open(ctx, p.New(), crm.Env{Plan: p})
@@ -197,6 +198,7 @@ func TestWriterUpsertsAndRejectsOnlyTheRefusedRows(t *testing.T) {
 }
 
 func TestWriterNeedsAUniqueKeyColumn(t *testing.T) {
+	t.Parallel()
 	p, conn := writerSetup(t)
 	ctx := context.Background()
 	if _, err := conn.Exec(ctx, `ALTER TABLE "New CRM"."pe""ople" DROP CONSTRAINT "pe""ople_legacy_key"`); err != nil {

@@ -346,8 +346,20 @@ func TestKeptClusterStopsWhenItsFolderIsRemoved(t *testing.T) {
 	if err := h.Release(); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.RemoveAll(filepath.Dir(home)); err != nil {
-		t.Fatal(err)
+	// The server writes into its data folder until it stops, which may be in the middle of the
+	// removal: RemoveAll then fails with "directory not empty". Remove again, as a user would, until
+	// the folder is gone; the supervisor stops the server once it notices.
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		err := os.RemoveAll(filepath.Dir(home))
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("remove the cluster's folder: %v", err)
+		}
+		t.Logf("remove the cluster's folder while the server writes into it: %v; again", err)
+		time.Sleep(100 * time.Millisecond)
 	}
 	waitGone(t, info.PostmasterPID, 20*time.Second)
 	waitGone(t, info.SupervisorPID, 5*time.Second)

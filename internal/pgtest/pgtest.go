@@ -12,6 +12,7 @@ package pgtest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"os"
@@ -22,6 +23,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/crmigrate/crmigrate/internal/pglocal"
 )
@@ -79,13 +81,19 @@ func setup() {
 		return
 	}
 	defer conn.Close(ctx)
-	_, _ = conn.Exec(ctx, "DROP DATABASE IF EXISTS "+template)
+	// On a shared TEST_DATABASE_URL server the test processes of other packages make the same
+	// template at the same time, and use it: one that exists already (always empty, UTF8, C) is
+	// taken as it is rather than dropped under another process's feet.
 	if _, err := conn.Exec(ctx, "CREATE DATABASE "+template+" TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'"); err != nil {
-		setupErr = fmt.Errorf("create template database: %w", err)
+		var pgErr *pgconn.PgError
+		if !errors.As(err, &pgErr) || (pgErr.Code != "42P04" && pgErr.Code != "23505") { // duplicate_database; unique_violation when two race
+			setupErr = fmt.Errorf("create template database: %w", err)
+		}
 	}
 }
 
-// NewDB returns the URL of a new, empty database that is dropped when the test ends.
+// NewDB returns the URL of a new, empty database that is dropped when the test ends. It is safe
+// for parallel tests: each call makes its own database (from a template nobody connects to).
 func NewDB(t testing.TB) string {
 	t.Helper()
 	once.Do(setup)

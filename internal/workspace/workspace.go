@@ -27,6 +27,9 @@ type Options struct {
 	// Keep leaves the private cluster running when this process ends (demo --keep, db start).
 	Keep bool
 	Log  io.Writer // notices for the user (stderr); may be nil
+	// LookupEnv resolves the plan's ${VAR} references; nil means os.LookupEnv. Tests set it to give
+	// each run its own variables without touching the process environment.
+	LookupEnv func(string) (string, bool)
 }
 
 // Workspace is one command's view of a plan and its databases.
@@ -51,7 +54,11 @@ func HomeFor(planPath string) string {
 
 // Open loads and validates the plan. Plan errors come back as plans.Errors.
 func Open(opts Options) (*Workspace, error) {
-	p, err := plans.Load(opts.PlanPath)
+	lookup := opts.LookupEnv
+	if lookup == nil {
+		lookup = os.LookupEnv
+	}
+	p, err := plans.LoadWith(opts.PlanPath, lookup)
 	if err != nil {
 		return nil, err
 	}
