@@ -9,6 +9,7 @@ import (
 // A new CRM emptied behind migrate's back (a refreshed sandbox) is written again, and the run says
 // so; without --verify only missing rows are found, with it rows changed in place too.
 func TestEmptiedTargetIsWrittenAgain(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, small(), nil)
 	first := w.mustMigrate(migrate.Options{})
 	before := dumpNew(t, w.new)

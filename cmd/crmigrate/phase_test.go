@@ -67,6 +67,7 @@ func listRuns(t *testing.T, plan string) []runRow {
 // Ctrl-C during an undo and during the demo's generation ends their runs as aborted, as it does
 // for clean and migrate, and the next command runs normally.
 func TestCtrlCDuringUndoAndDemoRecordsAborted(t *testing.T) {
+	t.Parallel()
 	dir := projectDir(t)
 	demoDir := filepath.Join(dir, "demo")
 	plan := filepath.Join(demoDir, "crmigrate.yaml")
