@@ -50,7 +50,12 @@ func readAll(t *testing.T, content []byte, dialect, encoding string, cols map[st
 	if err := os.WriteFile(filepath.Join(dir, "contacts.csv"), content, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	p := testPlan(t, dir, dialect, encoding, cols)
+	return readObject(t, testPlan(t, dir, dialect, encoding, cols), "contact")
+}
+
+// readObject reads every record of an object from the plan's old system, with its rejects.
+func readObject(t *testing.T, p *plans.Plan, object string) readResult {
+	t.Helper()
 	ctx := context.Background()
 	src, err := crm.Open(ctx, p.Old(), crm.Env{Plan: p})
 	if err != nil {
@@ -58,7 +63,7 @@ func readAll(t *testing.T, content []byte, dialect, encoding string, cols map[st
 	}
 	defer src.Close()
 	var res readResult
-	r, err := src.Reader(ctx, p.Object("contact"), func(rj crm.Reject) { res.rejects = append(res.rejects, rj) })
+	r, err := src.Reader(ctx, p.Object(object), func(rj crm.Reject) { res.rejects = append(res.rejects, rj) })
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,15 +1,12 @@
 package csvfile
 
 import (
-	"context"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/crmigrate/crmigrate/crm"
 	"github.com/crmigrate/crmigrate/plans"
 )
 
@@ -26,29 +23,7 @@ func readNotes(t *testing.T, content string, extra string) readResult {
 	if err != nil {
 		t.Fatalf("plan: %v\n%s", err, y)
 	}
-	ctx := context.Background()
-	src, err := crm.Open(ctx, p.Old(), crm.Env{Plan: p})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer src.Close()
-	var res readResult
-	r, err := src.Reader(ctx, p.Object("contact"), func(rj crm.Reject) { res.rejects = append(res.rejects, rj) })
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	for {
-		b, err := r.Next(ctx)
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		res.recs = append(res.recs, b...)
-	}
-	return res
+	return readObject(t, p, "contact")
 }
 
 // noteLines is a quoted note of n lines; one of them looks exactly like a record of the file.
