@@ -91,7 +91,8 @@ type Summary struct {
 	// again every run and counted in Rejected).
 	NothingToDo bool              `json:"nothing_to_do"`
 	Samples     []Sample          `json:"samples,omitempty"`
-	Rejects     []state.RejectRow `json:"rejects,omitempty"` // the first ones
+	Rejects     []state.RejectRow `json:"rejects,omitempty"`      // the first ones
+	RejectsFile string            `json:"rejects_file,omitempty"` // all of them, relative to the plan's folder
 	PeakRSSMB   float64           `json:"peak_rss_mb,omitempty"`
 }
 
@@ -158,6 +159,9 @@ func (s *Summary) Counts() map[string]int64 {
 		"archived": s.Archived, "deleted": s.Deleted}
 	return c
 }
+
+// SetRejectsFile records where the run's rejects were written (phase.RejectsFiler).
+func (s *Summary) SetRejectsFile(path string) { s.RejectsFile = path }
 
 func (s *Summary) total() {
 	s.Read, s.Inserted, s.Updated, s.Unchanged, s.Rejected, s.Archived, s.Deleted, s.Missing = 0, 0, 0, 0, 0, 0, 0, 0

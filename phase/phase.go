@@ -1,6 +1,7 @@
 package phase
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/crmigrate/crmigrate/internal/atomicfile"
@@ -124,6 +126,12 @@ type Verdict interface {
 	Failed() error
 }
 
+// RejectsFiler is implemented by a report that names the file its rejects are in (relative to the
+// plan's folder), so that it can say where to look.
+type RejectsFiler interface {
+	SetRejectsFile(path string)
+}
+
 // ErrNotPassed is wrapped when the phase a run depends on has not passed.
 var ErrNotPassed = errors.New("the phase it depends on has not passed")
 
@@ -208,13 +216,17 @@ func finish[R Report](ctx context.Context, rn *Runner, run *state.Run, res R, bo
 				status = state.StatusFailed
 			}
 		}
-		if err := db.SaveReport(endCtx, run.ID, res); err != nil && runErr == nil {
-			runErr, status = err, state.StatusFailed
-		}
 		if counts["rejected"] > 0 {
-			if err := rn.writeRejects(endCtx, run); err != nil && runErr == nil {
+			path, err := rn.writeRejects(endCtx, run)
+			if err != nil && runErr == nil {
 				runErr, status = err, state.StatusFailed
 			}
+			if f, ok := any(res).(RejectsFiler); ok && err == nil {
+				f.SetRejectsFile(path)
+			}
+		}
+		if err := db.SaveReport(endCtx, run.ID, res); err != nil && runErr == nil {
+			runErr, status = err, state.StatusFailed
 		}
 	}
 	recorded := runErr
@@ -240,36 +252,65 @@ func RejectsPath(p *plans.Plan, phase string, runID int64) string {
 }
 
 // writeRejects writes the run's rejects (with those of the runs it resumed) to RejectsPath, whole
-// or not at all, cells neutralized for spreadsheets. A run whose rejects file cannot be written
-// fails: the file is how people learn what was refused.
-func (rn *Runner) writeRejects(ctx context.Context, run *state.Run) error {
+// or not at all, cells neutralized for spreadsheets, and returns the file's path relative to the
+// plan's folder. When the newest earlier rejects file of the phase holds exactly the same rejects
+// (records refused again, nothing new), no identical copy is written and that file's path is
+// returned. A run whose rejects file cannot be written fails: the file is how people learn what
+// was refused.
+func (rn *Runner) writeRejects(ctx context.Context, run *state.Run) (string, error) {
 	rows, err := rn.DB.Rejects(ctx, rn.Plan.Name, run.ID)
 	if err != nil {
-		return err
+		return "", err
+	}
+	var buf bytes.Buffer
+	cw := sheet.NewWriter(&buf)
+	_ = cw.Write([]string{"object", "system", "line", "source_id", "reason", "raw"})
+	for _, r := range rows {
+		_ = cw.Write([]string{r.Object, r.System, strconv.FormatInt(r.Line, 10), r.SourceID, r.Reason, r.Raw})
+	}
+	if err := cw.Flush(); err != nil {
+		return "", fmt.Errorf("write the rejects file: %w", err)
 	}
 	path := RejectsPath(rn.Plan, run.Spec.Phase, run.ID)
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return fmt.Errorf("write the rejects file: %w", err)
-	}
-	err = atomicfile.Write(path, 0o644, func(w io.Writer) error {
-		cw := sheet.NewWriter(w)
-		if err := cw.Write([]string{"object", "system", "line", "source_id", "reason", "raw"}); err != nil {
-			return err
-		}
-		for _, r := range rows {
-			if err := cw.Write([]string{r.Object, r.System, strconv.FormatInt(r.Line, 10), r.SourceID, r.Reason, r.Raw}); err != nil {
-				return err
+	if prev := previousRejects(path, run.Spec.Phase, run.ID); prev != "" {
+		if old, err := os.ReadFile(prev); err == nil && bytes.Equal(old, buf.Bytes()) {
+			if rn.Notify != nil {
+				rn.Notify(fmt.Sprintf("%d rejected records, the same as in %s", len(rows), prev))
 			}
+			return rel(rn.Plan.Dir, prev), nil
 		}
-		return cw.Flush()
-	})
-	if err != nil {
-		return fmt.Errorf("write the rejects file: %w", err)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return "", fmt.Errorf("write the rejects file: %w", err)
+	}
+	if err := atomicfile.Write(path, 0o644, func(w io.Writer) error { _, err := w.Write(buf.Bytes()); return err }); err != nil {
+		return "", fmt.Errorf("write the rejects file: %w", err)
 	}
 	if rn.Notify != nil {
 		rn.Notify(fmt.Sprintf("%d rejected records, with line and reason, in %s", len(rows), path))
 	}
-	return nil
+	return rel(rn.Plan.Dir, path), nil
+}
+
+// previousRejects is the newest rejects file of phase beside path written by a run before runID,
+// or "".
+func previousRejects(path, phase string, runID int64) string {
+	files, _ := filepath.Glob(filepath.Join(filepath.Dir(path), phase+"-*.csv"))
+	best, bestID := "", int64(0)
+	for _, f := range files {
+		id, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimPrefix(filepath.Base(f), phase+"-"), ".csv"), 10, 64)
+		if err == nil && id < runID && id > bestID {
+			best, bestID = f, id
+		}
+	}
+	return best
+}
+
+func rel(dir, path string) string {
+	if r, err := filepath.Rel(dir, path); err == nil {
+		return r
+	}
+	return path
 }
 
 // prerequisite returns nil when def's prerequisite passed (or there is none), an error wrapping

@@ -230,7 +230,12 @@ func TestProgressListsTheMainLine(t *testing.T) {
 }
 
 // rejecting is a report of a run that refused records.
-type rejecting struct{ Rejected int64 }
+type rejecting struct {
+	Rejected int64
+	File     string
+}
+
+func (r *rejecting) SetRejectsFile(path string) { r.File = path }
 
 func (r *rejecting) Counts() map[string]int64 { return map[string]int64{"rejected": r.Rejected} }
 
@@ -263,6 +268,18 @@ func TestRejectsFileIsPartOfTheRun(t *testing.T) {
 	}
 	if len(notes) != 1 || !strings.Contains(notes[0], "2 rejected records") || !strings.Contains(notes[0], path) {
 		t.Fatalf("notes: %q", notes)
+	}
+	// The same records refused again: no identical copy; the report names the earlier file.
+	res, err := phase.Execute(ctx, rn, phase.Clean, phase.Options{}, refuse)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second := lastRun(t, rn, phase.Clean).ID
+	if _, err := os.Stat(phase.RejectsPath(rn.Plan, phase.Clean, second)); !os.IsNotExist(err) {
+		t.Fatalf("an identical rejects file was written again (%v)", err)
+	}
+	if want := filepath.Join("rejects", filepath.Base(path)); res.File != want || !strings.Contains(notes[1], "the same as") {
+		t.Fatalf("second run: file %q (want %q), notes %q", res.File, want, notes)
 	}
 
 	// rejects/ cannot be made (here a file stands in its way; a read-only disk does the same).

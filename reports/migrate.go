@@ -123,7 +123,11 @@ func RenderMigrateSummary(w io.Writer, s *migrate.Summary, format string, showPI
 		verdict += fmt.Sprintf(" Verified: every row compared with what migrate writes; %s differed and were written again.", thousands(s.Differed))
 	}
 	if s.Rejected > 0 && !s.DryRun {
-		verdict += fmt.Sprintf(" %d records were refused by the new CRM (rejects/migrate-%d.csv).", s.Rejected, s.RunID)
+		file := s.RejectsFile
+		if file == "" {
+			file = fmt.Sprintf("rejects/migrate-%d.csv", s.RunID)
+		}
+		verdict += fmt.Sprintf(" %d records were refused by the new CRM (%s).", s.Rejected, file)
 	}
 	if s.PeakRSSMB > 0 {
 		verdict += fmt.Sprintf(" Peak memory %.0f MiB.", s.PeakRSSMB)
