@@ -109,7 +109,13 @@ func Run(ctx context.Context, p *plans.Plan, opts Options) (*Summary, error) {
 			return sum, err
 		}
 		sum.Timing.Read += time.Since(t0).Seconds()
-		// The object's previous staging is deleted while its duplicates are found.
+		// The object's previous staging is deleted while its duplicates are found; from the first
+		// object on, staging is not whole until the end.
+		if len(done) == 0 && opts.DB != nil {
+			if err := opts.DB.MarkStagingPartial(ctx, p.Name); err != nil {
+				return sum, err
+			}
+		}
 		w.begin(obj.Name)
 		or, err := dedupObject(ctx, p, obj, st, opts, osum, sum)
 		if err != nil {
@@ -131,6 +137,11 @@ func Run(ctx context.Context, p *plans.Plan, opts Options) (*Summary, error) {
 	t0 := time.Now()
 	if opts.DB != nil {
 		if err := opts.DB.WriteRejects(ctx, p.Name, opts.RunID, "clean", rejects); err != nil {
+			return sum, err
+		}
+		// Every object's staging is written: say so (a crash of the server empties this mark
+		// with staging, and migrate then refuses to run on what is left).
+		if err := opts.DB.MarkStagingWhole(ctx, p.Name, opts.RunID); err != nil {
 			return sum, err
 		}
 	}

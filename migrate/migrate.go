@@ -218,6 +218,10 @@ func Run(ctx context.Context, p *plans.Plan, opts Options) (*Summary, error) {
 	sum := &Summary{RunID: opts.RunID, DryRun: opts.DryRun, Delta: opts.Delta, Verified: opts.Verify}
 	defer func() { sum.Seconds = time.Since(start).Seconds() }()
 
+	// Staging is what migrate writes: refuse when a crash of the server emptied it.
+	if err := opts.DB.CheckStaging(ctx, p.Name); err != nil {
+		return nil, err
+	}
 	src, err := crm.Open(ctx, p.New(), opts.Env)
 	if err != nil {
 		return nil, err

@@ -485,3 +485,47 @@ func TestForgetMissingFindsRowsGoneFromTheTarget(t *testing.T) {
 		t.Fatalf("emptied target: %d missing, %v", len(all), err)
 	}
 }
+
+func TestCheckStagingFollowsTheCleansThatWroteIt(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db, _ := openTest(t)
+	if err := db.CheckStaging(ctx, "acme"); err != nil {
+		t.Fatalf("never cleaned: %v", err)
+	}
+	clean := func(status string, whole bool) int64 {
+		r, err := db.StartRun(ctx, RunSpec{Plan: "acme", Phase: "clean"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := db.MarkStagingPartial(ctx, "acme"); err != nil {
+			t.Fatal(err)
+		}
+		if whole {
+			if err := db.MarkStagingWhole(ctx, "acme", r.ID); err != nil {
+				t.Fatal(err)
+			}
+		}
+		_ = r.Finish(ctx, status, nil, nil)
+		return r.ID
+	}
+	clean(StatusPassed, true)
+	if err := db.CheckStaging(ctx, "acme"); err != nil {
+		t.Fatalf("after a passed clean: %v", err)
+	}
+	// Crash recovery empties the unlogged mark with staging.
+	if _, err := db.Pool.Exec(ctx, `TRUNCATE crmigrate.staging_alive`); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.CheckStaging(ctx, "acme"); !errors.Is(err, ErrStagingLost) || !strings.Contains(err.Error(), "server crash") {
+		t.Fatalf("after a crash: %v", err)
+	}
+	id := clean(StatusAborted, false)
+	if err := db.CheckStaging(ctx, "acme"); !errors.Is(err, ErrStagingLost) || !strings.Contains(err.Error(), "incomplete") || !strings.Contains(err.Error(), strconv.FormatInt(id, 10)) {
+		t.Fatalf("after a clean stopped while writing: %v", err)
+	}
+	clean(StatusPassed, true)
+	if err := db.CheckStaging(ctx, "acme"); err != nil {
+		t.Fatalf("after a new clean: %v", err)
+	}
+}
