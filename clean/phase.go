@@ -52,6 +52,7 @@ type objectRun struct {
 	ids    []string // golden id per cluster
 	review []state.ReviewRow
 	osum   *ObjectSummary
+	valid  merge.Validator // survivorship prefers values normalization found valid
 	// dup holds the records in clusters of more than one, kept after the object is written for
 	// the pipeline's count of records whose parent is a duplicate.
 	dup refSet
@@ -121,6 +122,7 @@ func Run(ctx context.Context, p *plans.Plan, opts Options) (*Summary, error) {
 		if err != nil {
 			return sum, err
 		}
+		or.valid = merge.ValidatorFor(norm, obj.Fields)
 		if pl, ok := pipelineOverstatement(p, obj, or, done); ok {
 			sum.Pipeline = append(sum.Pipeline, pl)
 		}
@@ -556,7 +558,7 @@ func (m *merger) merge(ci int) merge.Golden {
 		r := &st.recs[i]
 		m.members = append(m.members, merge.Member{Source: m.p.Systems[r.src].Name, SourceIdx: int(r.src), ID: st.id(i), Updated: r.updated(), Vals: m.bufs[k]})
 	}
-	return merge.Cluster(m.or.obj.Fields, m.members)
+	return merge.Cluster(m.or.obj.Fields, m.members, m.or.valid)
 }
 
 // stageRows produces an object's golden records (merged here, by the survivorship rules) and

@@ -28,12 +28,32 @@ type Golden struct {
 	Updated    time.Time
 }
 
+// Validator says whether the canonical value v of field number f is valid. Clean keeps a value
+// it could not understand (an email "n/a") as it was, flagged invalid; survivorship prefers valid
+// values. [ValidatorFor] builds one from the plan's normalizer.
+type Validator func(f int, v string) bool
+
+// ValidatorFor says a value is valid when normalizing it again does not find it invalid
+// (canonical values are fixed points of normalization).
+func ValidatorFor(n *normalize.Normalizer, fields []*plans.Field) Validator {
+	specs := make([]normalize.FieldSpec, len(fields))
+	for i, f := range fields {
+		specs[i] = normalize.FieldSpecOf(f)
+	}
+	return func(f int, v string) bool {
+		_, st := n.Value(fields[f].Type, v, specs[f])
+		return st != normalize.Invalid
+	}
+}
+
 // Cluster builds the golden record of a cluster by each field's merge rule: most_recent (the most
 // recently updated member's value, else the next most recent non-empty one), longest, non_empty
 // (the first non-empty value in plan system order, then most recent), prefer:SYSTEM, max, sum
 // (exact decimal; amounts in one currency) and review (most recent, and the field is listed in
-// Conflicts when members disagree). Members are not modified.
-func Cluster(fields []*plans.Field, members []Member) Golden {
+// Conflicts when members disagree). Every rule chooses among the members' valid values first (by
+// valid; nil counts every value valid) and falls back to an invalid one only when no member has a
+// valid value, so a merge never keeps "n/a" over a real email. Members are not modified.
+func Cluster(fields []*plans.Field, members []Member, valid Validator) Golden {
 	if len(members) == 1 { // most clusters: the record is the golden record
 		m := members[0]
 		out := Golden{Vals: m.Vals, Provenance: make([]string, len(fields)), Updated: m.Updated}
@@ -67,65 +87,28 @@ func Cluster(fields []*plans.Field, members []Member) Golden {
 	}
 	ref := func(i int) string { return members[i].Source + ":" + members[i].ID }
 	for f, fd := range fields {
-		pick := -1
-		mostRecent := func() int {
-			for _, i := range order {
-				if members[i].Vals[f] != "" {
-					return i
-				}
-			}
-			return -1
+		nonEmpty := func(i int) bool { return members[i].Vals[f] != "" }
+		usable := nonEmpty
+		if valid != nil {
+			usable = func(i int) bool { v := members[i].Vals[f]; return v != "" && valid(f, v) }
 		}
-		rule := fd.Merge
-		if sys, ok := fd.MergePrefer(); ok {
-			for _, i := range order {
-				if members[i].Source == sys && members[i].Vals[f] != "" {
-					pick = i
-					break
-				}
-			}
-			if pick < 0 {
-				pick = mostRecent()
-			}
-			rule = "prefer"
-		}
-		switch rule {
-		case "prefer":
-		case "longest":
-			best := -1
-			for _, i := range order {
-				if v := members[i].Vals[f]; v != "" && (best < 0 || utf8.RuneCountInString(v) > utf8.RuneCountInString(members[best].Vals[f])) {
-					best = i
-				}
-			}
-			pick = best
-		case "non_empty":
-			byPlan := append([]int(nil), order...)
-			sort.SliceStable(byPlan, func(a, b int) bool { return members[byPlan[a]].SourceIdx < members[byPlan[b]].SourceIdx })
-			for _, i := range byPlan {
-				if members[i].Vals[f] != "" {
-					pick = i
-					break
-				}
-			}
-		case "max":
-			for _, i := range order {
-				v := members[i].Vals[f]
-				if v != "" && (pick < 0 || compareCanonical(fd.Type, v, members[pick].Vals[f]) > 0) {
-					pick = i
-				}
-			}
-		case "sum":
-			if v, prov, ok := sumValues(members, order, f); ok {
+		if fd.Merge == "sum" {
+			if v, prov, ok := sumValues(members, order, f, usable); ok && v != "" {
 				m.Vals[f], m.Provenance[f] = v, prov
 				continue
 			}
-			pick = mostRecent()
-		case "review":
-			pick = mostRecent()
+		}
+		pick := choose(fd, f, members, order, usable)
+		if pick < 0 && valid != nil { // no valid value: keep an invalid one rather than none
+			pick = choose(fd, f, members, order, nonEmpty)
+		}
+		if pick >= 0 {
+			m.Vals[f], m.Provenance[f] = members[pick].Vals[f], ref(pick)
+		}
+		if fd.Merge == "review" {
 			seen := ""
 			for _, i := range order {
-				if v := members[i].Vals[f]; v != "" {
+				if v := members[i].Vals[f]; usable(i) {
 					if seen != "" && v != seen {
 						m.Conflicts = append(m.Conflicts, fd.Name)
 						break
@@ -133,14 +116,59 @@ func Cluster(fields []*plans.Field, members []Member) Golden {
 					seen = v
 				}
 			}
-		default: // most_recent
-			pick = mostRecent()
-		}
-		if pick >= 0 {
-			m.Vals[f], m.Provenance[f] = members[pick].Vals[f], ref(pick)
 		}
 	}
 	return m
+}
+
+// choose picks the member whose value of field f the field's rule keeps, among the members for
+// which usable holds (-1 when none). order is most recent first.
+func choose(fd *plans.Field, f int, members []Member, order []int, usable func(int) bool) int {
+	mostRecent := func() int {
+		for _, i := range order {
+			if usable(i) {
+				return i
+			}
+		}
+		return -1
+	}
+	if sys, ok := fd.MergePrefer(); ok {
+		for _, i := range order {
+			if members[i].Source == sys && usable(i) {
+				return i
+			}
+		}
+		return mostRecent()
+	}
+	switch fd.Merge {
+	case "longest":
+		best := -1
+		for _, i := range order {
+			if usable(i) && (best < 0 || utf8.RuneCountInString(members[i].Vals[f]) > utf8.RuneCountInString(members[best].Vals[f])) {
+				best = i
+			}
+		}
+		return best
+	case "non_empty":
+		byPlan := append([]int(nil), order...)
+		sort.SliceStable(byPlan, func(a, b int) bool { return members[byPlan[a]].SourceIdx < members[byPlan[b]].SourceIdx })
+		for _, i := range byPlan {
+			if usable(i) {
+				return i
+			}
+		}
+		return -1
+	case "max":
+		pick := -1
+		for _, i := range order {
+			if usable(i) && (pick < 0 || compareCanonical(fd.Type, members[i].Vals[f], members[pick].Vals[f]) > 0) {
+				pick = i
+			}
+		}
+		return pick
+	default: // most_recent, review, and sum when the amounts cannot be added
+		return mostRecent()
+	}
 }
 
 // compareCanonical orders two canonical values of a type: numbers and money numerically (money of
@@ -159,15 +187,15 @@ func compareCanonical(typ, a, b string) int {
 	return strings.Compare(a, b)
 }
 
-// sumValues adds the members' amounts exactly; it refuses mixed currencies.
-func sumValues(members []Member, order []int, f int) (string, string, bool) {
+// sumValues adds the usable members' amounts exactly; it refuses mixed currencies.
+func sumValues(members []Member, order []int, f int, usable func(int) bool) (string, string, bool) {
 	total := new(big.Rat)
 	cur, n := "", 0
 	var prov []string
 	decimals := 0
 	for _, i := range order {
 		v := members[i].Vals[f]
-		if v == "" {
+		if !usable(i) {
 			continue
 		}
 		amount, c := normalize.SplitMoney(v)

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/crmigrate/crmigrate/normalize"
 	"github.com/crmigrate/crmigrate/plans"
 )
 
@@ -27,7 +28,7 @@ func TestMergeRules(t *testing.T) {
 		{Source: "marketing", SourceIdx: 2, ID: "m9", Updated: t2, Vals: []string{"Acme Aktiebolag", "", "lead", "20.25 EUR", "10", "CTO", "FR", "2023-12-31"}},
 		{Source: "old", SourceIdx: 0, ID: "2", Updated: t1.Add(-time.Hour), Vals: []string{"ACME", "+46709999999", "", "", "", "CEO", "", ""}},
 	}
-	got := Cluster(fields, members)
+	got := Cluster(fields, members, nil)
 	want := []string{"Acme Aktiebolag", "+46701234567", "lead", "120.75 EUR", "10", "CEO", "FR", "2024-03-01"}
 	if !reflect.DeepEqual(got.Vals, want) {
 		t.Fatalf("Cluster values\n got %q\nwant %q", got.Vals, want)
@@ -44,12 +45,57 @@ func TestMergeRules(t *testing.T) {
 	}
 	// Mixed currencies are not summed: the most recent amount wins.
 	members[0].Vals[3] = "100.00 USD"
-	if got := Cluster(fields, members); got.Vals[3] != "20.25 EUR" {
+	if got := Cluster(fields, members, nil); got.Vals[3] != "20.25 EUR" {
 		t.Fatalf("mixed currency sum gave %q", got.Vals[3])
 	}
 	// Merging must not depend on member order.
 	rev := []Member{members[2], members[1], members[0]}
-	if a, b := Cluster(fields, members), Cluster(fields, rev); !reflect.DeepEqual(a, b) {
+	if a, b := Cluster(fields, members, nil), Cluster(fields, rev, nil); !reflect.DeepEqual(a, b) {
 		t.Fatalf("order changes the merge:\n%+v\n%+v", a, b)
+	}
+}
+
+// Survivorship picks among valid values first, for every rule: an invalid value (kept raw by
+// clean, such as the placeholder email "n/a") wins only when no member has a valid one.
+func TestMergePrefersValidValuesUnderEveryRule(t *testing.T) {
+	t.Parallel()
+	norm := normalize.New(normalize.Options{Region: "SE"})
+	t1 := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	type testcase struct {
+		rule, typ  string
+		newer, old string // the newer member's value is invalid
+		want       string
+	}
+	for _, tc := range []testcase{
+		{"most_recent", "email", "n/a", "ursula.neumann@example.com", "ursula.neumann@example.com"},
+		{"longest", "email", "not an email at all, sorry", "u@example.com", "u@example.com"},
+		{"non_empty", "phone", "call me", "+46701234567", "+46701234567"},
+		{"prefer:marketing", "email", "n/a", "u@example.com", "u@example.com"},
+		{"max", "date", "someday", "2024-03-01", "2024-03-01"},
+		{"sum", "money", "lots EUR", "10.00 EUR", "10.00 EUR"},
+		{"review", "email", "n/a", "u@example.com", "u@example.com"},
+		// No valid value at all: the invalid one is kept rather than nothing.
+		{"most_recent", "email", "n/a", "", "n/a"},
+	} {
+		t.Run(tc.rule+"/"+tc.want, func(t *testing.T) {
+			fields := []*plans.Field{{Name: "v", Type: tc.typ, Merge: tc.rule}}
+			members := []Member{
+				{Source: "marketing", SourceIdx: 1, ID: "m", Updated: t1.Add(time.Hour), Vals: []string{tc.newer}},
+				{Source: "old", SourceIdx: 0, ID: "o", Updated: t1, Vals: []string{tc.old}},
+			}
+			got := Cluster(fields, members, ValidatorFor(norm, fields))
+			if got.Vals[0] != tc.want {
+				t.Fatalf("%s over %q and %q kept %q, want %q", tc.rule, tc.newer, tc.old, got.Vals[0], tc.want)
+			}
+			if tc.rule == "review" && len(got.Conflicts) != 0 {
+				t.Errorf("an invalid value counted as a conflict: %q", got.Conflicts)
+			}
+			// Without a validator (nil), the rules see every value as they did before.
+			if tc.rule == "most_recent" && tc.old != "" {
+				if got := Cluster(fields, members, nil); got.Vals[0] != tc.newer {
+					t.Errorf("nil validator: %q", got.Vals[0])
+				}
+			}
+		})
 	}
 }

@@ -230,6 +230,7 @@ func deltaOf(ctx context.Context, p *plans.Plan, obj *plans.Object, norm *normal
 	var golden []state.GoldenRow
 	var members []state.MemberRow
 	var replace []string
+	valid := merge.ValidatorFor(norm, obj.Fields)
 	for g, c := range clusters {
 		replace = append(replace, g)
 		if len(c.Members) == 0 {
@@ -244,7 +245,7 @@ func deltaOf(ctx context.Context, p *plans.Plan, obj *plans.Object, norm *normal
 			}
 			mm[i] = merge.Member{Source: m.Source, SourceIdx: sysIdx[m.Source], ID: m.ID, Updated: upd, Vals: m.Vals}
 		}
-		merged := merge.Cluster(obj.Fields, mm)
+		merged := merge.Cluster(obj.Fields, mm, valid)
 		golden = append(golden, state.GoldenRow{GoldenID: g, Key: c.Key, Vals: merged.Vals, Provenance: merged.Provenance,
 			UpdatedAt: timePtr(merged.Updated), Members: len(c.Members), Digest: normalize.Digest(merged.Vals)})
 		for _, m := range c.Members {

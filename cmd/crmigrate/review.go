@@ -16,6 +16,7 @@ import (
 	"github.com/crmigrate/crmigrate/internal/sheet"
 	"github.com/crmigrate/crmigrate/internal/workspace"
 	"github.com/crmigrate/crmigrate/merge"
+	"github.com/crmigrate/crmigrate/normalize"
 	"github.com/crmigrate/crmigrate/reports"
 	"github.com/crmigrate/crmigrate/state"
 )
@@ -86,7 +87,7 @@ func reviewCommand() *cli.Command {
 							m := merge.Cluster(o.Fields, []merge.Member{
 								{Source: r.ASource, SourceIdx: sysIndex(ws, r.ASource), ID: r.AID, Updated: deref(r.AUpdated), Vals: r.AVals},
 								{Source: r.BSource, SourceIdx: sysIndex(ws, r.BSource), ID: r.BID, Updated: deref(r.BUpdated), Vals: r.BVals},
-							})
+							}, merge.ValidatorFor(normalize.New(normalize.OptionsFromPlan(ws.Plan)), o.Fields))
 							merged, prov = m.Vals, m.Provenance
 						}
 						return reports.RenderReviewPair(c.App.Writer, ws.Plan, r, merged, prov, format, c.Bool("show-pii"))
