@@ -95,6 +95,14 @@ type Reverter interface {
 	Images(ctx context.Context, obj *plans.Object, ids []string) ([]Image, error)
 }
 
+// Uniques is an optional power of a Target: the sets of columns of an object's table whose values
+// must be unique (unique constraints and indexes on plain columns, without a predicate), so that
+// migrate can settle in advance, the same way on every run, which of two records sharing such a
+// value is written.
+type Uniques interface {
+	UniqueColumns(ctx context.Context, obj *plans.Object) ([][]string, error)
+}
+
 // Archiver is an optional power of a Target: marking rows as archived (column set to now() or
 // true) for records deleted in the old CRM; rows already archived are left alone.
 type Archiver interface {

@@ -52,7 +52,8 @@ type Options struct {
 	// Retry is the backoff schedule for transient faults (default 0.5 s doubling, 6 tries).
 	Retry []time.Duration
 
-	rewrite map[string]bool // dry run: OBJECT\x00GOLDEN of rows missing in the new CRM
+	rewrite map[string]bool   // dry run: OBJECT\x00GOLDEN of rows missing in the new CRM
+	losers  map[string]string // OBJECT\x00GOLDEN → why its row is not written (settleUniques)
 }
 
 // Event reports progress: golden records done out of total for an object.
@@ -213,7 +214,7 @@ func Run(ctx context.Context, p *plans.Plan, opts Options) (*Summary, error) {
 			progress(e)
 		}
 	}
-	opts.rewrite = map[string]bool{}
+	opts.rewrite, opts.losers = map[string]bool{}, map[string]string{}
 	start := time.Now()
 	sum := &Summary{RunID: opts.RunID, DryRun: opts.DryRun, Delta: opts.Delta, Verified: opts.Verify}
 	defer func() { sum.Seconds = time.Since(start).Seconds() }()
@@ -301,6 +302,15 @@ func Run(ctx context.Context, p *plans.Plan, opts Options) (*Summary, error) {
 			}
 		}
 		osum.Missing = int64(len(missing))
+		// Which of two records sharing a value the new CRM allows once is written: decided here,
+		// by golden id, not by which parallel batch commits first.
+		losers, err := settleUniques(ctx, p, obj, target, own, opts)
+		if err != nil {
+			return sum, err
+		}
+		for g, why := range losers {
+			opts.losers[obj.Name+"\x00"+g] = why
+		}
 		if opts.Verify && !file && !opts.DryRun {
 			if _, err := opts.DB.ForgetDigests(ctx, p.Name, obj.Name); err != nil {
 				return sum, err
@@ -524,6 +534,11 @@ func writeBatch(ctx context.Context, p *plans.Plan, l *layout, w crm.ObjectWrite
 		if bt.row.Key == "" {
 			r.rej++
 			r.rejects = append(r.rejects, rejectRow(l, g, "no canonical key ("+l.obj.Key+" is empty) and the new mapping has no external_id, so the row could not be found again; add external_id to objects."+l.obj.Name+".new"))
+			continue
+		}
+		if why, lost := opts.losers[l.obj.Name+"\x00"+g.GoldenID]; lost {
+			r.rej++
+			r.rejects = append(r.rejects, rejectRow(l, g, why))
 			continue
 		}
 		same := g.NewID != "" && g.Digest == bt.digest && g.Status == state.XActive && !opts.rewrite[l.obj.Name+"\x00"+g.GoldenID]
