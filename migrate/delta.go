@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/crmigrate/crmigrate/crm"
@@ -21,6 +22,11 @@ import (
 type deltaObject struct {
 	changed []string // golden ids whose records changed (or are new): they are loaded
 	deleted []string // golden ids all of whose old records were deleted: on_delete applies
+	// A dry run leaves staging alone and keeps the re-merged golden records here instead, with
+	// which golden record each touched source record now belongs to (see dryDeltaRecords).
+	merged  map[string]state.GoldenRow
+	members map[state.SourceRef]string
+	oldIDs  map[string][]string
 }
 
 // prepareDelta re-cleans the records changed in the sources since the last successful migrate
@@ -259,12 +265,116 @@ func deltaOf(ctx context.Context, p *plans.Plan, obj *plans.Object, norm *normal
 	}
 	sort.Strings(d.changed)
 	sort.Strings(d.deleted)
-	if !opts.DryRun && len(replace) > 0 {
+	if opts.DryRun { // staging stays as it is: the dry run loads these instead
+		d.merged, d.members, d.oldIDs = map[string]state.GoldenRow{}, map[state.SourceRef]string{}, map[string][]string{}
+		for _, g := range golden {
+			d.merged[g.GoldenID] = g
+		}
+		for _, m := range members {
+			d.members[state.SourceRef{Source: m.Source, ID: m.SourceID}] = m.GoldenID
+			d.oldIDs[m.GoldenID] = append(d.oldIDs[m.GoldenID], m.Source+":"+m.SourceID)
+		}
+		for _, ids := range d.oldIDs {
+			sort.Strings(ids)
+		}
+		return d, nil
+	}
+	if len(replace) > 0 {
 		if err := opts.DB.ReplaceClusters(ctx, p.Name, obj.Name, opts.RunID, replace, golden, members); err != nil {
 			return nil, err
 		}
 	}
 	return d, nil
+}
+
+// dryDeltaRecords is what a delta dry run loads for obj (the golden ids only, sorted): those the delta touched,
+// as the real run would read them from staging after re-merging them (dry runs leave staging
+// alone): re-merged values, members and references resolved again, records new since the last
+// clean included, in golden id order.
+func dryDeltaRecords(ctx context.Context, p *plans.Plan, obj *plans.Object, l *layout, opts Options, d *deltaObject, only []string) ([]state.GoldenOut, error) {
+	staged := map[string]state.GoldenOut{}
+	if len(only) > 0 {
+		rd, err := opts.DB.ReadGolden(ctx, state.GoldenQuery{Plan: p.Name, Object: obj.Name, Refs: l.refs, Only: only})
+		if err != nil {
+			return nil, err
+		}
+		for {
+			recs, err := rd.Next(1000)
+			if err != nil {
+				rd.Close()
+				return nil, err
+			}
+			if len(recs) == 0 {
+				break
+			}
+			for _, g := range recs {
+				staged[g.GoldenID] = g
+			}
+		}
+		rd.Close()
+	}
+	out := make([]state.GoldenOut, 0, len(only))
+	for _, id := range only {
+		g, ok := staged[id]
+		m, re := d.merged[id]
+		if !ok && !re {
+			continue
+		}
+		if !ok { // new since the last clean: not in staging, nor in the crosswalk
+			g = state.GoldenOut{GoldenID: id}
+		}
+		if re {
+			g.Key, g.Vals, g.UpdatedAt, g.OldIDs = m.Key, m.Vals, m.UpdatedAt, d.oldIDs[id]
+			if err := dryResolveRefs(ctx, p, l, opts, &g, m.Provenance); err != nil {
+				return nil, err
+			}
+		}
+		out = append(out, g)
+	}
+	return out, nil
+}
+
+// dryResolveRefs resolves a re-merged golden record's references as ReadGolden would: the value
+// names a source record (in the system its provenance names), whose golden record (in staging, or
+// re-merged by this dry run) has an id in the new CRM.
+func dryResolveRefs(ctx context.Context, p *plans.Plan, l *layout, opts Options, g *state.GoldenOut, prov []string) error {
+	n := len(l.refs)
+	g.RefIDs, g.RefGolden, g.RefValue = make([]string, n), make([]string, n), make([]bool, n)
+	for k, r := range l.refs {
+		v := ""
+		if r.Index < len(g.Vals) {
+			v = g.Vals[r.Index]
+		}
+		g.RefValue[k] = v != ""
+		if v == "" || r.Index >= len(prov) {
+			continue
+		}
+		src, _, _ := strings.Cut(prov[r.Index], ":")
+		ref := state.SourceRef{Source: src, ID: v}
+		golden := ""
+		if pd := opts.deltas[r.To]; pd != nil && pd.members != nil {
+			golden = pd.members[ref]
+		}
+		if golden == "" {
+			found, err := opts.DB.GoldenOf(ctx, p.Name, r.To, []state.SourceRef{ref})
+			if err != nil {
+				return err
+			}
+			golden = found[ref]
+		}
+		if golden == "" {
+			continue
+		}
+		g.RefGolden[k] = golden
+		xs, err := opts.DB.CrosswalkOf(ctx, p.Name, r.To, []string{golden})
+		if err != nil {
+			return err
+		}
+		if x, ok := xs[golden]; ok && x.Status == state.XActive {
+			g.RefIDs[k] = x.NewID
+		}
+	}
+	return nil
 }
 
 func timePtr(t time.Time) *time.Time {
@@ -288,7 +398,7 @@ func applyDeletes(ctx context.Context, p *plans.Plan, obj *plans.Object, target 
 	if _, file := target.(crm.FileTarget); file {
 		return nil // the file, written whole, no longer has them
 	}
-	if len(golden) == 0 || obj.OnDelete == "ignore" || opts.DryRun {
+	if len(golden) == 0 || obj.OnDelete == "ignore" {
 		return nil
 	}
 	xs, err := opts.DB.CrosswalkOf(ctx, p.Name, obj.Name, golden)
@@ -312,6 +422,20 @@ func applyDeletes(ctx context.Context, p *plans.Plan, obj *plans.Object, target 
 	images, err := rev.Images(ctx, obj, ids)
 	if err != nil {
 		return err
+	}
+	if opts.DryRun { // count what a real run archives or deletes: the rows still in the new CRM
+		var n int64
+		for _, img := range images {
+			if img.ID != "" {
+				n++
+			}
+		}
+		if obj.OnDelete == "delete" {
+			osum.Deleted += n
+		} else {
+			osum.Archived += n
+		}
+		return nil
 	}
 	action, status := state.JArchive, state.XArchived
 	if obj.OnDelete == "delete" {

@@ -54,6 +54,8 @@ type Options struct {
 
 	rewrite map[string]bool   // dry run: OBJECT\x00GOLDEN of rows missing in the new CRM
 	losers  map[string]string // OBJECT\x00GOLDEN → why its row is not written (settleUniques)
+	dryNew  *sync.Map         // dry run: OBJECT\x00GOLDEN of rows it inserted (and rolled back)
+	deltas  map[string]*deltaObject
 }
 
 // Event reports progress: golden records done out of total for an object.
@@ -214,7 +216,7 @@ func Run(ctx context.Context, p *plans.Plan, opts Options) (*Summary, error) {
 			progress(e)
 		}
 	}
-	opts.rewrite, opts.losers = map[string]bool{}, map[string]string{}
+	opts.rewrite, opts.losers, opts.dryNew = map[string]bool{}, map[string]string{}, &sync.Map{}
 	start := time.Now()
 	sum := &Summary{RunID: opts.RunID, DryRun: opts.DryRun, Delta: opts.Delta, Verified: opts.Verify}
 	defer func() { sum.Seconds = time.Since(start).Seconds() }()
@@ -256,6 +258,7 @@ func Run(ctx context.Context, p *plans.Plan, opts Options) (*Summary, error) {
 		if deltas, err = prepareDelta(ctx, p, opts, sum); err != nil {
 			return sum, err
 		}
+		opts.deltas = deltas
 	}
 	for _, obj := range p.DependencyOrder() {
 		m := obj.Mapping(plans.SystemNew)
@@ -365,6 +368,16 @@ func loadObject(ctx context.Context, p *plans.Plan, obj *plans.Object, target cr
 		return err
 	}
 	l.spec.DryRun = opts.DryRun
+	if opts.DryRun {
+		// Each dry batch is rolled back, so rows it inserted (or rows missing in the new CRM that a
+		// real run writes again) are not there for references to point at: such a reference is
+		// written as empty in the dry run but counted as resolved, as a real run would resolve it.
+		l.dryRef = func(to, golden string) bool {
+			key := to + "\x00" + golden
+			_, inserted := opts.dryNew.Load(key)
+			return inserted || opts.rewrite[key]
+		}
+	}
 	_, file := target.(crm.FileTarget)
 	workers := opts.Workers
 	if file {
@@ -424,6 +437,19 @@ func loadObject(ctx context.Context, p *plans.Plan, obj *plans.Object, target cr
 		// Reader: golden records in id order, from the checkpoint on. A lost connection to the
 		// control database starts the read again after the last batch handed out.
 		func(gctx context.Context, emit func(batch) error) error {
+			if d := opts.deltas[obj.Name]; opts.DryRun && d != nil && d.merged != nil && only != nil {
+				recs, err := dryDeltaRecords(gctx, p, obj, l, opts, d, only)
+				for len(recs) > 0 && err == nil {
+					n := min(size, len(recs))
+					err = emit(batch{last: recs[n-1].GoldenID, recs: recs[:n]})
+					recs = recs[n:]
+				}
+				if errors.Is(err, pipeline.ErrStopped) {
+					stopped = true
+					return nil
+				}
+				return err
+			}
 			after := cp.AfterID
 			for attempt := 0; ; attempt++ {
 				err := func() error {
@@ -619,6 +645,9 @@ func writeBatch(ctx context.Context, p *plans.Plan, l *layout, w crm.ObjectWrite
 		if opts.DryRun {
 			if action != crm.Unchanged {
 				r.samples = append(r.samples, l.sample(bt, action.String(), opts.ShowPII))
+			}
+			if action == crm.Inserted { // a real run would have it: references to it resolve
+				opts.dryNew.Store(l.obj.Name+"\x00"+g.GoldenID, true)
 			}
 			continue
 		}

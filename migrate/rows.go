@@ -22,6 +22,9 @@ type layout struct {
 	refs   []state.RefSpec // ref fields to resolve
 	refCol map[int]int     // column → index into refs
 	extID  bool            // the key column holds the golden id (an external id), else the canonical key
+	// dryRef, in a dry run, says whether a referenced golden record exists in a real run but not
+	// in the dry run's rolled-back target (see loadObject).
+	dryRef func(to, golden string) bool
 }
 
 // newLayout maps obj onto the new system. It fails when migrate could not find the rows it wrote:
@@ -151,7 +154,10 @@ func (l *layout) build(g *state.GoldenOut, own *owners) built {
 		case plans.TypeRef:
 			k := l.refCol[c]
 			v = g.RefIDs[k]
-			if v == "" && g.RefValue[k] {
+			switch {
+			case l.dryRef != nil && k < len(g.RefGolden) && g.RefGolden[k] != "" && l.dryRef(l.refs[k].To, g.RefGolden[k]):
+				v = ""
+			case v == "" && g.RefValue[k]:
 				b.unresolved++
 			}
 		case plans.TypeUser:

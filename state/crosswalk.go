@@ -55,10 +55,11 @@ type GoldenOut struct {
 	OldIDs    []string // SOURCE:ID of its members, sorted
 	// From the crosswalk: what an earlier run wrote ("" when never written).
 	NewID, Digest, Status string
-	// Per RefSpec: the referenced record's id in the new CRM ("" when not resolved), and whether
-	// the ref had a value at all.
-	RefIDs   []string
-	RefValue []bool
+	// Per RefSpec: the referenced record's id in the new CRM ("" when not resolved), its golden id
+	// ("" when the value names no staged record), and whether the ref had a value at all.
+	RefIDs    []string
+	RefGolden []string
+	RefValue  []bool
 }
 
 // GoldenReader streams an object's golden records.
@@ -83,8 +84,8 @@ func (db *DB) ReadGolden(ctx context.Context, q GoldenQuery) (*GoldenReader, err
 		args = append(args, r.To)
 		p := "$" + strconv.Itoa(len(args))
 		idx := strconv.Itoa(r.Index + 1) // SQL arrays are 1-based
-		fmt.Fprintf(&b, ", r%d.new_id", i)
-		fmt.Fprintf(&joins, ` LEFT JOIN (SELECT rm.source, rm.source_id, rx.new_id FROM crmigrate.cluster_members rm JOIN crmigrate.crosswalk rx
+		fmt.Fprintf(&b, ", nullif(r%[1]d.new_id, ''), r%[1]d.golden_id", i)
+		fmt.Fprintf(&joins, ` LEFT JOIN (SELECT rm.source, rm.source_id, rm.golden_id, rx.new_id FROM crmigrate.cluster_members rm LEFT JOIN crmigrate.crosswalk rx
 			ON rx.plan = rm.plan AND rx.object = rm.object AND rx.golden_id = rm.golden_id AND rx.status = 'active'
 			WHERE rm.plan = $1 AND rm.object = %[1]s) r%[2]d ON r%[2]d.source = split_part(g.provenance[%[3]s], ':', 1) AND r%[2]d.source_id = g.vals[%[3]s]`,
 			p, i, idx)
@@ -127,22 +128,27 @@ func (db *DB) ReadGolden(ctx context.Context, q GoldenQuery) (*GoldenReader, err
 func (r *GoldenReader) Next(n int) ([]GoldenOut, error) {
 	out := make([]GoldenOut, 0, n)
 	refs := make([]*string, len(r.q.Refs))
-	dst := make([]any, 0, 8+len(refs))
+	refGolden := make([]*string, len(r.q.Refs))
+	dst := make([]any, 0, 8+2*len(refs))
 	for len(out) < n && r.rows.Next() {
 		var g GoldenOut
 		dst = append(dst[:0], &g.GoldenID, &g.Key, &g.Vals, &g.UpdatedAt, &g.OldIDs, &g.NewID, &g.Digest, &g.Status)
 		for i := range refs {
-			refs[i] = nil
-			dst = append(dst, &refs[i])
+			refs[i], refGolden[i] = nil, nil
+			dst = append(dst, &refs[i], &refGolden[i])
 		}
 		if err := r.rows.Scan(dst...); err != nil {
 			return nil, fmt.Errorf("read golden %s records: %w", r.q.Object, err)
 		}
 		g.RefIDs = make([]string, len(refs))
+		g.RefGolden = make([]string, len(refs))
 		g.RefValue = make([]bool, len(refs))
 		for i, ref := range refs {
 			if ref != nil {
 				g.RefIDs[i] = *ref
+			}
+			if refGolden[i] != nil {
+				g.RefGolden[i] = *refGolden[i]
 			}
 			if idx := r.q.Refs[i].Index; idx < len(g.Vals) {
 				g.RefValue[i] = g.Vals[idx] != ""
