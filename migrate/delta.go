@@ -390,6 +390,28 @@ func newGoldenID(object string, ref state.SourceRef) string {
 	return object + "-" + hex.EncodeToString(sum[:8])
 }
 
+// deleteGone applies the object's on_delete policy to the golden records that are gone: those a
+// delta run found deleted in old (d, nil in a full run), and those written and live in the new
+// CRM that staging no longer has (deleted in old before the last clean, or merged into another
+// golden record by it; an undo of a delta run that archived a record also brings one back here).
+func deleteGone(ctx context.Context, p *plans.Plan, obj *plans.Object, target crm.Target, opts Options, d *deltaObject, osum *ObjectSummary) error {
+	var gone []string
+	if d != nil {
+		gone = d.deleted
+	}
+	if _, file := target.(crm.FileTarget); !file {
+		vanished, err := opts.DB.VanishedGolden(ctx, p.Name, obj.Name)
+		if err != nil {
+			return err
+		}
+		gone = union(gone, vanished)
+	}
+	if d == nil && len(gone) == 0 {
+		return nil
+	}
+	return applyDeletes(ctx, p, obj, target, opts, gone, osum)
+}
+
 // applyDeletes applies the object's on_delete policy to golden records whose old records were all
 // deleted: ignore leaves the new CRM alone; archive marks the rows (the new mapping's archived
 // column); delete deletes them. Both are journaled with before-images, so undo brings them back.

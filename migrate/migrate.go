@@ -320,8 +320,8 @@ func Run(ctx context.Context, p *plans.Plan, opts Options) (*Summary, error) {
 			}
 		}
 		err = loadObject(ctx, p, obj, target, own, opts, cp, ids, osum, sum)
-		if err == nil && deltas != nil && deltas[obj.Name] != nil {
-			err = applyDeletes(ctx, p, obj, target, opts, deltas[obj.Name].deleted, osum)
+		if err == nil {
+			err = deleteGone(ctx, p, obj, target, opts, deltas[obj.Name], osum)
 		}
 		sum.total()
 		if err != nil {

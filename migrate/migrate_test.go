@@ -634,6 +634,20 @@ func TestDeltaReCleansChangesAndAppliesDeletePolicies(t *testing.T) {
 	if got := dumpNew(t, w.new); got != before {
 		t.Errorf("undo of the delta run did not restore the CRM:\n%s", firstDiff(got, before))
 	}
+	// The deal and the activity are still deleted in old: the next delta deletes and archives them
+	// again (staging no longer has them), and the new CRM has as many live activities as old.
+	again, err := w.migrate(migrate.Options{Delta: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range again.Objects {
+		if (o.Object == "deal" && o.Deleted != 1) || (o.Object == "activity" && o.Archived != 1) {
+			t.Errorf("the delta after the undo: %+v", o)
+		}
+	}
+	if live, old := w.count(w.new, `SELECT count(*) FROM activities WHERE archived_at IS NULL`), w.count(w.old, `SELECT count(*) FROM activities`); live != old {
+		t.Errorf("%d live activities in new, %d in old", live, old)
+	}
 	_ = first
 	_ = ctx
 }

@@ -252,3 +252,17 @@ func (db *DB) ForgetDigests(ctx context.Context, plan, object string) (int64, er
 	}
 	return tag.RowsAffected(), nil
 }
+
+// VanishedGolden lists, in order, the golden ids the crosswalk says are written and live in the new
+// CRM (status active) but that staging no longer has: their records were deleted in old, or a
+// clean merged them into another golden record. One anti-join in the control database.
+func (db *DB) VanishedGolden(ctx context.Context, plan, object string) ([]string, error) {
+	rows, err := db.Pool.Query(ctx, `SELECT x.golden_id FROM crmigrate.crosswalk x
+		WHERE x.plan = $1 AND x.object = $2 AND x.status = 'active'
+		AND NOT EXISTS (SELECT 1 FROM crmigrate.golden g WHERE g.plan = x.plan AND g.object = x.object AND g.golden_id = x.golden_id)
+		ORDER BY x.golden_id`, plan, object)
+	if err != nil {
+		return nil, fmt.Errorf("find %s records no longer staged: %w", object, err)
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[string])
+}
