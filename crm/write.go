@@ -103,6 +103,38 @@ type Uniques interface {
 	UniqueColumns(ctx context.Context, obj *plans.Object) ([][]string, error)
 }
 
+// Transactional is an optional power of a Target: between Begin and Commit, its Reverter and
+// Archiver calls run in one transaction, so an undo changes everything or nothing.
+type Transactional interface {
+	Begin(ctx context.Context) error
+	Commit(ctx context.Context) error
+	Rollback(ctx context.Context)
+}
+
+// Dependents is an optional power of a Target: the rows of any table that refer (by a foreign
+// key) to rows of obj about to be deleted (ids) and are not deleted with them (leaving: the ids
+// deleted too, per table name as the plan maps it).
+type Dependents interface {
+	Dependents(ctx context.Context, obj *plans.Object, ids []string, leaving map[string][]string) ([]Dependent, error)
+	// IDsOf returns the ids of the rows whose column holds one of keys.
+	IDsOf(ctx context.Context, obj *plans.Object, column string, keys []string) ([]string, error)
+}
+
+// Dependent is a set of rows that refer to rows about to be deleted.
+type Dependent struct {
+	Table    string   // the referring table
+	Column   string   // its referring column
+	Rows     int64    // how many rows refer
+	Sample   []string // a few of their ids (empty when the table has no single-column primary key)
+	OnDelete string   // the foreign key's action: no action, restrict, cascade, set null, set default
+}
+
+// Blocks says whether the rows stop the deletion (no action, restrict) or would be deleted with it
+// although nobody asked (cascade).
+func (d Dependent) Blocks() bool {
+	return d.OnDelete == "no action" || d.OnDelete == "restrict" || d.OnDelete == "cascade"
+}
+
 // Archiver is an optional power of a Target: marking rows as archived (column set to now() or
 // true) for records deleted in the old CRM; rows already archived are left alone.
 type Archiver interface {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/crmigrate/crmigrate/crm"
@@ -19,6 +20,9 @@ const UndoPhase = phase.Undo
 
 // ErrLaterRuns is wrapped when later runs changed rows the run to undo wrote.
 var ErrLaterRuns = errors.New("later runs changed the same records")
+
+// ErrBlocked is wrapped when rows the undo would not delete refer to rows it would delete.
+var ErrBlocked = errors.New("rows of the new CRM refer to rows the undo would delete")
 
 // UndoOptions configure an undo.
 type UndoOptions struct {
@@ -58,7 +62,7 @@ type UndoObject struct {
 }
 
 // undoBatch is how many journal entries are undone per step.
-const undoBatch = 1000
+const undoBatch = 5000
 
 // Undo deletes what a migrate run inserted and restores what it changed, from its journal,
 // children before parents (activities before the contacts they reference). The undo is
@@ -105,32 +109,76 @@ func Undo(ctx context.Context, p *plans.Plan, opts UndoOptions) (*UndoSummary, e
 	}
 	order := p.DependencyOrder()
 	slices.Reverse(order)
-	for _, obj := range order {
-		var total int64
-		for _, n := range counts[obj.Name] {
-			total += n
+	// Before anything changes: rows that refer to rows this undo deletes, and that it does not
+	// delete itself (a later run's, or made in the new CRM by anyone), stop it.
+	if deps, ok := rev.(crm.Dependents); ok {
+		if err := undoBlockers(ctx, p, order, counts, deps, opts); err != nil {
+			return sum, err
 		}
-		if total == 0 {
-			continue
+	}
+	// All or nothing: in one transaction of the new CRM when it can (then the journal is marked
+	// undone after the commit; if the process dies between the two, the next undo of the run
+	// finds the entries again and applies them again: deleting what is gone is skipped, restoring
+	// a before-image twice gives the same row).
+	tx, atomic := rev.(crm.Transactional)
+	var done []undoneEntries
+	attempt := func() error {
+		sum.Objects, sum.Deleted, sum.Restored, done = nil, 0, 0, nil
+		if atomic {
+			if err := tx.Begin(ctx); err != nil {
+				return err
+			}
+			defer tx.Rollback(context.WithoutCancel(ctx))
 		}
-		osum := &UndoObject{Object: obj.Name, Entries: int(total)}
-		sum.Objects = append(sum.Objects, osum)
-		// A page at a time (one entry per record; their order within an object does not matter).
-		for before := ""; ; {
-			part, err := opts.DB.Journal(ctx, p.Name, opts.Undo, obj.Name, before, undoBatch)
-			if err != nil {
-				return sum, err
+		for _, obj := range order {
+			var total int64
+			for _, n := range counts[obj.Name] {
+				total += n
 			}
-			if len(part) == 0 {
-				break
+			if total == 0 {
+				continue
 			}
-			before = part[len(part)-1].GoldenID
-			if err := undoPart(ctx, p, obj, rev, opts, part, osum); err != nil {
-				return sum, fmt.Errorf("undo run %d, %s: %w", opts.Undo, obj.Name, err)
+			osum := &UndoObject{Object: obj.Name, Entries: int(total)}
+			sum.Objects = append(sum.Objects, osum)
+			// A page at a time (one entry per record; their order within an object does not matter).
+			for before := ""; ; {
+				part, err := opts.DB.Journal(ctx, p.Name, opts.Undo, obj.Name, before, undoBatch)
+				if err != nil {
+					return err
+				}
+				if len(part) == 0 {
+					break
+				}
+				before = part[len(part)-1].GoldenID
+				if err := undoPart(ctx, p, obj, rev, opts, part, osum, !atomic); err != nil {
+					return fmt.Errorf("undo run %d, %s: %w", opts.Undo, obj.Name, err)
+				}
+				if atomic {
+					done = append(done, slimEntries(obj.Name, part))
+				}
 			}
+			sum.Deleted += osum.Deleted
+			sum.Restored += osum.Restored
 		}
-		sum.Deleted += osum.Deleted
-		sum.Restored += osum.Restored
+		if atomic {
+			return tx.Commit(ctx)
+		}
+		return nil
+	}
+	if atomic {
+		err = retry(ctx, opts.Retry, nil, attempt) // a lost connection rolls it all back: start again
+	} else {
+		err = attempt()
+	}
+	if err != nil {
+		return sum, err
+	}
+	for _, d := range done {
+		if err := retry(ctx, opts.Retry, nil, func() error {
+			return opts.DB.FinishUndo(context.WithoutCancel(ctx), p.Name, opts.Undo, opts.RunID, d.object, d.entries)
+		}); err != nil {
+			return sum, fmt.Errorf("undo run %d: the new CRM is undone, recording it failed (run the same undo again to record it): %w", opts.Undo, err)
+		}
 	}
 	// Rows the run deleted are back, but the new CRM may have cleared references to them on its own
 	// (ON DELETE SET NULL): the next migrate re-checks the objects that refer to them.
@@ -152,7 +200,92 @@ func Undo(ctx context.Context, p *plans.Plan, opts UndoOptions) (*UndoSummary, e
 	return sum, nil
 }
 
-func undoPart(ctx context.Context, p *plans.Plan, obj *plans.Object, rev crm.Reverter, opts UndoOptions, part []state.JournalEntry, osum *UndoObject) error {
+// undoneEntries are journal entries of an object undone in the new CRM, to be marked undone.
+type undoneEntries struct {
+	object  string
+	entries []state.JournalEntry // golden id, action and previous digest only
+}
+
+func slimEntries(object string, part []state.JournalEntry) undoneEntries {
+	out := make([]state.JournalEntry, len(part))
+	for i, e := range part {
+		out[i] = state.JournalEntry{GoldenID: e.GoldenID, Action: e.Action, PrevDigest: e.PrevDigest}
+	}
+	return undoneEntries{object: object, entries: out}
+}
+
+// undoBlockers returns an error wrapping ErrBlocked, naming them, when rows of the new CRM that
+// this undo does not delete refer to rows it deletes.
+func undoBlockers(ctx context.Context, p *plans.Plan, order []*plans.Object, counts map[string]map[string]int64, deps crm.Dependents, opts UndoOptions) error {
+	dels := map[string][]string{}  // object → ids in new it deletes
+	tables := map[string][]string{} // table → the same
+	for _, obj := range order {
+		if counts[obj.Name][state.JInsert] == 0 {
+			continue
+		}
+		for before := ""; ; {
+			part, err := opts.DB.Journal(ctx, p.Name, opts.Undo, obj.Name, before, undoBatch)
+			if err != nil {
+				return err
+			}
+			if len(part) == 0 {
+				break
+			}
+			before = part[len(part)-1].GoldenID
+			var keys []string
+			for _, e := range part {
+				switch {
+				case e.Action == state.JInsert && e.NewID != "":
+					dels[obj.Name] = append(dels[obj.Name], e.NewID)
+				case e.Action == state.JInsert && e.Key != "":
+					keys = append(keys, e.Key) // written, but the run died before the crosswalk knew its id
+				}
+			}
+			if len(keys) > 0 {
+				l, err := newLayout(p, obj)
+				if err != nil {
+					return err
+				}
+				ids, err := deps.IDsOf(ctx, obj, l.spec.KeyColumn, keys)
+				if err != nil {
+					return err
+				}
+				dels[obj.Name] = append(dels[obj.Name], ids...)
+			}
+		}
+		tables[obj.Mapping(plans.SystemNew).Table] = dels[obj.Name]
+	}
+	var blocked []string
+	for _, obj := range order {
+		if len(dels[obj.Name]) == 0 {
+			continue
+		}
+		ds, err := deps.Dependents(ctx, obj, dels[obj.Name], tables)
+		if err != nil {
+			return err
+		}
+		for _, d := range ds {
+			if !d.Blocks() {
+				continue
+			}
+			eg := ""
+			if len(d.Sample) > 0 {
+				eg = " (ids " + strings.Join(d.Sample, ", ") + ")"
+			}
+			blocked = append(blocked, fmt.Sprintf("%d rows of %s%s refer to %s rows it would delete through %s (on delete %s)",
+				d.Rows, d.Table, eg, obj.Name, d.Column, d.OnDelete))
+		}
+	}
+	if len(blocked) > 0 {
+		return fmt.Errorf("%w: undo of run %d changed nothing: %s; undo the later runs that wrote them first (newest first), or remove those rows from the new CRM",
+			ErrBlocked, opts.Undo, strings.Join(blocked, "; "))
+	}
+	return nil
+}
+
+// undoPart undoes one page of an object's journal; with finish it also marks the entries undone
+// (a transactional undo marks them all after its commit).
+func undoPart(ctx context.Context, p *plans.Plan, obj *plans.Object, rev crm.Reverter, opts UndoOptions, part []state.JournalEntry, osum *UndoObject, finish bool) error {
 	var ids, del, delKeys []string
 	var restore [][]byte
 	for _, e := range part {
@@ -168,8 +301,13 @@ func undoPart(ctx context.Context, p *plans.Plan, obj *plans.Object, rev crm.Rev
 			restore = append(restore, e.Before)
 		}
 	}
-	// The undo's own journal: every row as it is before the undo.
-	return retry(ctx, opts.Retry, nil, func() error {
+	// The undo's own journal: every row as it is before the undo. Inside one transaction a
+	// failure is retried by starting the whole undo again, not here.
+	schedule := opts.Retry
+	if !finish {
+		schedule = nil
+	}
+	return retry(ctx, schedule, nil, func() error {
 		images, err := rev.Images(ctx, obj, ids)
 		if err != nil {
 			return err
@@ -211,6 +349,9 @@ func undoPart(ctx context.Context, p *plans.Plan, obj *plans.Object, rev crm.Rev
 				return err
 			}
 			osum.Restored += n
+		}
+		if !finish {
+			return nil
 		}
 		return opts.DB.FinishUndo(ctx, p.Name, opts.Undo, opts.RunID, obj.Name, part)
 	})

@@ -126,7 +126,7 @@ func runUndo(c *cli.Context) error {
 			return migrate.Undo(ctx, p, migrate.UndoOptions{DB: rn.DB, RunID: run.ID, Undo: undo, Force: force, Env: crm.Env{Plan: p, URL: ws.SystemURL}})
 		})
 	if err != nil {
-		if errors.Is(err, migrate.ErrLaterRuns) {
+		if errors.Is(err, migrate.ErrLaterRuns) || errors.Is(err, migrate.ErrBlocked) {
 			return &ExitCodeError{Err: err, Code: ExitFailed}
 		}
 		return err

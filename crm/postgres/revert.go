@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/crmigrate/crmigrate/crm"
 	"github.com/crmigrate/crmigrate/plans"
@@ -14,8 +15,10 @@ import (
 
 // The write side's optional powers.
 var (
-	_ crm.Target   = (*Source)(nil)
-	_ crm.Reverter = (*Source)(nil)
+	_ crm.Target        = (*Source)(nil)
+	_ crm.Reverter      = (*Source)(nil)
+	_ crm.Transactional = (*Source)(nil)
+	_ crm.Dependents    = (*Source)(nil)
 	_ crm.Archiver = (*Source)(nil)
 	_ crm.Lookup   = (*Source)(nil)
 )
@@ -32,11 +35,24 @@ func (s *Source) live(ctx context.Context) (*pgx.Conn, error) {
 	return s.conn, nil
 }
 
-// target returns the source's connection and the object's table on it.
-func (s *Source) target(ctx context.Context, obj *plans.Object) (*pgx.Conn, *table, error) {
-	conn, err := s.live(ctx)
-	if err != nil {
-		return nil, nil, err
+// querier is a connection or a transaction on it.
+type querier interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+	Begin(ctx context.Context) (pgx.Tx, error)
+}
+
+// target returns the source's connection (its open transaction between Begin and Commit) and the
+// object's table on it.
+func (s *Source) target(ctx context.Context, obj *plans.Object) (querier, *table, error) {
+	var conn querier = s.tx
+	if s.tx == nil {
+		c, err := s.live(ctx)
+		if err != nil {
+			return nil, nil, err
+		}
+		conn = c
 	}
 	t, err := s.describe(ctx, conn, obj)
 	if err != nil {
@@ -203,4 +219,131 @@ func (s *Source) Lookup(ctx context.Context, tableName, keyColumn, idColumn stri
 		}
 	}
 	return out, rows.Err()
+}
+
+// Begin implements crm.Transactional: until Commit or Rollback, the Reverter and Archiver calls
+// run in one transaction.
+func (s *Source) Begin(ctx context.Context) error {
+	if s.tx != nil {
+		return fmt.Errorf("system %s: a transaction is already open", s.sys.Name)
+	}
+	conn, err := s.live(ctx)
+	if err != nil {
+		return err
+	}
+	tx, err := conn.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("begin a transaction on system %s: %w", s.sys.Name, classify(ctx, err))
+	}
+	s.tx = tx
+	return nil
+}
+
+// Commit implements crm.Transactional.
+func (s *Source) Commit(ctx context.Context) error {
+	tx := s.tx
+	s.tx = nil
+	if tx == nil {
+		return fmt.Errorf("system %s: no transaction to commit", s.sys.Name)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("commit on system %s: %w", s.sys.Name, classify(ctx, err))
+	}
+	return nil
+}
+
+// Rollback implements crm.Transactional; it does nothing without an open transaction.
+func (s *Source) Rollback(ctx context.Context) {
+	if s.tx != nil {
+		_ = s.tx.Rollback(ctx)
+		s.tx = nil
+	}
+}
+
+// Dependents implements crm.Dependents: for every foreign key of any table that points at the
+// object's table, the rows whose reference is among ids and that are not deleted too (leaving:
+// ids per table name, for tables the plan maps; other tables' rows always count), with their
+// table's ON DELETE action. Counted in the database, one query per foreign key.
+func (s *Source) Dependents(ctx context.Context, obj *plans.Object, ids []string, leaving map[string][]string) ([]crm.Dependent, error) {
+	conn, t, err := s.target(ctx, obj)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := conn.Query(ctx, `SELECT c.conrelid::regclass::text, a.attname::text, c.confdeltype::text,
+			coalesce((SELECT pa.attname::text FROM pg_index pi JOIN pg_attribute pa ON pa.attrelid = pi.indrelid AND pa.attnum = pi.indkey[0]
+			          WHERE pi.indrelid = c.conrelid AND pi.indisprimary AND pi.indnkeyatts = 1), '')
+		FROM pg_constraint c JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1]
+		WHERE c.contype = 'f' AND c.confrelid = to_regclass($1) AND cardinality(c.conkey) = 1
+		ORDER BY 1, 2`, t.q)
+	if err != nil {
+		return nil, fmt.Errorf("read the foreign keys to %s: %w", t.name, classify(ctx, err))
+	}
+	type fk struct{ table, col, action, pk string }
+	var fks []fk
+	for rows.Next() {
+		var f fk
+		if err := rows.Scan(&f.table, &f.col, &f.action, &f.pk); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("read the foreign keys to %s: %w", t.name, err)
+		}
+		fks = append(fks, f)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read the foreign keys to %s: %w", t.name, classify(ctx, err))
+	}
+	byTable := map[string][]string{}
+	for name, ids := range leaving {
+		byTable[unqualified(name)] = ids
+	}
+	actions := map[string]string{"a": "no action", "r": "restrict", "c": "cascade", "n": "set null", "d": "set default"}
+	var out []crm.Dependent
+	for _, f := range fks {
+		col := pgx.Identifier{f.col}.Sanitize()
+		q := `SELECT count(*), '{}'::text[] FROM ` + f.table + ` AS d WHERE d.` + col + `::text = ANY($1::text[])`
+		args := []any{ids}
+		if f.pk != "" {
+			pk := pgx.Identifier{f.pk}.Sanitize()
+			q = `SELECT count(*), coalesce((array_agg(d.` + pk + `::text ORDER BY d.` + pk + `))[1:5], '{}') FROM ` + f.table + ` AS d
+				WHERE d.` + col + `::text = ANY($1::text[]) AND NOT d.` + pk + `::text = ANY($2::text[])`
+			args = append(args, append([]string{}, byTable[unqualified(f.table)]...))
+		}
+		var d crm.Dependent
+		if err := conn.QueryRow(ctx, q, args...).Scan(&d.Rows, &d.Sample); err != nil {
+			return nil, fmt.Errorf("count the rows of %s that refer to %s: %w", f.table, t.name, classify(ctx, err))
+		}
+		if d.Rows == 0 {
+			continue
+		}
+		d.Table, d.Column, d.OnDelete = f.table, f.col, actions[f.action]
+		out = append(out, d)
+	}
+	return out, nil
+}
+
+// IDsOf implements crm.Dependents.
+func (s *Source) IDsOf(ctx context.Context, obj *plans.Object, column string, keys []string) ([]string, error) {
+	conn, t, err := s.target(ctx, obj)
+	if err != nil {
+		return nil, err
+	}
+	if _, ok := t.cols[column]; !ok {
+		return nil, fmt.Errorf("table %s has no column %q", t.name, column)
+	}
+	rows, err := conn.Query(ctx, `SELECT t.`+pgx.Identifier{t.id.name}.Sanitize()+`::text FROM `+t.q+` AS t WHERE t.`+pgx.Identifier{column}.Sanitize()+`::text = ANY($1::text[])`, keys)
+	if err != nil {
+		return nil, fmt.Errorf("find rows of %s by %s: %w", t.name, column, classify(ctx, err))
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("find rows of %s by %s: %w", t.name, column, classify(ctx, err))
+	}
+	return ids, nil
+}
+
+// unqualified is a table name without quotes and without the public schema, as a key that a
+// plan's table name and a name printed by PostgreSQL agree on.
+func unqualified(name string) string {
+	name = strings.TrimPrefix(name, "public.")
+	return strings.Trim(name, `"`)
 }

@@ -22,6 +22,7 @@ type Source struct {
 	sys  *plans.System
 	cfg  *pgx.ConnConfig // for the writers' own connections
 	conn *pgx.Conn
+	tx   pgx.Tx // between Begin and Commit/Rollback: the undo's calls run in it
 }
 
 // Open connects to the system's database (local:DB through env.URL).

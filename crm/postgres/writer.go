@@ -41,7 +41,7 @@ func (s *Source) connect(ctx context.Context) (*pgx.Conn, error) {
 	return conn, nil
 }
 
-func (s *Source) describe(ctx context.Context, conn *pgx.Conn, obj *plans.Object) (*table, error) {
+func (s *Source) describe(ctx context.Context, conn querier, obj *plans.Object) (*table, error) {
 	m := obj.Mapping(s.sys.Name)
 	if m == nil || m.Table == "" {
 		return nil, fmt.Errorf("object %s has no table on system %s; add %s: {table: TABLE, id: COLUMN} to the object", obj.Name, s.sys.Name, s.sys.Name)
