@@ -217,7 +217,7 @@ func slimEntries(object string, part []state.JournalEntry) undoneEntries {
 // undoBlockers returns an error wrapping ErrBlocked, naming them, when rows of the new CRM that
 // this undo does not delete refer to rows it deletes.
 func undoBlockers(ctx context.Context, p *plans.Plan, order []*plans.Object, counts map[string]map[string]int64, deps crm.Dependents, opts UndoOptions) error {
-	dels := map[string][]string{}  // object → ids in new it deletes
+	dels := map[string][]string{}   // object → ids in new it deletes
 	tables := map[string][]string{} // table → the same
 	for _, obj := range order {
 		if counts[obj.Name][state.JInsert] == 0 {

@@ -19,8 +19,8 @@ var (
 	_ crm.Reverter      = (*Source)(nil)
 	_ crm.Transactional = (*Source)(nil)
 	_ crm.Dependents    = (*Source)(nil)
-	_ crm.Archiver = (*Source)(nil)
-	_ crm.Lookup   = (*Source)(nil)
+	_ crm.Archiver      = (*Source)(nil)
+	_ crm.Lookup        = (*Source)(nil)
 )
 
 // live returns the source's connection, connecting again when it was lost.
