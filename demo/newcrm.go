@@ -86,8 +86,10 @@ CREATE INDEX people_updated_at ON people (updated_at);
 CREATE INDEX people_company_id ON people (company_id);
 CREATE INDEX opportunities_updated_at ON opportunities (updated_at);
 CREATE INDEX opportunities_company_id ON opportunities (company_id);
+CREATE INDEX opportunities_person_id ON opportunities (person_id);
 CREATE INDEX activities_updated_at ON activities (updated_at);
 CREATE INDEX activities_person_id ON activities (person_id);
+CREATE INDEX activities_opportunity_id ON activities (opportunity_id);
 `
 
 // NewTables lists the new CRM's tables in dependency order.

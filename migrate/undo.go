@@ -121,9 +121,8 @@ func Undo(ctx context.Context, p *plans.Plan, opts UndoOptions) (*UndoSummary, e
 	// finds the entries again and applies them again: deleting what is gone is skipped, restoring
 	// a before-image twice gives the same row).
 	tx, atomic := rev.(crm.Transactional)
-	var done []undoneEntries
 	attempt := func() error {
-		sum.Objects, sum.Deleted, sum.Restored, done = nil, 0, 0, nil
+		sum.Objects, sum.Deleted, sum.Restored = nil, 0, 0
 		if atomic {
 			if err := tx.Begin(ctx); err != nil {
 				return err
@@ -153,9 +152,6 @@ func Undo(ctx context.Context, p *plans.Plan, opts UndoOptions) (*UndoSummary, e
 				if err := undoPart(ctx, p, obj, rev, opts, part, osum, !atomic); err != nil {
 					return fmt.Errorf("undo run %d, %s: %w", opts.Undo, obj.Name, err)
 				}
-				if atomic {
-					done = append(done, slimEntries(obj.Name, part))
-				}
 			}
 			sum.Deleted += osum.Deleted
 			sum.Restored += osum.Restored
@@ -173,9 +169,9 @@ func Undo(ctx context.Context, p *plans.Plan, opts UndoOptions) (*UndoSummary, e
 	if err != nil {
 		return sum, err
 	}
-	for _, d := range done {
+	if atomic {
 		if err := retry(ctx, opts.Retry, nil, func() error {
-			return opts.DB.FinishUndo(context.WithoutCancel(ctx), p.Name, opts.Undo, opts.RunID, d.object, d.entries)
+			return opts.DB.FinishUndoRun(context.WithoutCancel(ctx), p.Name, opts.Undo, opts.RunID)
 		}); err != nil {
 			return sum, fmt.Errorf("undo run %d: the new CRM is undone, recording it failed (run the same undo again to record it): %w", opts.Undo, err)
 		}
@@ -198,20 +194,6 @@ func Undo(ctx context.Context, p *plans.Plan, opts UndoOptions) (*UndoSummary, e
 		}
 	}
 	return sum, nil
-}
-
-// undoneEntries are journal entries of an object undone in the new CRM, to be marked undone.
-type undoneEntries struct {
-	object  string
-	entries []state.JournalEntry // golden id, action and previous digest only
-}
-
-func slimEntries(object string, part []state.JournalEntry) undoneEntries {
-	out := make([]state.JournalEntry, len(part))
-	for i, e := range part {
-		out[i] = state.JournalEntry{GoldenID: e.GoldenID, Action: e.Action, PrevDigest: e.PrevDigest}
-	}
-	return undoneEntries{object: object, entries: out}
 }
 
 // undoBlockers returns an error wrapping ErrBlocked, naming them, when rows of the new CRM that

@@ -107,6 +107,36 @@ func (db *DB) FinishUndo(ctx context.Context, plan string, runID, undoRun int64,
 	return nil
 }
 
+// FinishUndoRun records that undoRun undid every entry of runID not undone yet (an undo that
+// changed the new CRM in one transaction): set-based, with hash joins of the run's journal and the
+// crosswalk, in one transaction. The crosswalk forgets the rows the run inserted and gets back the
+// digests it had before the others.
+func (db *DB) FinishUndoRun(ctx context.Context, plan string, runID, undoRun int64) error {
+	tx, err := db.Pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("record undo of run %d: %w", runID, err)
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx))
+	if _, err := tx.Exec(ctx, `DELETE FROM crmigrate.crosswalk x USING crmigrate.journal j
+		WHERE j.plan = $1 AND j.run_id = $2 AND j.undone_by IS NULL AND (j.action = 'insert' OR j.prev_digest IS NULL)
+		AND x.plan = j.plan AND x.object = j.object AND x.golden_id = j.golden_id`, plan, runID); err != nil {
+		return fmt.Errorf("record undo of run %d: %w", runID, err)
+	}
+	if _, err := tx.Exec(ctx, `UPDATE crmigrate.crosswalk x SET digest = j.prev_digest, status = 'active', last_run = $3, updated_at = now()
+		FROM crmigrate.journal j
+		WHERE j.plan = $1 AND j.run_id = $2 AND j.undone_by IS NULL AND j.action <> 'insert' AND j.prev_digest IS NOT NULL
+		AND x.plan = j.plan AND x.object = j.object AND x.golden_id = j.golden_id`, plan, runID, undoRun); err != nil {
+		return fmt.Errorf("record undo of run %d: %w", runID, err)
+	}
+	if _, err := tx.Exec(ctx, `UPDATE crmigrate.journal SET undone_by = $3 WHERE plan = $1 AND run_id = $2 AND undone_by IS NULL`, plan, runID, undoRun); err != nil {
+		return fmt.Errorf("record undo of run %d: %w", runID, err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("record undo of run %d: %w", runID, err)
+	}
+	return nil
+}
+
 // RunRecordOf returns one run.
 func (db *DB) RunRecordOf(ctx context.Context, plan string, runID int64) (*RunRecord, error) {
 	rows, err := db.Pool.Query(ctx, selectRuns+` WHERE plan = $1 AND id = $2`, plan, runID)

@@ -299,13 +299,14 @@ func (s *Source) Dependents(ctx context.Context, obj *plans.Object, ids []string
 	actions := map[string]string{"a": "no action", "r": "restrict", "c": "cascade", "n": "set null", "d": "set default"}
 	var out []crm.Dependent
 	for _, f := range fks {
-		col := pgx.Identifier{f.col}.Sanitize()
-		q := `SELECT count(*), '{}'::text[] FROM ` + f.table + ` AS d WHERE d.` + col + `::text = ANY($1::text[])`
+		// Typed like the referenced id, so that an index on the referring column is used.
+		col, ref := pgx.Identifier{f.col}.Sanitize(), idList(t)
+		q := `SELECT count(*), '{}'::text[] FROM ` + f.table + ` AS d WHERE d.` + col + ` = ANY(` + ref + `)`
 		args := []any{ids}
 		if f.pk != "" {
 			pk := pgx.Identifier{f.pk}.Sanitize()
 			q = `SELECT count(*), coalesce((array_agg(d.` + pk + `::text ORDER BY d.` + pk + `))[1:5], '{}') FROM ` + f.table + ` AS d
-				WHERE d.` + col + `::text = ANY($1::text[]) AND NOT d.` + pk + `::text = ANY($2::text[])`
+				WHERE d.` + col + ` = ANY(` + ref + `) AND NOT d.` + pk + `::text = ANY($2::text[])`
 			args = append(args, append([]string{}, byTable[unqualified(f.table)]...))
 		}
 		var d crm.Dependent
