@@ -97,6 +97,9 @@ type Summary struct {
 	Rejects     []state.RejectRow `json:"rejects,omitempty"`      // the first ones
 	RejectsFile string            `json:"rejects_file,omitempty"` // all of them, relative to the plan's folder
 	PeakRSSMB   float64           `json:"peak_rss_mb,omitempty"`
+	// Status is how the run ended when it did not pass (failed, aborted), with Error; "" otherwise.
+	Status string `json:"status,omitempty"`
+	Error  string `json:"error,omitempty"`
 }
 
 // ObjectSummary is what a run did with one object.
@@ -161,6 +164,18 @@ func (s *Summary) Counts() map[string]int64 {
 	c := map[string]int64{"read": s.Read, "inserted": s.Inserted, "updated": s.Updated, "unchanged": s.Unchanged, "rejected": s.Rejected,
 		"archived": s.Archived, "deleted": s.Deleted}
 	return c
+}
+
+// SetOutcome records how the run ended (phase.Outcomer), so the summary of a failed run says so.
+func (s *Summary) SetOutcome(status string, err error) {
+	if status == state.StatusPassed {
+		s.Status, s.Error = "", ""
+		return
+	}
+	s.Status = status
+	if err != nil {
+		s.Error = err.Error()
+	}
 }
 
 // SetRejectsFile records where the run's rejects were written (phase.RejectsFiler).

@@ -126,6 +126,12 @@ type Verdict interface {
 	Failed() error
 }
 
+// Outcomer is implemented by a report that shows how its run ended (a failed run must not read
+// like a passed one): it is told the status and the error before the report is saved.
+type Outcomer interface {
+	SetOutcome(status string, err error)
+}
+
 // RejectsFiler is implemented by a report that names the file its rejects are in (relative to the
 // plan's folder), so that it can say where to look.
 type RejectsFiler interface {
@@ -224,6 +230,9 @@ func finish[R Report](ctx context.Context, rn *Runner, run *state.Run, res R, bo
 			if f, ok := any(res).(RejectsFiler); ok && err == nil {
 				f.SetRejectsFile(path)
 			}
+		}
+		if o, ok := any(res).(Outcomer); ok {
+			o.SetOutcome(status, runErr)
 		}
 		if err := db.SaveReport(endCtx, run.ID, res); err != nil && runErr == nil {
 			runErr, status = err, state.StatusFailed

@@ -299,3 +299,37 @@ func TestRejectsFileIsPartOfTheRun(t *testing.T) {
 		t.Fatalf("migrate after that clean: %v", err)
 	}
 }
+
+// outcome is a report that shows how its run ended.
+type outcome struct {
+	Status, Error string
+}
+
+func (o *outcome) Counts() map[string]int64 { return nil }
+func (o *outcome) SetOutcome(status string, err error) {
+	o.Status = status
+	if err != nil {
+		o.Error = err.Error()
+	}
+}
+
+func TestReportIsToldHowItsRunEnded(t *testing.T) {
+	t.Parallel()
+	rn := newRunner(t)
+	res, _ := phase.Execute(context.Background(), rn, phase.Clean, phase.Options{}, func(context.Context, *phase.Run) (*outcome, error) {
+		return &outcome{}, errors.New("disk full")
+	})
+	if res.Status != state.StatusFailed || res.Error != "disk full" {
+		t.Fatalf("report of a failed run: %+v", res)
+	}
+	var saved outcome
+	if found, err := rn.DB.LoadReport(context.Background(), lastRun(t, rn, phase.Clean).ID, &saved); err != nil || !found || saved.Status != state.StatusFailed {
+		t.Fatalf("saved report: %+v (%v)", saved, err)
+	}
+	res, _ = phase.Execute(context.Background(), rn, phase.Clean, phase.Options{}, func(context.Context, *phase.Run) (*outcome, error) {
+		return &outcome{}, nil
+	})
+	if res.Status != state.StatusPassed {
+		t.Fatalf("report of a passed run: %+v", res)
+	}
+}

@@ -105,6 +105,8 @@ func RenderMigrateSummary(w io.Writer, s *migrate.Summary, format string, showPI
 	}
 	var verdict string
 	switch {
+	case s.Status != "": // the run did not pass: say what it did before it stopped, never "nothing changed"
+		verdict = fmt.Sprintf("Run %s before it finished: inserted %d, updated %d, unchanged %d so far.", s.Status, s.Inserted, s.Updated, s.Unchanged)
 	case s.DryRun:
 		verdict = fmt.Sprintf("Would insert %d, update %d, leave %d unchanged; %d would be refused.", s.Inserted, s.Updated, s.Unchanged, s.Rejected)
 	case s.NothingToDo:

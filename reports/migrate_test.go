@@ -49,3 +49,17 @@ func TestRenderMigrateSummaryMasksAndCounts(t *testing.T) {
 		t.Error("unknown format accepted")
 	}
 }
+
+// A run that failed or was aborted with nothing written must not read "Nothing changed".
+func TestRenderMigrateSummaryOfAFailedRun(t *testing.T) {
+	t.Parallel()
+	s := &migrate.Summary{RunID: 9, NothingToDo: true, Status: "failed", Error: "read golden: conn closed",
+		Objects: []*migrate.ObjectSummary{{Object: "company", Table: "companies"}}}
+	var b bytes.Buffer
+	if err := RenderMigrateSummary(&b, s, "table", false); err != nil {
+		t.Fatal(err)
+	}
+	if out := b.String(); strings.Contains(out, "Nothing changed") || strings.Contains(out, "nothing written") || !strings.Contains(out, "Run failed before it finished") {
+		t.Fatalf("summary of a failed run:\n%s", out)
+	}
+}

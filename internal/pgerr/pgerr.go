@@ -12,8 +12,9 @@ import (
 )
 
 // Transient reports whether err is worth retrying: the connection was lost or refused, the
-// server is shutting down, restarting or out of resources, or the transaction lost a
-// serialization race or a deadlock.
+// server is shutting down, restarting, out of memory or of connections, or the transaction lost a
+// serialization race or a deadlock. A full disk (53100) or a configuration limit (53400) is not:
+// retrying only delays the error.
 func Transient(err error) bool {
 	if err == nil {
 		return false
@@ -24,7 +25,7 @@ func Transient(err error) bool {
 		return strings.HasPrefix(c, "08") || // connection exception
 			c == "40001" || c == "40P01" || // serialization failure, deadlock
 			c == "57P01" || c == "57P02" || c == "57P03" || // admin shutdown, crash shutdown, cannot connect now
-			strings.HasPrefix(c, "53") // insufficient resources
+			c == "53200" || c == "53300" // out of memory, too many connections
 	}
 	var netErr net.Error
 	var connErr *pgconn.ConnectError

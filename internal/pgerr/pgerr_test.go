@@ -20,6 +20,9 @@ func TestClassification(t *testing.T) {
 		{pg("40001"), true, false},  // serialization failure
 		{pg("40P01"), true, false},  // deadlock
 		{pg("53300"), true, false},  // too many connections
+		{pg("53100"), false, false}, // disk full: permanent, not retried
+		{pg("53400"), false, false}, // configuration limit exceeded
+		{pg("58030"), false, false}, // io error (read-only file system)
 		{pg("23505"), false, true},  // unique violation
 		{pg("23514"), false, true},  // check violation
 		{pg("22P02"), false, true},  // invalid text representation
