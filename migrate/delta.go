@@ -430,7 +430,7 @@ func applyDeletes(ctx context.Context, p *plans.Plan, obj *plans.Object, target 
 	var ids, gids []string
 	var prev []string
 	for _, g := range golden {
-		if x, ok := xs[g]; ok && x.Status == state.XActive {
+		if x, ok := xs[g]; ok && x.Status == state.XActive && x.NewID != "" {
 			ids, gids, prev = append(ids, x.NewID), append(gids, g), append(prev, x.Digest)
 		}
 	}

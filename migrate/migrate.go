@@ -335,15 +335,27 @@ func Run(ctx context.Context, p *plans.Plan, opts Options) (*Summary, error) {
 			}
 		}
 		err = loadObject(ctx, p, obj, target, own, opts, cp, ids, osum, sum)
-		if err == nil {
-			err = deleteGone(ctx, p, obj, target, opts, deltas[obj.Name], osum)
-		}
 		sum.total()
 		if err != nil {
 			return sum, err
 		}
 		if !opts.DryRun {
 			if err := opts.DB.SaveCheckpoint(ctx, opts.RunID, state.Checkpoint{Object: obj.Name, Done: true, Counts: osum.counts()}); err != nil {
+				return sum, err
+			}
+		}
+	}
+	// Records gone (deleted in old, or no longer staged) get on_delete once everything is loaded,
+	// children first: no row is deleted while rows loaded after it could still refer to it. A
+	// resumed run does this again; what is archived or deleted already is not touched twice.
+	for i := len(sum.Objects) - 1; i >= 0; i-- {
+		osum := sum.Objects[i]
+		if err := deleteGone(ctx, p, p.Object(osum.Object), target, opts, deltas[osum.Object], osum); err != nil {
+			sum.total()
+			return sum, err
+		}
+		if !opts.DryRun {
+			if err := opts.DB.SaveCheckpoint(ctx, opts.RunID, state.Checkpoint{Object: osum.Object, Done: true, Counts: osum.counts()}); err != nil {
 				return sum, err
 			}
 		}

@@ -179,6 +179,14 @@ func (l *layout) build(g *state.GoldenOut, own *owners) built {
 	key := g.GoldenID
 	if !l.extID {
 		key = g.Key
+		// Rows are matched on the key's column: when the plan writes a value there (the merge may
+		// have kept another member's valid value than the one the cluster was keyed by), the row
+		// is found again by what it holds.
+		for c, col := range l.spec.Columns {
+			if col == l.spec.KeyColumn && vals[c] != nil {
+				key = *vals[c]
+			}
+		}
 	}
 	b.row = crm.Row{Key: key, ID: g.NewID, Values: vals}
 	b.digest = digest(key, vals)

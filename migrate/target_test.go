@@ -1,7 +1,11 @@
 package migrate_test
 
 import (
+	"context"
+	"strings"
 	"testing"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/crmigrate/crmigrate/migrate"
 )
@@ -45,5 +49,41 @@ func TestEmptiedTargetIsWrittenAgain(t *testing.T) {
 	}
 	if after := dumpNew(t, w.new); after != before {
 		t.Fatal("--verify did not put back what migrate wrote")
+	}
+}
+
+// A record deleted and created again in old with the same key gets a new golden id that takes over
+// the row the old one wrote (the upsert finds it by key): the old golden record, gone from staging,
+// must not take the row with it through on_delete.
+func TestRecordCreatedAgainWithTheSameKeyKeepsItsRow(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, small(), func(plan string) string {
+		plan = strings.Replace(plan, "new: {table: people, id: id, updated_at: updated_at, external_id: legacy_id}", "new: {table: people, id: id, updated_at: updated_at}", 1)
+		return strings.Replace(plan, "  contact:\n    key: email\n", "  contact:\n    key: email\n    on_delete: delete\n", 1)
+	})
+	w.mustMigrate(migrate.Options{})
+	w.exec(w.old, `CREATE TABLE again AS SELECT * FROM contacts c WHERE contact_id = (SELECT min(contact_id) FROM contacts c
+			WHERE email LIKE '%@%.%' AND (SELECT count(*) FROM contacts d WHERE lower(btrim(d.email)) = lower(btrim(c.email))) = 1
+			AND NOT EXISTS (SELECT 1 FROM leads l WHERE lower(btrim(l.email)) = lower(btrim(c.email))))`,
+		`DELETE FROM contacts WHERE contact_id = (SELECT contact_id FROM again)`,
+		`UPDATE again SET contact_id = 990001, modified_at = now()`,
+		`INSERT INTO contacts SELECT * FROM again`)
+	var email string
+	conn, err := pgx.Connect(context.Background(), w.old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = conn.QueryRow(context.Background(), `SELECT lower(btrim(email)) FROM again`).Scan(&email)
+	conn.Close(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.clean()
+	sum := w.mustMigrate(migrate.Options{})
+	if n := w.count(w.new, `SELECT count(*) FROM people WHERE lower(email) = '`+email+`'`); n != 1 {
+		t.Fatalf("the person created again in old is in %d rows of the new CRM, want 1 (summary %+v)", n, *sum.Objects[1])
+	}
+	if n := w.count(w.new, `SELECT count(*) FROM people`); n != sum.Objects[1].Inserted+sum.Objects[1].Updated+sum.Objects[1].Unchanged {
+		t.Errorf("people: %d rows, the run accounts for %d", n, sum.Objects[1].Inserted+sum.Objects[1].Updated+sum.Objects[1].Unchanged)
 	}
 }

@@ -129,32 +129,48 @@ func Undo(ctx context.Context, p *plans.Plan, opts UndoOptions) (*UndoSummary, e
 			}
 			defer tx.Rollback(context.WithoutCancel(ctx))
 		}
+		osums := map[string]*UndoObject{}
 		for _, obj := range order {
 			var total int64
 			for _, n := range counts[obj.Name] {
 				total += n
 			}
-			if total == 0 {
-				continue
+			if total > 0 {
+				osums[obj.Name] = &UndoObject{Object: obj.Name, Entries: int(total)}
+				sum.Objects = append(sum.Objects, osums[obj.Name])
 			}
-			osum := &UndoObject{Object: obj.Name, Entries: int(total)}
-			sum.Objects = append(sum.Objects, osum)
-			// A page at a time (one entry per record; their order within an object does not matter).
-			for before := ""; ; {
-				part, err := opts.DB.Journal(ctx, p.Name, opts.Undo, obj.Name, before, undoBatch)
-				if err != nil {
-					return err
+		}
+		forward := slices.Clone(order)
+		slices.Reverse(forward)
+		for _, step := range []int{undoDeletes, undoRestores} {
+			objs := order // children first
+			if step == undoRestores {
+				objs = forward // parents first
+			}
+			for _, obj := range objs {
+				osum := osums[obj.Name]
+				if osum == nil {
+					continue
 				}
-				if len(part) == 0 {
-					break
-				}
-				before = part[len(part)-1].GoldenID
-				if err := undoPart(ctx, p, obj, rev, opts, part, osum, !atomic); err != nil {
-					return fmt.Errorf("undo run %d, %s: %w", opts.Undo, obj.Name, err)
+				// A page at a time (one entry per record; their order within an object does not matter).
+				for before := ""; ; {
+					part, err := opts.DB.Journal(ctx, p.Name, opts.Undo, obj.Name, before, undoBatch)
+					if err != nil {
+						return err
+					}
+					if len(part) == 0 {
+						break
+					}
+					before = part[len(part)-1].GoldenID
+					if err := undoPart(ctx, p, obj, rev, opts, part, osum, step, !atomic); err != nil {
+						return fmt.Errorf("undo run %d, %s: %w", opts.Undo, obj.Name, err)
+					}
 				}
 			}
-			sum.Deleted += osum.Deleted
-			sum.Restored += osum.Restored
+		}
+		for _, o := range sum.Objects {
+			sum.Deleted += o.Deleted
+			sum.Restored += o.Restored
 		}
 		if atomic {
 			return tx.Commit(ctx)
@@ -200,11 +216,12 @@ func Undo(ctx context.Context, p *plans.Plan, opts UndoOptions) (*UndoSummary, e
 // this undo does not delete refer to rows it deletes.
 func undoBlockers(ctx context.Context, p *plans.Plan, order []*plans.Object, counts map[string]map[string]int64, deps crm.Dependents, opts UndoOptions) error {
 	dels := map[string][]string{}   // object → ids in new it deletes
-	tables := map[string][]string{} // table → the same
+	tables := map[string][]string{} // table → those and the ids of rows it puts back as they were
 	for _, obj := range order {
-		if counts[obj.Name][state.JInsert] == 0 {
+		if len(counts[obj.Name]) == 0 {
 			continue
 		}
+		var restored []string
 		for before := ""; ; {
 			part, err := opts.DB.Journal(ctx, p.Name, opts.Undo, obj.Name, before, undoBatch)
 			if err != nil {
@@ -221,6 +238,10 @@ func undoBlockers(ctx context.Context, p *plans.Plan, order []*plans.Object, cou
 					dels[obj.Name] = append(dels[obj.Name], e.NewID)
 				case e.Action == state.JInsert && e.Key != "":
 					keys = append(keys, e.Key) // written, but the run died before the crosswalk knew its id
+				case e.Before != nil && e.NewID != "":
+					// Put back from its before-image, which predates the rows this run inserted:
+					// whatever it refers to now, it will not refer to them.
+					restored = append(restored, e.NewID)
 				}
 			}
 			if len(keys) > 0 {
@@ -235,7 +256,7 @@ func undoBlockers(ctx context.Context, p *plans.Plan, order []*plans.Object, cou
 				dels[obj.Name] = append(dels[obj.Name], ids...)
 			}
 		}
-		tables[obj.Mapping(plans.SystemNew).Table] = dels[obj.Name]
+		tables[obj.Mapping(plans.SystemNew).Table] = append(slices.Clone(dels[obj.Name]), restored...)
 	}
 	var blocked []string
 	for _, obj := range order {
@@ -267,7 +288,15 @@ func undoBlockers(ctx context.Context, p *plans.Plan, order []*plans.Object, cou
 
 // undoPart undoes one page of an object's journal; with finish it also marks the entries undone
 // (a transactional undo marks them all after its commit).
-func undoPart(ctx context.Context, p *plans.Plan, obj *plans.Object, rev crm.Reverter, opts UndoOptions, part []state.JournalEntry, osum *UndoObject, finish bool) error {
+// Steps of an undo: first every object's deletions, children first (journaling every row as it
+// is before the undo), then every object's restores, parents first, so that no row is deleted
+// while another still refers to it and no row is put back before the row it refers to.
+const (
+	undoDeletes = iota
+	undoRestores
+)
+
+func undoPart(ctx context.Context, p *plans.Plan, obj *plans.Object, rev crm.Reverter, opts UndoOptions, part []state.JournalEntry, osum *UndoObject, step int, finish bool) error {
 	var ids, del, delKeys []string
 	var restore [][]byte
 	for _, e := range part {
@@ -290,6 +319,19 @@ func undoPart(ctx context.Context, p *plans.Plan, obj *plans.Object, rev crm.Rev
 		schedule = nil
 	}
 	return retry(ctx, schedule, nil, func() error {
+		if step == undoRestores {
+			if len(restore) > 0 {
+				n, err := rev.Restore(ctx, obj, restore)
+				if err != nil {
+					return err
+				}
+				osum.Restored += n
+			}
+			if !finish {
+				return nil
+			}
+			return opts.DB.FinishUndo(ctx, p.Name, opts.Undo, opts.RunID, obj.Name, part)
+		}
 		images, err := rev.Images(ctx, obj, ids)
 		if err != nil {
 			return err
@@ -325,16 +367,6 @@ func undoPart(ctx context.Context, p *plans.Plan, obj *plans.Object, rev crm.Rev
 			}
 			osum.Deleted += n
 		}
-		if len(restore) > 0 {
-			n, err := rev.Restore(ctx, obj, restore)
-			if err != nil {
-				return err
-			}
-			osum.Restored += n
-		}
-		if !finish {
-			return nil
-		}
-		return opts.DB.FinishUndo(ctx, p.Name, opts.Undo, opts.RunID, obj.Name, part)
+		return nil
 	})
 }

@@ -65,13 +65,25 @@ func settleUniques(ctx context.Context, p *plans.Plan, obj *plans.Object, target
 		use[i].names = strings.Join(s, ", ")
 		use[i].keyField = len(s) == 1 && s[0] == keyCol
 	}
+	// When every set's columns take the canonical values as they are (no reference, owner or
+	// money column, which are rewritten on the way), the control database finds the records that
+	// share values, and only those are read here; otherwise every record is.
+	var only []string
+	if fields, ok := plainFieldSets(l, use); ok {
+		if only, err = opts.DB.GoldenSharingValues(ctx, p.Name, obj.Name, fields); err != nil {
+			return nil, err
+		}
+		if len(only) == 0 {
+			return nil, nil
+		}
+	}
 	seen := make([]map[uint64]string, len(use))
 	for i := range seen {
 		seen[i] = map[uint64]string{}
 	}
 	losers := map[string]string{}
 	hashes := make([]uint64, len(use))
-	rd, err := opts.DB.ReadGolden(ctx, state.GoldenQuery{Plan: p.Name, Object: obj.Name, Refs: l.refs})
+	rd, err := opts.DB.ReadGolden(ctx, state.GoldenQuery{Plan: p.Name, Object: obj.Name, Refs: l.refs, Only: only})
 	if err != nil {
 		return nil, err
 	}
@@ -115,6 +127,22 @@ func settleUniques(ctx context.Context, p *plans.Plan, obj *plans.Object, target
 			}
 		}
 	}
+}
+
+// plainFieldSets returns the field indexes of each set's columns when every column takes its
+// field's canonical value unchanged (see layout.build).
+func plainFieldSets(l *layout, use []uniqueSet) ([][]int, bool) {
+	out := make([][]int, len(use))
+	for i, us := range use {
+		for _, c := range us.cols {
+			switch l.types[c] {
+			case plans.TypeRef, plans.TypeUser, plans.TypeMoney:
+				return nil, false
+			}
+			out[i] = append(out[i], l.fields[c])
+		}
+	}
+	return out, true
 }
 
 // uniqueSetsToCheck keeps the unique column sets that two golden records can collide on: not the

@@ -203,8 +203,12 @@ func Execute[R Report](ctx context.Context, rn *Runner, name string, opts Option
 // finish ends run after its body returned res and bodyErr.
 func finish[R Report](ctx context.Context, rn *Runner, run *state.Run, res R, bodyErr error) (R, error) {
 	db := rn.DB
-	// Ending the run must work after Ctrl-C: it gets its own short deadline.
-	endCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	// Ending the run must work after Ctrl-C: it is not cancelled with the run, and gets a deadline
+	// of its own only when the run was (a large rejects file may take a while otherwise).
+	endCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	if ctx.Err() != nil {
+		endCtx, cancel = context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
+	}
 	defer cancel()
 	status, runErr := state.StatusPassed, bodyErr
 	var checkErr error
@@ -289,10 +293,11 @@ func (rn *Runner) writeRejects(ctx context.Context, run *state.Run) (string, err
 			return rel(rn.Plan.Dir, prev), nil
 		}
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+	// The rejects hold customers' data as it was read: for the plan's owner only.
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return "", fmt.Errorf("write the rejects file: %w", err)
 	}
-	if err := atomicfile.Write(path, 0o644, func(w io.Writer) error { _, err := w.Write(buf.Bytes()); return err }); err != nil {
+	if err := atomicfile.Write(path, 0o600, func(w io.Writer) error { _, err := w.Write(buf.Bytes()); return err }); err != nil {
 		return "", fmt.Errorf("write the rejects file: %w", err)
 	}
 	if rn.Notify != nil {
@@ -330,6 +335,23 @@ func (rn *Runner) prerequisite(ctx context.Context, def Def, force bool) error {
 		return nil
 	}
 	req, _ := Lookup(def.Requires)
+	if req.Lock != def.Lock {
+		// The required phase takes another lock: a run of it still marked running either runs
+		// now (refuse) or died (taking its lock marks it abandoned, which the check below sees).
+		l, err := rn.DB.TakeLock(ctx, state.RunSpec{Plan: rn.Plan.Name, PlanHash: rn.Plan.Hash, PlanPath: rn.Plan.Path,
+			Phase: req.Name, Lock: req.Lock, LockPhases: lockPhases(req.Lock)})
+		var locked *state.LockedError
+		switch {
+		case errors.As(err, &locked) && locked.Holder != nil && locked.Holder.Phase != req.Name:
+			// Another phase holds it, so no run of the required phase is running now.
+		case errors.As(err, &locked):
+			return fmt.Errorf("%w: %s is running now; wait for it to finish, then run `%s`", ErrNotPassed, req.Name, def.Command)
+		case err != nil:
+			return err
+		default:
+			l.Release()
+		}
+	}
 	last, err := rn.DB.LastFinished(ctx, rn.Plan.Name, req.Name)
 	if err != nil {
 		return fmt.Errorf("check that %s passed: %w", req.Name, err)

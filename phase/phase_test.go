@@ -3,10 +3,12 @@ package phase_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/crmigrate/crmigrate/internal/pgtest"
 	"github.com/crmigrate/crmigrate/phase"
@@ -31,12 +33,20 @@ func (r *report) Failed() error {
 
 func newRunner(t *testing.T) *phase.Runner {
 	t.Helper()
-	db, err := state.Open(context.Background(), pgtest.NewDB(t))
+	rn, _ := newRunnerURL(t)
+	return rn
+}
+
+// newRunnerURL is newRunner with its control database's URL, for a second "process".
+func newRunnerURL(t *testing.T) (*phase.Runner, string) {
+	t.Helper()
+	url := pgtest.NewDB(t)
+	db, err := state.Open(context.Background(), url)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(db.Close)
-	return &phase.Runner{DB: db, Plan: &plans.Plan{Name: "acme", Hash: "h", Path: "/x/crmigrate.yaml"}, Args: []string{"test"}}
+	return &phase.Runner{DB: db, Plan: &plans.Plan{Name: "acme", Hash: "h", Path: "/x/crmigrate.yaml"}, Args: []string{"test"}}, url
 }
 
 func ok(n int64) func(context.Context, *phase.Run) (*report, error) {
@@ -331,5 +341,41 @@ func TestReportIsToldHowItsRunEnded(t *testing.T) {
 	})
 	if res.Status != state.StatusPassed {
 		t.Fatalf("report of a passed run: %+v", res)
+	}
+}
+
+// A reader's prerequisite that runs now, or was killed, is not taken for the last one that passed.
+func TestPrerequisiteRunningOrKilledIsNotPassed(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	rn, url := newRunnerURL(t)
+	if _, err := phase.Execute(ctx, rn, phase.Migrate, phase.Options{Force: true}, ok(1)); err != nil {
+		t.Fatal(err)
+	}
+	// Another process migrates now.
+	other, err := state.Open(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := other.StartRun(ctx, state.RunSpec{Plan: "acme", Phase: phase.Migrate, Lock: phase.WriterLock, LockPhases: []string{phase.Migrate}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := phase.Execute(ctx, rn, phase.Validate, phase.Options{}, ok(1)); !errors.Is(err, phase.ErrNotPassed) || !strings.Contains(err.Error(), "running now") {
+		t.Fatalf("validate while migrate runs: %v", err)
+	}
+	// That process dies (kill -9): its session ends without ending the run.
+	if _, err := rn.DB.Pool.Exec(ctx, `SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid()
+		AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`); err != nil {
+		t.Fatal(err)
+	}
+	var err2 error
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		_, err2 = phase.Execute(ctx, rn, phase.Validate, phase.Options{}, ok(1))
+		if !strings.Contains(fmt.Sprint(err2), "running now") {
+			break
+		}
+	}
+	if !errors.Is(err2, phase.ErrNotPassed) || !strings.Contains(err2.Error(), "abandoned") {
+		t.Fatalf("validate after migrate was killed: %v", err2)
 	}
 }

@@ -2,8 +2,9 @@ package state
 
 import (
 	"context"
-
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -255,7 +256,10 @@ func (db *DB) ForgetDigests(ctx context.Context, plan, object string) (int64, er
 
 // VanishedGolden lists, in order, the golden ids the crosswalk says are written and live in the new
 // CRM (status active) but that staging no longer has: their records were deleted in old, or a
-// clean merged them into another golden record. One anti-join in the control database.
+// clean merged them into another golden record. An entry whose row another active entry now owns
+// (a record deleted and created again in old with the same key: the new golden record took over
+// the row) is not listed: it is retired from the crosswalk instead, so the row is left alone. One
+// anti-join in the control database.
 func (db *DB) VanishedGolden(ctx context.Context, plan, object string) ([]string, error) {
 	rows, err := db.Pool.Query(ctx, `SELECT x.golden_id FROM crmigrate.crosswalk x
 		WHERE x.plan = $1 AND x.object = $2 AND x.status = 'active'
@@ -264,5 +268,67 @@ func (db *DB) VanishedGolden(ctx context.Context, plan, object string) ([]string
 	if err != nil {
 		return nil, fmt.Errorf("find %s records no longer staged: %w", object, err)
 	}
-	return pgx.CollectRows(rows, pgx.RowTo[string])
+	gone, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil || len(gone) == 0 {
+		return nil, err
+	}
+	// Retired instead: entries whose row is already gone from the new CRM (no new id: a run found
+	// it missing), and entries whose row another record owns now.
+	rows, err = db.Pool.Query(ctx, `DELETE FROM crmigrate.crosswalk x
+		WHERE x.plan = $1 AND x.object = $2 AND x.golden_id = ANY($3)
+		AND (x.new_id = '' OR EXISTS (SELECT 1 FROM crmigrate.crosswalk y WHERE y.plan = x.plan AND y.object = x.object AND y.new_id = x.new_id
+		            AND y.golden_id <> x.golden_id AND y.status = 'active'))
+		RETURNING x.golden_id`, plan, object, gone)
+	if err != nil {
+		return nil, fmt.Errorf("retire %s records whose rows other records own: %w", object, err)
+	}
+	retired, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("retire %s records whose rows other records own: %w", object, err)
+	}
+	if len(retired) == 0 {
+		return gone, nil
+	}
+	skip := make(map[string]bool, len(retired))
+	for _, g := range retired {
+		skip[g] = true
+	}
+	out := gone[:0]
+	for _, g := range gone {
+		if !skip[g] {
+			out = append(out, g)
+		}
+	}
+	return out, nil
+}
+
+// GoldenSharingValues returns, in order, the golden ids of an object's staged records that share
+// their canonical values of one of sets (field indexes into vals, 0-based) with another record;
+// empty values never count. One grouping query per set, in the control database.
+func (db *DB) GoldenSharingValues(ctx context.Context, plan, object string, sets [][]int) ([]string, error) {
+	var parts []string
+	for _, set := range sets {
+		var cols, nonEmpty []string
+		for _, f := range set {
+			c := "vals[" + strconv.Itoa(f+1) + "]"
+			cols = append(cols, c)
+			nonEmpty = append(nonEmpty, "coalesce("+c+", '') <> ''")
+		}
+		tuple := "(" + strings.Join(cols, ", ") + ")"
+		parts = append(parts, `SELECT golden_id FROM crmigrate.golden WHERE plan = $1 AND object = $2 AND `+tuple+` IN (
+			SELECT `+strings.Join(cols, ", ")+` FROM crmigrate.golden WHERE plan = $1 AND object = $2 AND `+strings.Join(nonEmpty, " AND ")+`
+			GROUP BY `+strings.Join(cols, ", ")+` HAVING count(*) > 1)`)
+	}
+	if len(parts) == 0 {
+		return nil, nil
+	}
+	rows, err := db.Pool.Query(ctx, `SELECT DISTINCT golden_id FROM (`+strings.Join(parts, " UNION ALL ")+`) s ORDER BY golden_id`, plan, object)
+	if err != nil {
+		return nil, fmt.Errorf("find %s records sharing unique values: %w", object, err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("find %s records sharing unique values: %w", object, err)
+	}
+	return ids, nil
 }

@@ -118,13 +118,15 @@ func (db *DB) FinishUndoRun(ctx context.Context, plan string, runID, undoRun int
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx))
 	if _, err := tx.Exec(ctx, `DELETE FROM crmigrate.crosswalk x USING crmigrate.journal j
-		WHERE j.plan = $1 AND j.run_id = $2 AND j.undone_by IS NULL AND (j.action = 'insert' OR j.prev_digest IS NULL)
+		WHERE j.plan = $1 AND j.run_id = $2 AND j.undone_by IS NULL AND j.action = 'insert'
 		AND x.plan = j.plan AND x.object = j.object AND x.golden_id = j.golden_id`, plan, runID); err != nil {
 		return fmt.Errorf("record undo of run %d: %w", runID, err)
 	}
-	if _, err := tx.Exec(ctx, `UPDATE crmigrate.crosswalk x SET digest = j.prev_digest, status = 'active', last_run = $3, updated_at = now()
+	// A row put back keeps its entry; without a digest from before (a --verify run had cleared
+	// it) the next run compares it again.
+	if _, err := tx.Exec(ctx, `UPDATE crmigrate.crosswalk x SET digest = coalesce(j.prev_digest, ''), status = 'active', last_run = $3, updated_at = now()
 		FROM crmigrate.journal j
-		WHERE j.plan = $1 AND j.run_id = $2 AND j.undone_by IS NULL AND j.action <> 'insert' AND j.prev_digest IS NOT NULL
+		WHERE j.plan = $1 AND j.run_id = $2 AND j.undone_by IS NULL AND j.action <> 'insert'
 		AND x.plan = j.plan AND x.object = j.object AND x.golden_id = j.golden_id`, plan, runID, undoRun); err != nil {
 		return fmt.Errorf("record undo of run %d: %w", runID, err)
 	}

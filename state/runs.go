@@ -223,7 +223,7 @@ func (r *Run) register(ctx context.Context) error {
 	}
 	if spec.Forced {
 		if err := audit(ctx, tx, Entry{Plan: spec.Plan, RunID: r.ID, Action: spec.Phase + ".force",
-			Detail: map[string]any{"reason": "started with --force despite a failed or missing earlier phase"}}); err != nil {
+			Detail: map[string]any{"reason": "started with --force"}}); err != nil {
 			return err
 		}
 	}

@@ -39,19 +39,42 @@ func (db *DB) ForgetMissing(ctx context.Context, plan, object string, apply bool
 	if _, err := tx.Exec(ctx, `ANALYZE target_ids`); err != nil {
 		return nil, fmt.Errorf("check %s rows in the new CRM: %w", object, err)
 	}
-	rows, err := tx.Query(ctx, `SELECT x.golden_id FROM crmigrate.crosswalk x
-		WHERE x.plan = $1 AND x.object = $2 AND x.status = 'active' AND x.new_id <> ''
-		AND NOT EXISTS (SELECT 1 FROM target_ids t WHERE t.id = x.new_id) ORDER BY x.golden_id`, plan, object)
+	// An entry with no new id was found missing by an earlier run that did not get to write it
+	// again: it is missing still. (Two queries joined by UNION ALL: an OR would turn the anti-join
+	// into a scan of the ids per entry.) Entries whose golden record staging no longer has are
+	// marked too, but not returned: nothing writes them again (they are retired as gone).
+	rows, err := tx.Query(ctx, `SELECT m.golden_id, EXISTS (SELECT 1 FROM crmigrate.golden g WHERE g.plan = $1 AND g.object = $2 AND g.golden_id = m.golden_id)
+		FROM (
+			SELECT x.golden_id FROM crmigrate.crosswalk x
+			WHERE x.plan = $1 AND x.object = $2 AND x.status = 'active' AND x.new_id = ''
+			UNION ALL
+			SELECT x.golden_id FROM crmigrate.crosswalk x
+			WHERE x.plan = $1 AND x.object = $2 AND x.status = 'active' AND x.new_id <> ''
+			AND NOT EXISTS (SELECT 1 FROM target_ids t WHERE t.id = x.new_id)) m
+		ORDER BY m.golden_id`, plan, object)
 	if err != nil {
 		return nil, fmt.Errorf("find missing %s rows: %w", object, err)
 	}
-	missing, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
+	var all, missing []string
+	for rows.Next() {
+		var g string
+		var staged bool
+		if err := rows.Scan(&g, &staged); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("find missing %s rows: %w", object, err)
+		}
+		all = append(all, g)
+		if staged {
+			missing = append(missing, g)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("find missing %s rows: %w", object, err)
 	}
-	if apply && len(missing) > 0 {
+	if apply && len(all) > 0 {
 		if _, err := tx.Exec(ctx, `UPDATE crmigrate.crosswalk SET new_id = '', digest = ''
-			WHERE plan = $1 AND object = $2 AND golden_id = ANY($3)`, plan, object, missing); err != nil {
+			WHERE plan = $1 AND object = $2 AND golden_id = ANY($3) AND new_id <> ''`, plan, object, all); err != nil {
 			return nil, fmt.Errorf("mark missing %s rows for writing again: %w", object, err)
 		}
 	}

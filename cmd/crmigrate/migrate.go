@@ -12,6 +12,7 @@ import (
 	"github.com/crmigrate/crmigrate/migrate"
 	"github.com/crmigrate/crmigrate/phase"
 	"github.com/crmigrate/crmigrate/reports"
+	"github.com/crmigrate/crmigrate/state"
 )
 
 func migrateCommand() *cli.Command {
@@ -91,7 +92,7 @@ func migratePhase(c *cli.Context, ws *workspace.Workspace, opts migrate.Options,
 			return sum, err
 		})
 	var stopped *phase.StoppedError
-	if errors.As(err, &stopped) {
+	if errors.As(err, &stopped) && !errors.Is(err, state.ErrStagingLost) {
 		err = fmt.Errorf("%w\ncrmigrate: run %d stopped at a checkpoint; run `crmigrate migrate` again to resume", err, stopped.RunID)
 	}
 	return sum, err

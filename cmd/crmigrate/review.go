@@ -297,5 +297,5 @@ func writeAtomically(c *cli.Context, path string, fn func(io.Writer) error) erro
 	if path == "-" || path == "" {
 		return fn(c.App.Writer)
 	}
-	return atomicfile.Write(path, 0o644, fn)
+	return atomicfile.Write(path, 0o600, fn) // review exports and cluster lists hold customers' data
 }

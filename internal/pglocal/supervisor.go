@@ -173,6 +173,9 @@ func startPostgres(cf clusterFile, acct account, port int) (*exec.Cmd, error) {
 		// values of a duplicate) and no statements of failed queries.
 		"-c", "log_error_verbosity=terse",
 		"-c", "log_min_error_statement=panic",
+		// Errors of clients' statements are not logged at all (the client has them): their
+		// messages can quote a value ("invalid input syntax for type integer: …").
+		"-c", "log_min_messages=log",
 		"-c", "max_connections=200",
 		"-c", "application_name=crmigrate-private",
 		// Loads of millions of rows: room for the indexes being written, and checkpoints by time
