@@ -218,4 +218,10 @@ func (r *reader) Next(ctx context.Context) ([]crm.Record, error) {
 	return batch, nil
 }
 
-func (r *reader) Close() error { return r.f.Close() }
+func (r *reader) Close() error {
+	if r.p.replay != nil {
+		r.p.replay.close()
+		r.p.replay = nil
+	}
+	return r.f.Close()
+}

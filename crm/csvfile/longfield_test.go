@@ -85,10 +85,18 @@ func TestRecordOverTheLimitIsOneRejectWithTheRealReason(t *testing.T) {
 		t.Fatalf("records around the reject: %+v", res.recs)
 	}
 
-	// A quote that never closes, over the limit: one reject for the rest of the file.
-	res = readNotes(t, "id,email,note\n1,a@x.se,short\n2,b@x.se,\"unclosed\n"+strings.ReplaceAll(note, `"`, "'")+"\n", ", max_record_mb: 1")
-	if len(res.rejects) != 1 || !strings.Contains(res.rejects[0].Reason, "never closes") || len(res.recs) != 1 {
-		t.Fatalf("an unclosed quote over the limit: %d records, rejects %+v", len(res.recs), res.rejects)
+	// A stray quote that never closes, followed by more than the limit of records without quotes:
+	// the line with the quote is rejected alone, and every record after it is read.
+	var rest strings.Builder
+	for i := 0; i < 30_000; i++ {
+		fmt.Fprintf(&rest, "%d,p%d@x.se,an ordinary note without any quote character in it at all\n", 10+i, i)
+	}
+	res = readNotes(t, "id,email,note\n1,a@x.se,short\n2,b@x.se,\"unclosed\n"+rest.String(), ", max_record_mb: 1")
+	if len(res.rejects) != 1 || res.rejects[0].Line != 3 || !strings.Contains(res.rejects[0].Reason, "never closes") {
+		t.Fatalf("a stray quote over the limit: rejects %+v", res.rejects[:min(3, len(res.rejects))])
+	}
+	if len(res.recs) != 30_001 || res.recs[1].ID != "10" || res.recs[30_000].ID != "30009" || res.recs[30_000].Line != 30_003 {
+		t.Fatalf("a stray quote over the limit: %d records (want 30001), the first after it %+v", len(res.recs), res.recs[min(1, len(res.recs)-1)])
 	}
 
 	// One physical line over the limit.

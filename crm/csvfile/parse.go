@@ -119,7 +119,8 @@ func (s *lineSource) next() (line, error) {
 // the lines inside its quoted field are skipped, never read as records.
 type recordParser struct {
 	src     *lineSource
-	max     int // the record limit in bytes
+	replay  *spool // lines read past the limit and given back, read before src
+	max     int    // the record limit in bytes
 	delim   rune
 	pending []line // lines read ahead, not yet consumed
 	eof     bool
@@ -134,6 +135,18 @@ type rawRecord struct {
 }
 
 func (p *recordParser) fill(n int) error {
+	for len(p.pending) < n && p.replay != nil {
+		l, ok, err := p.replay.next()
+		if err != nil {
+			return err
+		}
+		if !ok {
+			p.replay.close()
+			p.replay = nil
+			break
+		}
+		p.pending = append(p.pending, l)
+	}
 	for len(p.pending) < n && !p.eof {
 		l, err := p.src.next()
 		if err == io.EOF {
@@ -234,33 +247,78 @@ func (p *recordParser) skipOverLimit(rec rawRecord, used int) (rawRecord, error)
 	if used > 0 {
 		last = p.pending[used-1].num
 	}
+	after := p.pending[1:] // if the quote never closes, parsing resumes with these
 	rest := p.pending[used:]
 	p.pending = nil
+	var sp *spool // lines read from the source during the scan, on disk, to give back
+	defer func() {
+		if sp != nil && sp != p.replay {
+			sp.close()
+		}
+	}()
 	inQuote := true
 	for inQuote {
 		var l line
-		if len(rest) > 0 {
+		switch {
+		case len(rest) > 0:
 			l, rest = rest[0], rest[1:]
-		} else if p.eof {
-			break
-		} else {
+		case p.replay != nil:
+			var ok bool
+			var err error
+			if l, ok, err = p.replay.next(); err != nil {
+				return rawRecord{}, err
+			}
+			if !ok {
+				p.replay.close()
+				p.replay = nil
+				continue
+			}
+			if sp == nil {
+				if sp, err = newSpool(); err != nil {
+					return rawRecord{}, err
+				}
+			}
+			if err := sp.add(l); err != nil {
+				return rawRecord{}, err
+			}
+		case p.eof:
+		default:
 			var err error
 			if l, err = p.src.next(); err == io.EOF {
 				p.eof = true
-				break
+				continue
 			} else if err != nil {
 				return rawRecord{}, err
 			}
+			if sp == nil {
+				if sp, err = newSpool(); err != nil {
+					return rawRecord{}, err
+				}
+			}
+			if err := sp.add(l); err != nil {
+				return rawRecord{}, err
+			}
+		}
+		if l.text == "" && l.num == 0 { // the source is exhausted
+			break
 		}
 		last = l.num
 		inQuote = endsInQuote(l.text, p.delim)
 	}
-	p.pending = rest
 	if inQuote {
-		rec.err = fmt.Sprintf("a quoted field opened on line %d never closes: lines %d–%d, over the %s record limit, are one unterminated field; fix the quote in the export",
-			rec.line, rec.line, last, mib(p.max))
+		// The quote never closes: a stray quote, not a long field. Reject the first line alone
+		// and read on from the next, as within the limit: the lines read past it are given back.
+		p.pending = after
+		if sp != nil {
+			if err := sp.rewind(); err != nil {
+				return rawRecord{}, err
+			}
+			p.replay = sp
+		}
+		rec.err = "unterminated quoted field (a \" that never closes)"
 		return rec, nil
 	}
+	p.pending = rest
 	rec.err = fmt.Sprintf("record over the %s limit: a quoted field opened on line %d closes only on line %d; if it is real, raise max_record_mb for this csv system in the plan",
 		mib(p.max), rec.line, last)
 	return rec, nil
