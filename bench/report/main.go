@@ -3,6 +3,7 @@
 //
 //	go run ./bench/report clean FILE.json     # from crmigrate clean --json or crmigrate demo --json
 //	go run ./bench/report migrate FILE.json   # from crmigrate migrate --json
+//	go run ./bench/report clean-lower-bound PLAN OLD_URL CONTROL_URL WORKDIR
 package main
 
 import (
@@ -14,6 +15,10 @@ import (
 )
 
 func main() {
+	if len(os.Args) == 6 && os.Args[1] == "clean-lower-bound" {
+		cleanLowerBound(os.Args[2], os.Args[3], os.Args[4], os.Args[5])
+		return
+	}
 	if len(os.Args) == 3 && os.Args[1] == "migrate" {
 		migrateReport(os.Args[2])
 		return
