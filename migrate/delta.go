@@ -400,7 +400,7 @@ func deleteGone(ctx context.Context, p *plans.Plan, obj *plans.Object, target cr
 		gone = d.deleted
 	}
 	if _, file := target.(crm.FileTarget); !file {
-		vanished, err := opts.DB.VanishedGolden(ctx, p.Name, obj.Name)
+		vanished, err := opts.DB.VanishedGolden(ctx, p.Name, obj.Name, !opts.DryRun)
 		if err != nil {
 			return err
 		}

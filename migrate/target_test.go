@@ -79,7 +79,23 @@ func TestRecordCreatedAgainWithTheSameKeyKeepsItsRow(t *testing.T) {
 		t.Fatal(err)
 	}
 	w.clean()
+	// A dry run retires nothing: the crosswalk stays as it was.
+	entries := func() int64 {
+		var n int64
+		if err := w.db.Pool.QueryRow(context.Background(), `SELECT count(*) FROM crmigrate.crosswalk`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	before := entries()
+	w.mustMigrate(migrate.Options{DryRun: true})
+	if after := entries(); after != before {
+		t.Fatalf("a dry run changed the crosswalk: %d entries, %d before", after, before)
+	}
 	sum := w.mustMigrate(migrate.Options{})
+	if entries() >= before+1 {
+		t.Errorf("the record's predecessor was not retired from the crosswalk")
+	}
 	if n := w.count(w.new, `SELECT count(*) FROM people WHERE lower(email) = '`+email+`'`); n != 1 {
 		t.Fatalf("the person created again in old is in %d rows of the new CRM, want 1 (summary %+v)", n, *sum.Objects[1])
 	}

@@ -152,19 +152,10 @@ func Undo(ctx context.Context, p *plans.Plan, opts UndoOptions) (*UndoSummary, e
 				if osum == nil {
 					continue
 				}
-				// A page at a time (one entry per record; their order within an object does not matter).
-				for before := ""; ; {
-					part, err := opts.DB.Journal(ctx, p.Name, opts.Undo, obj.Name, before, undoBatch)
-					if err != nil {
-						return err
-					}
-					if len(part) == 0 {
-						break
-					}
-					before = part[len(part)-1].GoldenID
-					if err := undoPart(ctx, p, obj, rev, opts, part, osum, step, !atomic); err != nil {
-						return fmt.Errorf("undo run %d, %s: %w", opts.Undo, obj.Name, err)
-					}
+				if err := eachJournalPage(ctx, p, obj, opts, func(part []state.JournalEntry) error {
+					return undoPart(ctx, p, obj, rev, opts, part, osum, step, !atomic)
+				}); err != nil {
+					return fmt.Errorf("undo run %d, %s: %w", opts.Undo, obj.Name, err)
 				}
 			}
 		}
@@ -212,6 +203,21 @@ func Undo(ctx context.Context, p *plans.Plan, opts UndoOptions) (*UndoSummary, e
 	return sum, nil
 }
 
+// eachJournalPage calls fn with the object's journal entries of the run to undo that are not
+// undone yet, a page of undoBatch at a time (by golden id; their order does not matter).
+func eachJournalPage(ctx context.Context, p *plans.Plan, obj *plans.Object, opts UndoOptions, fn func([]state.JournalEntry) error) error {
+	for before := ""; ; {
+		part, err := opts.DB.Journal(ctx, p.Name, opts.Undo, obj.Name, before, undoBatch)
+		if err != nil || len(part) == 0 {
+			return err
+		}
+		before = part[len(part)-1].GoldenID
+		if err := fn(part); err != nil {
+			return err
+		}
+	}
+}
+
 // undoBlockers returns an error wrapping ErrBlocked, naming them, when rows of the new CRM that
 // this undo does not delete refer to rows it deletes.
 func undoBlockers(ctx context.Context, p *plans.Plan, order []*plans.Object, counts map[string]map[string]int64, deps crm.Dependents, opts UndoOptions) error {
@@ -222,15 +228,7 @@ func undoBlockers(ctx context.Context, p *plans.Plan, order []*plans.Object, cou
 			continue
 		}
 		var restored []string
-		for before := ""; ; {
-			part, err := opts.DB.Journal(ctx, p.Name, opts.Undo, obj.Name, before, undoBatch)
-			if err != nil {
-				return err
-			}
-			if len(part) == 0 {
-				break
-			}
-			before = part[len(part)-1].GoldenID
+		err := eachJournalPage(ctx, p, obj, opts, func(part []state.JournalEntry) error {
 			var keys []string
 			for _, e := range part {
 				switch {
@@ -255,6 +253,10 @@ func undoBlockers(ctx context.Context, p *plans.Plan, order []*plans.Object, cou
 				}
 				dels[obj.Name] = append(dels[obj.Name], ids...)
 			}
+			return nil
+		})
+		if err != nil {
+			return err
 		}
 		tables[obj.Mapping(plans.SystemNew).Table] = append(slices.Clone(dels[obj.Name]), restored...)
 	}

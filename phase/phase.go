@@ -205,9 +205,9 @@ func finish[R Report](ctx context.Context, rn *Runner, run *state.Run, res R, bo
 	db := rn.DB
 	// Ending the run must work after Ctrl-C: it is not cancelled with the run, and gets a deadline
 	// of its own only when the run was (a large rejects file may take a while otherwise).
-	endCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	endCtx, cancel := context.WithoutCancel(ctx), context.CancelFunc(func() {})
 	if ctx.Err() != nil {
-		endCtx, cancel = context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
+		endCtx, cancel = context.WithTimeout(endCtx, 2*time.Minute)
 	}
 	defer cancel()
 	status, runErr := state.StatusPassed, bodyErr

@@ -260,7 +260,10 @@ func (db *DB) ForgetDigests(ctx context.Context, plan, object string) (int64, er
 // (a record deleted and created again in old with the same key: the new golden record took over
 // the row) is not listed: it is retired from the crosswalk instead, so the row is left alone. One
 // anti-join in the control database.
-func (db *DB) VanishedGolden(ctx context.Context, plan, object string) ([]string, error) {
+//
+// Without apply (a dry run), nothing is retired: the entries that would be are left out all the
+// same.
+func (db *DB) VanishedGolden(ctx context.Context, plan, object string, apply bool) ([]string, error) {
 	rows, err := db.Pool.Query(ctx, `SELECT x.golden_id FROM crmigrate.crosswalk x
 		WHERE x.plan = $1 AND x.object = $2 AND x.status = 'active'
 		AND NOT EXISTS (SELECT 1 FROM crmigrate.golden g WHERE g.plan = x.plan AND g.object = x.object AND g.golden_id = x.golden_id)
@@ -274,11 +277,14 @@ func (db *DB) VanishedGolden(ctx context.Context, plan, object string) ([]string
 	}
 	// Retired instead: entries whose row is already gone from the new CRM (no new id: a run found
 	// it missing), and entries whose row another record owns now.
-	rows, err = db.Pool.Query(ctx, `DELETE FROM crmigrate.crosswalk x
-		WHERE x.plan = $1 AND x.object = $2 AND x.golden_id = ANY($3)
+	retire := `x.plan = $1 AND x.object = $2 AND x.golden_id = ANY($3)
 		AND (x.new_id = '' OR EXISTS (SELECT 1 FROM crmigrate.crosswalk y WHERE y.plan = x.plan AND y.object = x.object AND y.new_id = x.new_id
-		            AND y.golden_id <> x.golden_id AND y.status = 'active'))
-		RETURNING x.golden_id`, plan, object, gone)
+		            AND y.golden_id <> x.golden_id AND y.status = 'active'))`
+	q := `SELECT x.golden_id FROM crmigrate.crosswalk x WHERE ` + retire
+	if apply {
+		q = `DELETE FROM crmigrate.crosswalk x WHERE ` + retire + ` RETURNING x.golden_id`
+	}
+	rows, err = db.Pool.Query(ctx, q, plan, object, gone)
 	if err != nil {
 		return nil, fmt.Errorf("retire %s records whose rows other records own: %w", object, err)
 	}
