@@ -92,8 +92,12 @@ func Run(ctx context.Context, p *plans.Plan, opts Options) (*Summary, error) {
 			progress(e)
 		}
 	}
-	// Staging of one object is written while the next object is read and deduplicated.
-	w := newStageWriter(ctx, p.Name, opts)
+	// Staging of one object is written while the next object is read and deduplicated, into a
+	// new generation that replaces the previous clean's staging at the end, all objects at once.
+	w, err := newStageWriter(ctx, p.Name, opts)
+	if err != nil {
+		return sum, err
+	}
 	defer w.close()
 	done := map[string]*objectRun{}
 	for _, obj := range p.DependencyOrder() {
@@ -110,14 +114,6 @@ func Run(ctx context.Context, p *plans.Plan, opts Options) (*Summary, error) {
 			return sum, err
 		}
 		sum.Timing.Read += time.Since(t0).Seconds()
-		// The object's previous staging is deleted while its duplicates are found; from the first
-		// object on, staging is not whole until the end.
-		if len(done) == 0 && opts.DB != nil {
-			if err := opts.DB.MarkStagingPartial(ctx, p.Name); err != nil {
-				return sum, err
-			}
-		}
-		w.begin(obj.Name)
 		or, err := dedupObject(ctx, p, obj, st, opts, osum, sum)
 		if err != nil {
 			return sum, err
@@ -131,7 +127,7 @@ func Run(ctx context.Context, p *plans.Plan, opts Options) (*Summary, error) {
 		// kept, for references.
 		done[obj.Name] = &objectRun{obj: obj, dup: or.dup}
 	}
-	writeSecs, err := w.close()
+	writeSecs, err := w.wait()
 	sum.Timing.Write += writeSecs
 	if err != nil {
 		return sum, err
@@ -141,64 +137,57 @@ func Run(ctx context.Context, p *plans.Plan, opts Options) (*Summary, error) {
 		if err := opts.DB.WriteRejects(ctx, p.Name, opts.RunID, "clean", rejects); err != nil {
 			return sum, err
 		}
-		// Every object's staging is written: say so (a crash of the server empties this mark
-		// with staging, and migrate then refuses to run on what is left).
-		if err := opts.DB.MarkStagingWhole(ctx, p.Name, opts.RunID); err != nil {
-			return sum, err
-		}
+	}
+	// Every object is written: the new generation replaces the previous one.
+	if err := w.commit(ctx); err != nil {
+		return sum, err
 	}
 	sum.Timing.Write += time.Since(t0).Seconds()
 	sum.finish(p, opts.Now().Sub(start))
 	return sum, nil
 }
 
-// stageWriter writes objects' staging in the background, one object at a time, in order.
+// stageWriter writes objects' staging in the background, one object at a time, in order, into a
+// new generation of the plan's staging.
 type stageWriter struct {
-	jobs    chan stageJob
-	done    chan struct{}
-	mu      sync.Mutex
-	failed  error
-	secs    float64
-	closed  bool
-	begin   func(object string)   // starts replacing an object's staging (deleting the previous rows)
-	pending *state.StagingReplace // begun, not queued yet
+	jobs   chan stageJob
+	done   chan struct{}
+	mu     sync.Mutex
+	failed error
+	secs   float64
+	closed bool
+	gen    *state.NewGeneration // nil without a control database
 }
 
 type stageJob struct {
-	p   *plans.Plan
-	or  *objectRun
-	rep *state.StagingReplace
+	p  *plans.Plan
+	or *objectRun
 }
 
 // newStageWriter starts the writer. The queue holds one object besides the one being written:
 // the records of at most three objects are in memory at once (being written, queued, being
 // cleaned), and in practice the large ones are not adjacent.
-func newStageWriter(ctx context.Context, plan string, opts Options) *stageWriter {
+func newStageWriter(ctx context.Context, plan string, opts Options) (*stageWriter, error) {
 	w := &stageWriter{jobs: make(chan stageJob, 1), done: make(chan struct{})}
-	w.begin = func(object string) {
-		if w.pending != nil {
-			w.pending.Abort()
+	if opts.DB != nil {
+		gen, err := opts.DB.BeginGeneration(ctx, plan, opts.RunID)
+		if err != nil {
+			return nil, err
 		}
-		w.pending = nil
-		if opts.DB != nil {
-			w.pending = opts.DB.BeginReplaceStaging(ctx, plan, object, opts.RunID)
-		}
+		w.gen = gen
 	}
 	go func() {
 		defer close(w.done)
 		for j := range w.jobs {
 			if w.err() != nil {
-				if j.rep != nil {
-					j.rep.Abort()
-				}
 				continue
 			}
 			t0 := time.Now()
 			or := j.or
 			rows := stageRows(j.p, or)
 			var err error
-			if j.rep != nil {
-				err = j.rep.Write(rows)
+			if w.gen != nil {
+				err = w.gen.Write(ctx, or.obj.Name, rows)
 				if err == nil {
 					err = opts.DB.UpsertReview(ctx, plan, opts.RunID, or.review)
 				}
@@ -217,13 +206,12 @@ func newStageWriter(ctx context.Context, plan string, opts Options) *stageWriter
 			}
 		}
 	}()
-	return w
+	return w, nil
 }
 
-// write queues an object's staging, begun with begin; the writer owns or from now on.
+// write queues an object's staging; the writer owns or from now on.
 func (w *stageWriter) write(p *plans.Plan, or *objectRun) {
-	w.jobs <- stageJob{p: p, or: or, rep: w.pending}
-	w.pending = nil
+	w.jobs <- stageJob{p: p, or: or}
 }
 
 func (w *stageWriter) err() error {
@@ -232,20 +220,36 @@ func (w *stageWriter) err() error {
 	return w.failed
 }
 
-// close waits for the writes queued so far; it returns the seconds spent writing and the first error.
-func (w *stageWriter) close() (float64, error) {
+// wait waits for the writes queued so far; it returns the seconds spent writing and the first error.
+func (w *stageWriter) wait() (float64, error) {
 	if !w.closed {
 		w.closed = true
 		close(w.jobs)
-		if w.pending != nil { // begun, never queued: the clean failed
-			w.pending.Abort()
-			w.pending = nil
-		}
 	}
 	<-w.done
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.secs, w.failed
+}
+
+// commit swaps the written generation in for the previous one.
+func (w *stageWriter) commit(ctx context.Context) error {
+	if _, err := w.wait(); err != nil {
+		return err
+	}
+	if w.gen == nil {
+		return nil
+	}
+	return w.gen.Commit(ctx)
+}
+
+// close waits for the writer and abandons the generation if it was not committed: the previous
+// staging stays the plan's.
+func (w *stageWriter) close() {
+	w.wait()
+	if w.gen != nil {
+		w.gen.Abort()
+	}
 }
 
 // readObject reads and normalizes an object from every source system that maps it.

@@ -63,42 +63,76 @@ func (n *Normalizer) Phone(raw, region string) (string, Status) {
 
 // normPhone parses the trimmed value s in region.
 func normPhone(s, region string) (string, bool) {
+	key, ext, ok := normPhoneCompact(s)
+	if !ok {
+		return "", false
+	}
+	out, ok := normPhoneParse(key, region)
+	if !ok {
+		return "", false
+	}
+	if ext != "" {
+		out += ";ext=" + ext
+	}
+	return out, true
+}
+
+// normPhoneCompact reduces the trimmed value s to what libphonenumber reads of it: "+" (for a
+// leading "+" or "00") and the digits, without separators; the extension's digits apart. Values
+// that differ only in separators ("06 12 34 56 78", "06.12.34.56.78") share one compact form, and
+// parsing it gives the same number as parsing them (checked against the library by the tests),
+// in half the time.
+func normPhoneCompact(s string) (key, ext string, ok bool) {
 	if normHasPrefixFold(s, "tel:") {
 		s = s[len("tel:"):]
 	}
 	main, ext, ok := normPhoneSplitExt(s)
 	if !ok {
-		return "", false
+		return "", "", false
 	}
 	// Only digits, spaces, "+", "(", ")", "-", ".", "/" and dashes.
-	first := -1
+	var b strings.Builder
+	b.Grow(len(main))
+	plus, first := false, -1
 	for i, r := range main {
 		switch {
 		case r >= '0' && r <= '9':
 			if first < 0 {
 				first = i
 			}
+			b.WriteRune(r)
 		case r == '+':
-			if first >= 0 {
-				return "", false
+			if b.Len() > 0 {
+				return "", "", false
 			}
+			plus = true
 		case r == ' ', r == '(', r == ')', r == '-', r == '.', r == '/':
 		case r >= utf8.RuneSelf && (normSpace(r) || r == '\u2010' || r == '\u2011' || r == '\u2012' || r == '\u2013' || r == '\u2014' || r == '\u2212'):
 		case r >= utf8.RuneSelf && unicode.IsDigit(r):
 			if first < 0 {
 				first = i
 			}
+			b.WriteRune(r)
 		default:
-			return "", false
+			return "", "", false
 		}
 	}
-	if first < 0 {
-		return "", false
+	digits := b.String()
+	if digits == "" {
+		return "", "", false
 	}
-	if !strings.Contains(main[:first], "+") && strings.HasPrefix(main[first:], "00") {
-		main = "+" + main[first+2:]
+	if plus {
+		return "+" + digits, ext, true
 	}
-	num, err := phonenumbers.Parse(main, region)
+	if strings.HasPrefix(main[first:], "00") { // as written: "0 0…" is not an international prefix
+		return "+" + digits[2:], ext, true
+	}
+	return digits, ext, true
+}
+
+// normPhoneParse parses a compact number (see normPhoneCompact) in region to E.164.
+func normPhoneParse(key, region string) (string, bool) {
+	num, err := phonenumbers.Parse(key, region)
 	if err != nil || phonenumbers.IsPossibleNumberWithReason(num) != phonenumbers.IS_POSSIBLE {
 		return "", false
 	}
@@ -112,12 +146,6 @@ func normPhone(s, region string) (string, bool) {
 			phonenumbers.IsPossibleNumberWithReason(again) != phonenumbers.IS_POSSIBLE {
 			return "", false
 		}
-	}
-	if ext == "" {
-		ext = num.GetExtension()
-	}
-	if ext != "" {
-		out += ";ext=" + ext
 	}
 	return out, true
 }
@@ -185,8 +213,21 @@ func newNormPhoneCache() *normPhoneCache {
 	return c
 }
 
-// get returns the E.164 form of s in region, parsing it on a cache miss.
+// get returns the E.164 form of s in region, parsing it on a cache miss. The cache holds
+// compact forms, so that the differently written numbers of duplicate records share an entry.
 func (c *normPhoneCache) get(region, s string) (string, bool) {
+	key, ext, ok := normPhoneCompact(s)
+	if !ok {
+		return "", false
+	}
+	e, ok := c.parse(region, key)
+	if ok && ext != "" {
+		e += ";ext=" + ext
+	}
+	return e, ok
+}
+
+func (c *normPhoneCache) parse(region, s string) (string, bool) {
 	sh := &c.shards[maphash.String(c.seed, s)%normPhoneShards]
 	key := normPhoneKey{region, s}
 	sh.mu.RLock()
@@ -195,7 +236,7 @@ func (c *normPhoneCache) get(region, s string) (string, bool) {
 	if hit {
 		return v.e164, v.ok
 	}
-	v.e164, v.ok = normPhone(s, region)
+	v.e164, v.ok = normPhoneParse(s, region)
 	key = normPhoneKey{strings.Clone(region), strings.Clone(s)}
 	sh.mu.Lock()
 	if len(sh.m) >= normPhoneShardCap {

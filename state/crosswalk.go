@@ -87,7 +87,7 @@ func (db *DB) ReadGolden(ctx context.Context, q GoldenQuery) (*GoldenReader, err
 		fmt.Fprintf(&b, ", nullif(r%[1]d.new_id, ''), r%[1]d.golden_id", i)
 		fmt.Fprintf(&joins, ` LEFT JOIN (SELECT rm.source, rm.source_id, rm.golden_id, rx.new_id FROM crmigrate.cluster_members rm LEFT JOIN crmigrate.crosswalk rx
 			ON rx.plan = rm.plan AND rx.object = rm.object AND rx.golden_id = rm.golden_id AND rx.status = 'active'
-			WHERE rm.plan = $1 AND rm.object = %[1]s) r%[2]d ON r%[2]d.source = split_part(g.provenance[%[3]s], ':', 1) AND r%[2]d.source_id = g.vals[%[3]s]`,
+			WHERE rm.plan = $1 AND rm.object = %[1]s) r%[2]d ON r%[2]d.source = split_part(coalesce(g.provenance[%[3]s], g.origin), ':', 1) AND r%[2]d.source_id = g.vals[%[3]s]`,
 			p, i, idx)
 	}
 	b.WriteString(` FROM crmigrate.golden g

@@ -138,19 +138,15 @@ func (db *DB) ReplaceClusters(ctx context.Context, plan, object string, runID in
 			return fmt.Errorf("update staged %s clusters: %w", object, err)
 		}
 	}
-	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"crmigrate", "golden"},
-		[]string{"plan", "object", "golden_id", "run_id", "canonical_key", "vals", "provenance", "updated_at", "members", "digest"},
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"crmigrate", "golden"}, goldenCols,
 		pgx.CopyFromSlice(len(golden), func(i int) ([]any, error) {
-			r := golden[i]
-			return []any{plan, object, r.GoldenID, runID, r.Key, r.Vals, r.Provenance, r.UpdatedAt, r.Members, r.Digest}, nil
+			return goldenValues(make([]any, len(goldenCols)), plan, object, runID, &golden[i]), nil
 		})); err != nil {
 		return fmt.Errorf("update staged %s clusters: %w", object, err)
 	}
-	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"crmigrate", "cluster_members"},
-		[]string{"plan", "object", "source", "source_id", "golden_id", "decision", "score", "run_id", "line", "updated_at", "vals"},
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"crmigrate", "cluster_members"}, memberCols,
 		pgx.CopyFromSlice(len(members), func(i int) ([]any, error) {
-			m := members[i]
-			return []any{plan, object, m.Source, m.SourceID, m.GoldenID, m.Decision, m.Score, runID, m.Line, m.UpdatedAt, m.Vals}, nil
+			return memberValues(make([]any, len(memberCols)), plan, object, runID, &members[i]), nil
 		})); err != nil {
 		return fmt.Errorf("update staged %s clusters: %w", object, err)
 	}

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"golang.org/x/sync/errgroup"
 )
 
 // GoldenRow is one golden record in staging.
@@ -77,12 +76,16 @@ const (
 // SourceRef names a source record.
 type SourceRef struct{ Source, ID string }
 
-// ReplaceStaging replaces an object's golden records and cluster membership with the ones given,
-// loading them with COPY. The two tables are written at the same time on two connections, each
-// in its own transaction; a failure fails the clean run, and the next clean replaces both.
+// ReplaceStaging replaces the plan's whole staging with one object's golden records and cluster
+// membership, as a clean of that object alone would (a generation of one object).
 func (db *DB) ReplaceStaging(ctx context.Context, plan, object string, runID int64, golden []GoldenRow, members []MemberRow) error {
 	gi, mi := 0, 0
-	return db.ReplaceStagingRows(ctx, plan, object, runID, StagingRows{
+	g, err := db.BeginGeneration(ctx, plan, runID)
+	if err != nil {
+		return err
+	}
+	defer g.Abort()
+	if err := g.Write(ctx, object, StagingRows{
 		NextGolden: func(r *GoldenRow) (bool, error) {
 			if gi == len(golden) {
 				return false, nil
@@ -99,7 +102,10 @@ func (db *DB) ReplaceStaging(ctx context.Context, plan, object string, runID int
 			mi++
 			return true, nil
 		},
-	})
+	}); err != nil {
+		return err
+	}
+	return g.Commit(ctx)
 }
 
 // StagingRows produce an object's staging rows one at a time, so that they need not all be held
@@ -109,102 +115,6 @@ func (db *DB) ReplaceStaging(ctx context.Context, plan, object string, runID int
 type StagingRows struct {
 	NextGolden func(*GoldenRow) (bool, error)
 	NextMember func(*MemberRow) (bool, error)
-}
-
-// ReplaceStagingRows is ReplaceStaging with rows produced while they are written.
-func (db *DB) ReplaceStagingRows(ctx context.Context, plan, object string, runID int64, rows StagingRows) error {
-	return db.BeginReplaceStaging(ctx, plan, object, runID).Write(rows)
-}
-
-// StagingReplace is the replacement of an object's staging under way: its previous rows are
-// being deleted, each table in its own open transaction, and the new rows are copied in when
-// Write gives them; both transactions then commit. Other sessions see the previous rows until
-// then.
-type StagingReplace struct {
-	ready   chan struct{}
-	done    chan struct{}
-	rows    StagingRows
-	aborted bool
-	err     error
-}
-
-var errStagingAborted = errors.New("staging replacement abandoned")
-
-// BeginReplaceStaging starts replacing an object's golden records and cluster membership: the
-// previous ones are deleted at once, on two connections, while the caller prepares the new
-// ones. Write or Abort must follow.
-func (db *DB) BeginReplaceStaging(ctx context.Context, plan, object string, runID int64) *StagingReplace {
-	r := &StagingReplace{ready: make(chan struct{}), done: make(chan struct{})}
-	g, gctx := errgroup.WithContext(ctx)
-	table := func(table string, cols []string, src func() pgx.CopyFromSource) error {
-		tx, err := db.Pool.Begin(gctx)
-		if err != nil {
-			return fmt.Errorf("write staging %s of %s: %w", table, object, err)
-		}
-		defer tx.Rollback(context.WithoutCancel(gctx))
-		if _, err := tx.Exec(gctx, `DELETE FROM crmigrate.`+table+` WHERE plan = $1 AND object = $2`, plan, object); err != nil {
-			return fmt.Errorf("clear staging %s of %s: %w", table, object, err)
-		}
-		select {
-		case <-r.ready:
-		case <-gctx.Done():
-			return gctx.Err()
-		}
-		if r.aborted {
-			return errStagingAborted
-		}
-		if _, err := tx.CopyFrom(gctx, pgx.Identifier{"crmigrate", table}, cols, src()); err != nil {
-			return fmt.Errorf("copy staging %s of %s: %w", table, object, err)
-		}
-		if err := tx.Commit(gctx); err != nil {
-			return fmt.Errorf("write staging %s of %s: %w", table, object, err)
-		}
-		return nil
-	}
-	g.Go(func() error {
-		return table("golden", []string{"plan", "object", "golden_id", "run_id", "canonical_key", "vals", "provenance", "updated_at", "members", "digest"},
-			func() pgx.CopyFromSource {
-				var g GoldenRow
-				vals := make([]any, 10)
-				return &copyRows{next: func() (bool, error) { return r.rows.NextGolden(&g) }, values: func() []any {
-					vals[0], vals[1], vals[2], vals[3], vals[4] = plan, object, g.GoldenID, runID, g.Key
-					vals[5], vals[6], vals[7], vals[8], vals[9] = g.Vals, g.Provenance, g.UpdatedAt, g.Members, g.Digest
-					return vals
-				}}
-			})
-	})
-	g.Go(func() error {
-		return table("cluster_members", []string{"plan", "object", "source", "source_id", "golden_id", "decision", "score", "run_id", "line", "updated_at", "vals"},
-			func() pgx.CopyFromSource {
-				var m MemberRow
-				vals := make([]any, 11)
-				return &copyRows{next: func() (bool, error) { return r.rows.NextMember(&m) }, values: func() []any {
-					vals[0], vals[1], vals[2], vals[3], vals[4], vals[5] = plan, object, m.Source, m.SourceID, m.GoldenID, m.Decision
-					vals[6], vals[7], vals[8], vals[9], vals[10] = m.Score, runID, m.Line, m.UpdatedAt, m.Vals
-					return vals
-				}}
-			})
-	})
-	go func() {
-		r.err = g.Wait()
-		close(r.done)
-	}()
-	return r
-}
-
-// Write copies the new rows in and commits; it returns once both tables are written.
-func (r *StagingReplace) Write(rows StagingRows) error {
-	r.rows = rows
-	close(r.ready)
-	<-r.done
-	return r.err
-}
-
-// Abort rolls the replacement back: the previous rows stay.
-func (r *StagingReplace) Abort() {
-	r.aborted = true
-	close(r.ready)
-	<-r.done
 }
 
 // copyRows is a pgx.CopyFromSource over rows produced on demand.

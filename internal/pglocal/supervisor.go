@@ -184,6 +184,10 @@ func startPostgres(cf clusterFile, acct account, port int) (*exec.Cmd, error) {
 		"-c", "max_wal_size=8GB",
 		"-c", "checkpoint_timeout=15min",
 		"-c", "maintenance_work_mem=256MB",
+		// Staging tables are created and filled in one transaction: with minimal WAL PostgreSQL writes
+		// them once and syncs them at commit instead of logging every row. Nothing here replicates.
+		"-c", "wal_level=minimal",
+		"-c", "max_wal_senders=0",
 	}
 	if cf.Fast {
 		args = append(args, "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off")
