@@ -90,6 +90,9 @@ func normPhoneCompact(s string) (key, ext string, ok bool) {
 	if !ok {
 		return "", "", false
 	}
+	if normPhoneIsCompact(main) { // already compact (E.164 as stored): no copy
+		return main, ext, true
+	}
 	// Only digits, spaces, "+", "(", ")", "-", ".", "/" and dashes.
 	var b strings.Builder
 	b.Grow(len(main))
@@ -128,6 +131,20 @@ func normPhoneCompact(s string) (key, ext string, ok bool) {
 		return "+" + digits[2:], ext, true
 	}
 	return digits, ext, true
+}
+
+// normPhoneIsCompact reports whether s is "+" and digits, or digits not starting with "00".
+func normPhoneIsCompact(s string) bool {
+	d := strings.TrimPrefix(s, "+")
+	if d == "" || (len(d) == len(s) && strings.HasPrefix(d, "00")) {
+		return false
+	}
+	for i := 0; i < len(d); i++ {
+		if d[i] < '0' || d[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // normPhoneParse parses a compact number (see normPhoneCompact) in region to E.164.
