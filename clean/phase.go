@@ -547,6 +547,8 @@ type merger struct {
 	or      *objectRun
 	members []merge.Member
 	bufs    [][]string
+	invalid [][]bool
+	valid   []bool // all false: a record without invalid values
 }
 
 // merge merges cluster ci. The slices of the result may be reused by the next call.
@@ -560,7 +562,24 @@ func (m *merger) merge(ci int) merge.Golden {
 		}
 		m.bufs[k] = st.vals(i, m.bufs[k])
 		r := &st.recs[i]
-		m.members = append(m.members, merge.Member{Source: m.p.Systems[r.src].Name, SourceIdx: int(r.src), ID: st.id(i), Updated: r.updated(), Vals: m.bufs[k]})
+		// What normalization found invalid (no need to normalize the values again): none, or
+		// those blanked in the values to match on.
+		if m.valid == nil {
+			m.valid = make([]bool, st.k)
+		}
+		inv := m.valid
+		if mask, ok := st.invalidMask(i); !ok {
+			inv = nil // the validator decides
+		} else if mask != 0 {
+			for k >= len(m.invalid) {
+				m.invalid = append(m.invalid, make([]bool, st.k))
+			}
+			inv = m.invalid[k]
+			for f := range inv {
+				inv[f] = mask&(1<<f) != 0
+			}
+		}
+		m.members = append(m.members, merge.Member{Source: m.p.Systems[r.src].Name, SourceIdx: int(r.src), ID: st.id(i), Updated: r.updated(), Vals: m.bufs[k], Invalid: inv})
 	}
 	return merge.Cluster(m.or.obj.Fields, m.members, m.or.valid)
 }

@@ -102,10 +102,14 @@ type recStore struct {
 	// match holds, for the records with an invalid value (flag recMatch), their values with the
 	// invalid ones blanked, packed like data; the dedup engine reads those.
 	match map[int32]string
+	// invalid holds, for the same records, which values are invalid (bit f for field f; objects
+	// of at most 64 fields): the merge prefers valid values without normalizing them again. It
+	// stays when match is released.
+	invalid map[int32]uint64
 }
 
 func newRecStore(k, keyIdx int) *recStore {
-	return &recStore{k: k, keyIdx: keyIdx, refs: newRefIndex(), match: map[int32]string{}}
+	return &recStore{k: k, keyIdx: keyIdx, refs: newRefIndex(), match: map[int32]string{}, invalid: map[int32]uint64{}}
 }
 
 func (s *recStore) Len() int { return len(s.recs) }
@@ -144,6 +148,16 @@ func (s *recStore) Value(i, f int) string {
 	return packedValue(r.data, f, s.k+1)
 }
 
+// invalidMask returns which of record i's values are invalid; ok is false when that is not known
+// (an object of more than 64 fields).
+func (s *recStore) invalidMask(i int) (mask uint64, ok bool) {
+	if s.recs[i].flags&recMatch == 0 {
+		return 0, true
+	}
+	mask, ok = s.invalid[int32(i)]
+	return mask, ok
+}
+
 // key returns record i's exact key, "" if none.
 func (s *recStore) key(i int) string { return s.Key(i) }
 
@@ -160,6 +174,15 @@ func (s *recStore) add(r record, match string) {
 	if match != "" {
 		r.flags |= recMatch
 		s.match[int32(i)] = match
+		if s.k <= 64 {
+			var mask uint64
+			for f := range s.k {
+				if packedValue(r.data, f, s.k+1) != "" && packedValue(match, f, s.k+1) == "" {
+					mask |= 1 << f
+				}
+			}
+			s.invalid[int32(i)] = mask
+		}
 	}
 	s.recs = append(s.recs, r)
 	s.refs.add(int(r.src), s.id(i), int32(i))

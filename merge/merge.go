@@ -18,6 +18,9 @@ type Member struct {
 	ID        string
 	Updated   time.Time
 	Vals      []string
+	// Invalid, when not nil, says which of Vals are invalid, as found when they were normalized;
+	// the Validator is then not asked about this member's values.
+	Invalid []bool
 }
 
 // Golden is a golden record: one value per field and where it came from.
@@ -90,7 +93,13 @@ func Cluster(fields []*plans.Field, members []Member, valid Validator) Golden {
 		nonEmpty := func(i int) bool { return members[i].Vals[f] != "" }
 		usable := nonEmpty
 		if valid != nil {
-			usable = func(i int) bool { v := members[i].Vals[f]; return v != "" && valid(f, v) }
+			usable = func(i int) bool {
+				v := members[i].Vals[f]
+				if inv := members[i].Invalid; inv != nil {
+					return v != "" && !inv[f]
+				}
+				return v != "" && valid(f, v)
+			}
 		}
 		if fd.Merge == "sum" {
 			if v, prov, ok := sumValues(members, order, f, usable); ok && v != "" {

@@ -99,3 +99,24 @@ func TestMergePrefersValidValuesUnderEveryRule(t *testing.T) {
 		})
 	}
 }
+
+// A member that says which of its values are invalid (as found when they were normalized) is
+// taken at its word; the validator is asked only about members that do not say.
+func TestMemberInvalidOverridesTheValidator(t *testing.T) {
+	t.Parallel()
+	t1 := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	fields := []*plans.Field{{Name: "v", Type: "text", Merge: "most_recent"}}
+	asked := 0
+	valid := func(f int, v string) bool { asked++; return true }
+	members := []Member{
+		{Source: "old", ID: "new", Updated: t1.Add(time.Hour), Vals: []string{"newer"}, Invalid: []bool{true}},
+		{Source: "old", ID: "old", Updated: t1, Vals: []string{"older"}, Invalid: []bool{false}},
+	}
+	if got := Cluster(fields, members, valid); got.Vals[0] != "older" || asked != 0 {
+		t.Fatalf("kept %q, validator asked %d times", got.Vals[0], asked)
+	}
+	members[1].Invalid = nil
+	if got := Cluster(fields, members, valid); got.Vals[0] != "older" || asked == 0 {
+		t.Fatalf("kept %q, validator asked %d times", got.Vals[0], asked)
+	}
+}
