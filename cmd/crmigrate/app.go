@@ -43,6 +43,7 @@ func newApp(stdout, stderr io.Writer, lookupEnv func(string) (string, bool)) *cl
 			cleanCommand(),
 			reviewCommand(),
 			migrateCommand(),
+			validateCommand(),
 			dbCommand(),
 			runsCommand(),
 		},
