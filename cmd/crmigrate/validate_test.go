@@ -1,0 +1,92 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/crmigrate/crmigrate/internal/pgtest"
+)
+
+// Identity mode from the command line: exit 0 when the tables hold the same rows, 3 when they
+// differ, 2 for a usage error; the JSON has validate's shape; emails are masked unless
+// --show-pii; --differences lists every difference.
+func TestValidateIdentityCommand(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	oldURL, newURL := pgtest.NewDB(t), pgtest.NewDB(t)
+	for _, url := range []string{oldURL, newURL} {
+		c, err := pgx.Connect(ctx, url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Exec(ctx, `CREATE TABLE contacts (id int PRIMARY KEY, email text, name text);
+			INSERT INTO contacts SELECT g, 'user' || g || '@example.com', 'N' || g FROM generate_series(1, 50) g`); err != nil {
+			t.Fatal(err)
+		}
+		c.Close(ctx)
+	}
+	args := []string{"validate", "--old-url", oldURL, "--new-url", newURL, "--table", "contacts", "--key", "id"}
+	if code, stdout, stderr := run(t, args...); code != 0 || !strings.Contains(stdout, "identical") {
+		t.Fatalf("same tables: exit %d\n%s%s", code, stdout, stderr)
+	}
+	c, err := pgx.Connect(ctx, newURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Exec(ctx, `UPDATE contacts SET email = upper(email) WHERE id = 7; DELETE FROM contacts WHERE id = 9; INSERT INTO contacts VALUES (51, 'x@y.z', 'New')`); err != nil {
+		t.Fatal(err)
+	}
+	c.Close(ctx)
+	diffs := filepath.Join(t.TempDir(), "diff.csv")
+	code, stdout, stderr := run(t, append(args, "--json", "--differences", diffs)...)
+	if code != ExitFailed {
+		t.Fatalf("different tables: exit %d, want 3\n%s%s", code, stdout, stderr)
+	}
+	var res struct {
+		Result  string `json:"result"`
+		Objects []struct {
+			Object                       string
+			Old, New, Matched, Identical int64
+			MissingInNew                 int64 `json:"missing_in_new"`
+			MissingInOld                 int64 `json:"missing_in_old"`
+			Mismatched                   int64
+			Fields                       map[string]int64
+		} `json:"objects"`
+		Checks      []any `json:"checks"`
+		Differences []struct {
+			Key, Class string
+			Fields     []struct{ Field, Old, New string }
+		} `json:"differences"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &res); err != nil {
+		t.Fatalf("%v\n%s", err, stdout)
+	}
+	o := res.Objects[0]
+	if res.Result != "failed" || o.Old != 50 || o.New != 50 || o.Identical != 48 || o.MissingInNew != 1 || o.MissingInOld != 1 || o.Mismatched != 1 || o.Fields["email"] != 1 || res.Checks == nil {
+		t.Fatalf("result %+v", res)
+	}
+	if len(res.Differences) != 3 || res.Differences[0].Key != "7" || res.Differences[0].Fields[0].Old != "u***@example.com" {
+		t.Fatalf("differences %+v", res.Differences)
+	}
+	if strings.Contains(stdout, "user7@") {
+		t.Error("an email is shown unmasked without --show-pii")
+	}
+	if b, err := os.ReadFile(diffs); err != nil || string(b) != "key,class,columns\n7,field_mismatch,email\n9,missing_in_new,\n51,missing_in_old,\n" {
+		t.Errorf("differences file: %q %v", b, err)
+	}
+	if _, stdout, _ := run(t, append(args, "--show-pii", "--format", "md")...); !strings.Contains(stdout, "USER7@EXAMPLE.COM") || !strings.Contains(stdout, "| key |") {
+		t.Errorf("--show-pii --format md:\n%s", stdout)
+	}
+	if code, _, stderr := run(t, "validate", "--old-url", oldURL, "--table", "contacts"); code != ExitUsage || !strings.Contains(stderr, "--new-url, --key") {
+		t.Errorf("missing flags: exit %d: %s", code, stderr)
+	}
+	if code, _, stderr := run(t, append(args[:len(args)-1], "nope")...); code != ExitError || !strings.Contains(stderr, "not in both") || strings.Contains(stderr, "password") {
+		t.Errorf("unknown key column: exit %d: %s", code, stderr)
+	}
+}
