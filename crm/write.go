@@ -168,3 +168,10 @@ func AsTarget(src Source) (Target, error) {
 // ErrTransient is wrapped by connectors around errors worth retrying: the connection was lost,
 // the server is restarting or shutting down, or the transaction lost a serialization race.
 var ErrTransient = errors.New("transient fault")
+
+// Defaulter is implemented by targets whose columns may fill themselves: Defaulted lists the
+// columns of obj's table that take a default when a row is written without a value there (what
+// migrate writes as NULL, the new CRM fills).
+type Defaulter interface {
+	Defaulted(ctx context.Context, obj *plans.Object) ([]string, error)
+}

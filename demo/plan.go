@@ -257,10 +257,13 @@ users:
 clean:
   max_reject_rate: "2%"
 
+# The demo's dirt makes the new CRM refuse some contacts and deals (its CHECK and unique
+# constraints): those are expected, so the checks limit what is lost (missing in new without a
+# refusal), and a deal deleted from the new CRM afterwards fails deals-present.
 checks:
   - {name: companies-present, object: company, max_missing_in_new: "0.1%", max_broken_refs: 0}
-  - {name: contacts-present, object: contact, max_missing_in_new: "0.1%", max_mismatched: "0.5%"}
-  - {name: deals-present, object: deal, max_missing_in_new: 0, max_broken_refs: "0.5%"}
+  - {name: contacts-present, object: contact, max_lost_in_new: 0, max_missing_in_new: "3%", max_mismatched: "0.5%"}
+  - {name: deals-present, object: deal, max_lost_in_new: 0, max_broken_refs: "0.5%"}
   - {name: activities-present, object: activity, max_missing_in_new: "1%", severity: warn}
   - {name: no-duplicate-people, object: contact, max_duplicates_in_new: 0}
   - name: customers-have-company

@@ -369,7 +369,7 @@ func (d *decoder) migrate(top *mnode, p *Plan) {
 }
 
 var (
-	checkLimitKeys = []string{"max_missing_in_new", "max_missing_in_old", "max_mismatched", "max_duplicates_in_new", "max_broken_refs"}
+	checkLimitKeys = []string{"max_missing_in_new", "max_lost_in_new", "max_missing_in_old", "max_mismatched", "max_duplicates_in_new", "max_broken_refs"}
 	checkKeys      = append([]string{"name", "object"}, append(checkLimitKeys, "system", "sql", "expect", "severity", "description")...)
 	expectRE       = regexp.MustCompile(`^\s*(==|=|!=|<=|>=|<|>)?\s*([-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?)\s*$`)
 )
@@ -412,7 +412,7 @@ func (d *decoder) checks(top *mnode, p *Plan, sys *sysInfo) {
 					c.Object = s
 				}
 			}
-			limits := []**Limit{&c.MaxMissingInNew, &c.MaxMissingInOld, &c.MaxMismatched, &c.MaxDuplicatesInNew, &c.MaxBrokenRefs}
+			limits := []**Limit{&c.MaxMissingInNew, &c.MaxLostInNew, &c.MaxMissingInOld, &c.MaxMismatched, &c.MaxDuplicatesInNew, &c.MaxBrokenRefs}
 			any := false
 			for j, k := range checkLimitKeys {
 				if n := m.get(k); n != nil {

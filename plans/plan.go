@@ -494,6 +494,7 @@ type Check struct {
 
 	Object             string `json:"object,omitempty"`
 	MaxMissingInNew    *Limit `json:"max_missing_in_new,omitempty"`
+	MaxLostInNew       *Limit `json:"max_lost_in_new,omitempty"` // missing in new and not refused by migrate
 	MaxMissingInOld    *Limit `json:"max_missing_in_old,omitempty"`
 	MaxMismatched      *Limit `json:"max_mismatched,omitempty"`
 	MaxDuplicatesInNew *Limit `json:"max_duplicates_in_new,omitempty"`

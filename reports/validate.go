@@ -3,11 +3,13 @@ package reports
 import (
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 
 	"github.com/crmigrate/crmigrate/internal/pii"
+	"github.com/crmigrate/crmigrate/plans"
 	"github.com/crmigrate/crmigrate/validate"
 )
 
@@ -235,4 +237,157 @@ func renderRows(w io.Writer, md bool, header []string, rows [][]string) error {
 		line(r)
 	}
 	return nil
+}
+
+// maskedResult copies a validation result with emails and phones masked by field type.
+func maskedResult(res *validate.Result) *validate.Result {
+	out := *res
+	out.Objects = make([]validate.ObjectResult, len(res.Objects))
+	for i, o := range res.Objects {
+		o.Drift = slices.Clone(o.Drift)
+		for j := range o.Drift {
+			d := &o.Drift[j]
+			d.Old, d.New = pii.Mask(d.Type, d.Old), pii.Mask(d.Type, d.New)
+			if d.Class != validate.FieldMismatch && d.Class != validate.BrokenRef {
+				d.Key = maskKey(d.Key)
+			}
+			if d.Key != "" && strings.Contains(d.Key, "@") {
+				d.Key = pii.MaskEmail(d.Key)
+			}
+		}
+		out.Objects[i] = o
+	}
+	return &out
+}
+
+// maskKey masks a canonical key that is an email or a phone number.
+func maskKey(k string) string {
+	switch {
+	case strings.Contains(k, "@"):
+		return pii.MaskEmail(k)
+	case looksLikePhone(k):
+		return pii.MaskPhone(k)
+	}
+	return k
+}
+
+// RenderValidation renders a validation through the plan: per object the counts, the mismatched
+// fields and samples of drift, then the checks. JSON is the stored result (docs/validate.md).
+func RenderValidation(w io.Writer, p *plans.Plan, res *validate.Result, format string, showPII bool) error {
+	if res == nil {
+		return nil
+	}
+	if !showPII {
+		res = maskedResult(res)
+	}
+	switch format {
+	case "json":
+		return WriteJSON(w, res)
+	case "table", "", "md":
+	default:
+		return badFormat(format, ValidateFormats)
+	}
+	md := format == "md"
+	verdict := "PASSED"
+	if res.Result != "passed" {
+		verdict = "FAILED"
+	}
+	if md {
+		fmt.Fprintf(w, "# Validation of %s: %s\n\n", res.Plan, verdict)
+	} else {
+		fmt.Fprintf(w, "Validation of %s (run %d): %s in %.1f s\n\n", res.Plan, res.RunID, verdict, res.Seconds)
+	}
+	rows := make([][]string, 0, len(res.Objects))
+	for _, o := range res.Objects {
+		rows = append(rows, []string{o.Object, n(o.Old), n(o.New), n(o.Matched), n(o.Identical), fmt.Sprintf("%.2f%%", 100*o.Parity),
+			fmt.Sprintf("%d (%d refused)", o.MissingInNew, o.RefusedInNew), n(o.MissingInOld), n(o.Mismatched),
+			n(o.DuplicatesInNew), n(o.BrokenRefs), topFields(o.Fields, 3)})
+	}
+	if err := renderRows(w, md, []string{"object", "expected", "in new", "matched", "identical", "parity", "missing in new",
+		"missing in old", "mismatched", "duplicates in new", "broken refs", "top mismatched fields"}, rows); err != nil {
+		return err
+	}
+	for _, o := range res.Objects {
+		if len(o.Skipped) > 0 {
+			fmt.Fprintf(w, "%s: not compared (mapped on one side only): %s\n", o.Object, strings.Join(o.Skipped, ", "))
+		}
+	}
+	if len(res.Checks) > 0 {
+		fmt.Fprintln(w)
+		if md {
+			fmt.Fprint(w, "## Checks\n\n")
+		}
+		crows := make([][]string, 0, len(res.Checks))
+		for _, c := range res.Checks {
+			what := c.Limit
+			if c.Object != "" {
+				what = c.Object + " " + c.Limit
+			}
+			obs := strconv.FormatFloat(c.Observed, 'f', -1, 64)
+			if c.Detail != "" {
+				obs = c.Detail
+			}
+			crows = append(crows, []string{c.Name, what, obs, c.Threshold, c.Severity, strings.ToUpper(c.Result)})
+		}
+		if err := renderRows(w, md, []string{"check", "what", "observed", "threshold", "severity", "result"}, crows); err != nil {
+			return err
+		}
+	}
+	var drows [][]string
+	for _, o := range res.Objects {
+		for _, d := range o.Drift {
+			if len(drows) >= 20 {
+				break
+			}
+			id := d.GoldenID
+			if id == "" {
+				id = "new " + d.NewID
+			}
+			detail := d.Reason
+			if d.Field != "" {
+				detail = fmt.Sprintf("%s: %q in old, %q in new", d.Field, d.Old, d.New)
+				if d.Reason != "" {
+					detail += "; " + d.Reason
+				}
+			}
+			drows = append(drows, []string{o.Object, d.Class, id, detail})
+		}
+	}
+	if len(drows) > 0 {
+		fmt.Fprintln(w)
+		title := "First differences (`--format json` lists them all"
+		if !showPII {
+			title += "; emails and phones masked, --show-pii shows them"
+		}
+		title += ")"
+		if md {
+			fmt.Fprintf(w, "## %s\n\n", title)
+		} else {
+			fmt.Fprintln(w, title+":")
+		}
+		return renderRows(w, md, []string{"object", "class", "record", "detail"}, drows)
+	}
+	return nil
+}
+
+// topFields names the n fields with the most mismatches: "email 12, phone 3".
+func topFields(m map[string]int64, k int) string {
+	names := make([]string, 0, len(m))
+	for f := range m {
+		names = append(names, f)
+	}
+	sort.Slice(names, func(i, j int) bool {
+		if m[names[i]] != m[names[j]] {
+			return m[names[i]] > m[names[j]]
+		}
+		return names[i] < names[j]
+	})
+	if len(names) > k {
+		names = names[:k]
+	}
+	parts := make([]string, len(names))
+	for i, f := range names {
+		parts[i] = fmt.Sprintf("%s %d", f, m[f])
+	}
+	return strings.Join(parts, ", ")
 }

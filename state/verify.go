@@ -83,3 +83,23 @@ func (db *DB) ForgetMissing(ctx context.Context, plan, object string, apply bool
 	}
 	return missing, nil
 }
+
+// Refusals returns, for an object, the golden records the new CRM refused in migrate runs, with
+// the latest reason for each (golden id → reason).
+func (db *DB) Refusals(ctx context.Context, plan, object string) (map[string]string, error) {
+	rows, err := db.Pool.Query(ctx, `SELECT DISTINCT ON (source_id) source_id, reason FROM crmigrate.rejects
+		WHERE plan = $1 AND phase = 'migrate' AND object = $2 AND system = 'new' ORDER BY source_id, id DESC`, plan, object)
+	if err != nil {
+		return nil, fmt.Errorf("read what migrate refused of %s: %w", object, err)
+	}
+	defer rows.Close()
+	out := map[string]string{}
+	for rows.Next() {
+		var id, reason string
+		if err := rows.Scan(&id, &reason); err != nil {
+			return nil, fmt.Errorf("read what migrate refused of %s: %w", object, err)
+		}
+		out[id] = reason
+	}
+	return out, rows.Err()
+}

@@ -105,7 +105,9 @@ func TestIdentityDiffFindsTheAnchorChanges(t *testing.T) {
 	if len(d.Differences) != 5 || !d.Truncated {
 		t.Errorf("listed %d differences (truncated %v), want the first 5", len(d.Differences), d.Truncated)
 	}
-	if !sort.SliceIsSorted(order, func(i, j int) bool { return len(order[i]) < len(order[j]) || len(order[i]) == len(order[j]) && order[i] < order[j] }) {
+	if !sort.SliceIsSorted(order, func(i, j int) bool {
+		return len(order[i]) < len(order[j]) || len(order[i]) == len(order[j]) && order[i] < order[j]
+	}) {
 		t.Error("differences are not in key order")
 	}
 }

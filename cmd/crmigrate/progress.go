@@ -76,3 +76,11 @@ func (p *progress) done() {
 		p.bar = nil
 	}
 }
+
+// validate is told which object and side validate reads.
+func (p *progress) validate(object, side string) {
+	if !p.on {
+		return
+	}
+	p.start("validate/"+object+"/"+side, fmt.Sprintf("validate %s: reading %s", object, side), -1)
+}

@@ -1,13 +1,17 @@
 package main
 
 import (
+	"context"
 	"encoding/csv"
+	"errors"
 	"io"
 	"strings"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/crmigrate/crmigrate/crm"
 	"github.com/crmigrate/crmigrate/internal/atomicfile"
+	"github.com/crmigrate/crmigrate/phase"
 	"github.com/crmigrate/crmigrate/reports"
 	"github.com/crmigrate/crmigrate/validate"
 )
@@ -15,11 +19,17 @@ import (
 func validateCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "validate",
-		Usage: "compare old and new: identity mode compares one table on two PostgreSQL databases, row by row",
-		Description: "Identity mode (no plan needed): --old-url, --new-url, --table and --key compare the raw values of every\n" +
+		Usage: "compare old and new through the plan's mapping and evaluate its checks (or, in identity mode, one table on two databases)",
+		Description: "With a plan: every object the new CRM maps is compared record by record and field by field with what\n" +
+			"the new CRM should hold (the current source records, merged by the plan's rules, through its mapping),\n" +
+			"and the plan's checks are evaluated; exit 3 when a fail-severity check fails. Needs a passed migrate\n" +
+			"(--force to run anyway).\n\n" +
+			"Identity mode (no plan needed): --old-url, --new-url, --table and --key compare the raw values of every\n" +
 			"column the two tables share, matched by the key column; each side is read once with COPY, ordered by\n" +
 			"the key. Exit 0 when the tables hold the same rows, 3 when they differ. See docs/validate.md.",
-		Flags: append([]cli.Flag{
+		Flags: append([]cli.Flag{planFlag(), stateURLFlag(),
+			&cli.StringSliceFlag{Name: "object", Usage: "validate only this `OBJECT` (repeat for more)"},
+			&cli.BoolFlag{Name: "force", Usage: "validate even if the last migrate did not pass (recorded in the audit log)"},
 			&cli.StringFlag{Name: "old-url", EnvVars: []string{"CRMIGRATE_OLD_URL"}, Usage: "PostgreSQL URL of the old side (identity mode)"},
 			&cli.StringFlag{Name: "new-url", EnvVars: []string{"CRMIGRATE_NEW_URL"}, Usage: "PostgreSQL URL of the new side (identity mode)"},
 			&cli.StringFlag{Name: "table", Usage: "table to compare, `NAME` or SCHEMA.NAME (identity mode)"},
@@ -38,6 +48,13 @@ func runValidate(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	identity := false
+	for _, f := range []string{"old-url", "new-url", "table", "key"} {
+		identity = identity || c.IsSet(f)
+	}
+	if !identity {
+		return runValidatePlan(c, format)
+	}
 	spec := validate.TableSpec{OldURL: c.String("old-url"), NewURL: c.String("new-url"), Table: c.String("table"), Key: c.String("key"), Limit: c.Int("limit")}
 	var missing []string
 	for _, f := range [][2]string{{"old-url", spec.OldURL}, {"new-url", spec.NewURL}, {"table", spec.Table}, {"key", spec.Key}} {
@@ -46,7 +63,7 @@ func runValidate(c *cli.Context) error {
 		}
 	}
 	if len(missing) > 0 {
-		return usageError("validate compares a table on two databases: give %s (e.g. `crmigrate validate --old-url URL --new-url URL --table contacts --key id`)",
+		return usageError("identity mode compares a table on two databases: give %s too (e.g. `crmigrate validate --old-url URL --new-url URL --table contacts --key id`)",
 			strings.Join(missing, ", "))
 	}
 	if spec.Limit < 0 {
@@ -87,4 +104,44 @@ func runValidate(c *cli.Context) error {
 		return &ExitCodeError{Code: ExitFailed} // the result says how
 	}
 	return nil
+}
+
+// runValidatePlan validates through the plan, as the validate phase.
+func runValidatePlan(c *cli.Context, format string) error {
+	if c.Int("limit") < 0 {
+		return usageError("--limit must be 0 or more")
+	}
+	ws, err := openWorkspace(c, false)
+	if err != nil {
+		return err
+	}
+	defer ws.Close()
+	rn, err := phaseRunner(c, ws)
+	if err != nil {
+		return err
+	}
+	p := ws.Plan
+	limit := c.Int("limit")
+	if limit == 0 {
+		limit = -1
+	}
+	res, err := phase.Execute(c.Context, rn, phase.Validate, phase.Options{Force: c.Bool("force")},
+		func(ctx context.Context, run *phase.Run) (*validate.Result, error) {
+			prog := newProgress(c.App.ErrWriter)
+			defer prog.done()
+			res, err := validate.Run(ctx, p, validate.Options{DB: rn.DB, Env: crm.Env{Plan: p, URL: ws.SystemURL},
+				Objects: c.StringSlice("object"), Limit: limit, Progress: prog.validate})
+			if res != nil {
+				res.RunID = run.ID
+			}
+			return res, err
+		})
+	var checkFailed *phase.CheckFailedError
+	if err != nil && !errors.As(err, &checkFailed) {
+		return err
+	}
+	if rerr := reports.RenderValidation(c.App.Writer, p, res, format, c.Bool("show-pii")); rerr != nil {
+		return rerr
+	}
+	return err
 }

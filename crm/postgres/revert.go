@@ -348,3 +348,23 @@ func unqualified(name string) string {
 	name = strings.TrimPrefix(name, "public.")
 	return strings.Trim(name, `"`)
 }
+
+// Defaulted lists the columns of obj's table that take their default when migrate writes nothing
+// there (NOT NULL columns with a default: the writer inserts the default for a NULL).
+func (s *Source) Defaulted(ctx context.Context, obj *plans.Object) ([]string, error) {
+	conn, err := s.live(ctx)
+	if err != nil {
+		return nil, err
+	}
+	t, err := s.describe(ctx, conn, obj)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, name := range t.order {
+		if t.cols[name].def != "" {
+			out = append(out, name)
+		}
+	}
+	return out, nil
+}

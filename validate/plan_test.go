@@ -1,0 +1,311 @@
+package validate_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/crmigrate/crmigrate/clean"
+	"github.com/crmigrate/crmigrate/crm"
+	_ "github.com/crmigrate/crmigrate/crm/csvfile"
+	_ "github.com/crmigrate/crmigrate/crm/postgres"
+	"github.com/crmigrate/crmigrate/demo"
+	"github.com/crmigrate/crmigrate/internal/pgtest"
+	"github.com/crmigrate/crmigrate/migrate"
+	"github.com/crmigrate/crmigrate/plans"
+	"github.com/crmigrate/crmigrate/state"
+	"github.com/crmigrate/crmigrate/validate"
+)
+
+// world is the demo's old CRM, cleaned and migrated into its new CRM.
+type world struct {
+	t        *testing.T
+	plan     *plans.Plan
+	db       *state.DB
+	old, new string
+}
+
+func newWorld(t *testing.T) *world {
+	t.Helper()
+	ctx := context.Background()
+	opts := demo.DefaultOptions()
+	opts.Companies, opts.Contacts, opts.Deals = 60, 300, 120
+	w := &world{t: t, old: pgtest.NewDB(t), new: pgtest.NewDB(t)}
+	for url, create := range map[string]func(*pgx.Conn) error{
+		w.old: func(c *pgx.Conn) error { _, err := demo.CreateOldCRM(ctx, c, opts); return err },
+		w.new: func(c *pgx.Conn) error { return demo.CreateNewCRM(ctx, c, opts) },
+	} {
+		conn, err := pgx.Connect(ctx, url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := create(conn); err != nil {
+			t.Fatal(err)
+		}
+		conn.Close(ctx)
+	}
+	dir := t.TempDir()
+	if _, err := demo.WriteFiles(dir, opts); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "crmigrate.yaml")
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := strings.NewReplacer(`"local:demo_old"`, `"${T_OLD}"`, `"local:demo_new"`, `"${T_NEW}"`).Replace(string(raw))
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"T_OLD": w.old, "T_NEW": w.new}
+	if w.plan, err = plans.LoadWith(path, func(k string) (string, bool) { v, ok := env[k]; return v, ok }); err != nil {
+		t.Fatal(err)
+	}
+	if w.db, err = state.Open(ctx, pgtest.NewDB(t)); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(w.db.Close)
+	w.clean()
+	w.migrate()
+	return w
+}
+
+func (w *world) env() crm.Env { return crm.Env{Plan: w.plan} }
+
+func (w *world) clean() {
+	w.t.Helper()
+	ctx := context.Background()
+	run, err := w.db.StartRun(ctx, state.RunSpec{Plan: w.plan.Name, Phase: "clean"})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	_, err = clean.Run(ctx, w.plan, clean.Options{DB: w.db, RunID: run.ID, Env: w.env()})
+	_ = run.Finish(ctx, state.StatusPassed, nil, err)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+}
+
+func (w *world) migrate() {
+	w.t.Helper()
+	ctx := context.Background()
+	run, err := w.db.StartRun(ctx, state.RunSpec{Plan: w.plan.Name, Phase: migrate.Phase})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	_, err = migrate.Run(ctx, w.plan, migrate.Options{DB: w.db, Env: w.env(), RunID: run.ID})
+	_ = run.Finish(ctx, state.StatusPassed, nil, err)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+}
+
+func (w *world) exec(url string, sqls ...string) {
+	w.t.Helper()
+	ctx := context.Background()
+	c, err := pgx.Connect(ctx, url)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	defer c.Close(ctx)
+	for _, q := range sqls {
+		if _, err := c.Exec(ctx, q); err != nil {
+			w.t.Fatalf("%s: %v", q, err)
+		}
+	}
+}
+
+func (w *world) one(url, q string) string {
+	w.t.Helper()
+	ctx := context.Background()
+	c, err := pgx.Connect(ctx, url)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	defer c.Close(ctx)
+	var s string
+	if err := c.QueryRow(ctx, q).Scan(&s); err != nil {
+		w.t.Fatalf("%s: %v", q, err)
+	}
+	return s
+}
+
+func (w *world) validate() *validate.Result {
+	w.t.Helper()
+	res, err := validate.Run(context.Background(), w.plan, validate.Options{DB: w.db, Env: w.env(), Limit: -1})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return res
+}
+
+func object(t *testing.T, res *validate.Result, name string) validate.ObjectResult {
+	t.Helper()
+	for _, o := range res.Objects {
+		if o.Object == name {
+			return o
+		}
+	}
+	t.Fatalf("no object %s in the result", name)
+	return validate.ObjectResult{}
+}
+
+func driftOf(o validate.ObjectResult, class string) []validate.Drift {
+	var out []validate.Drift
+	for _, d := range o.Drift {
+		if d.Class == class {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+func check(t *testing.T, res *validate.Result, name, limit string) validate.CheckResult {
+	t.Helper()
+	for _, c := range res.Checks {
+		if c.Name == name && c.Limit == limit {
+			return c
+		}
+	}
+	t.Fatalf("no check %s %s", name, limit)
+	return validate.CheckResult{}
+}
+
+// Right after migrate, validate passes: every record missing in new is one the new CRM refused,
+// with its reason; merged records count once; formats do not make differences; no reference is
+// broken; the staged golden records are exactly what is expected.
+func TestValidateAfterMigratePasses(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	res := w.validate()
+	if res.Result != "passed" || res.Failed() != nil {
+		t.Fatalf("result %s: %v\n%+v", res.Result, res.Failed(), res.Checks)
+	}
+	ctx := context.Background()
+	for _, o := range res.Objects {
+		staged, err := w.db.CountGolden(ctx, w.plan.Name, o.Object, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if o.Old != staged {
+			t.Errorf("%s: %d expected records, %d golden records staged", o.Object, o.Old, staged)
+		}
+		if o.LostInNew != 0 || o.MissingInOld != 0 || o.BrokenRefs != 0 || o.DuplicatesInNew != 0 {
+			t.Errorf("%s: lost %d, missing in old %d, broken refs %d, duplicates %d: %+v", o.Object, o.LostInNew, o.MissingInOld, o.BrokenRefs, o.DuplicatesInNew, o.Drift)
+		}
+		for _, d := range driftOf(o, validate.RefusedInNew) {
+			if d.Reason == "" {
+				t.Errorf("%s: refused without a reason: %+v", o.Object, d)
+			}
+		}
+		// Columns the new CRM fills itself (created_at of the companies only the marketing export
+		// has) are not differences.
+		if o.Mismatched != 0 {
+			t.Errorf("%s: %d mismatched right after migrate: %+v", o.Object, o.Mismatched, driftOf(o, validate.FieldMismatch))
+		}
+		if o.Matched != o.MatchedBy["crosswalk"] {
+			t.Errorf("%s: matched %v", o.Object, o.MatchedBy)
+		}
+	}
+	c := object(t, res, "contact")
+	if c.RefusedInNew == 0 || c.MissingInNew != c.RefusedInNew {
+		t.Errorf("contacts: %d missing, %d refused (the demo's dirt is refused)", c.MissingInNew, c.RefusedInNew)
+	}
+	// A second validation of the same state gives the same result.
+	again := w.validate()
+	again.Seconds, res.Seconds = 0, 0
+	if a, b := object(t, again, "deal"), object(t, res, "deal"); a.Identical != b.Identical || len(a.Drift) != len(b.Drift) {
+		t.Errorf("not deterministic: %+v / %+v", a, b)
+	}
+}
+
+// Validate does not trust migrate's records: a deleted deal, an edited value, a lost or wrong
+// reference, a record created on either side, and an emptied table are each found and classified.
+func TestValidateFindsWhatMigrateGotWrong(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	// Representation only: the same phone written another way, the same amount at another scale.
+	phone := w.one(w.new, `SELECT phone FROM people WHERE phone LIKE '+46%' ORDER BY id LIMIT 1`)
+	w.exec(w.new, `UPDATE people SET phone = '0' || substr(phone, 4, 2) || ' ' || substr(phone, 6) WHERE phone = '`+phone+`'`)
+	res := w.validate()
+	if c := object(t, res, "contact"); c.Mismatched != 0 {
+		t.Fatalf("a phone written another way is a difference: %+v", driftOf(c, validate.FieldMismatch))
+	}
+
+	deal := w.one(w.new, `SELECT id::text FROM opportunities ORDER BY id LIMIT 1`)
+	person := w.one(w.new, `SELECT id::text FROM people WHERE company_id IS NOT NULL ORDER BY id LIMIT 1`)
+	other := w.one(w.new, `SELECT id::text FROM companies WHERE id <> (SELECT company_id FROM people WHERE id = `+person+`) ORDER BY id LIMIT 1`)
+	lost := w.one(w.new, `SELECT id::text FROM people WHERE company_id IS NOT NULL AND id <> `+person+` ORDER BY id LIMIT 1`)
+	w.exec(w.new,
+		`DELETE FROM activities WHERE opportunity_id = `+deal,
+		`DELETE FROM opportunities WHERE id = `+deal,
+		`UPDATE people SET job_title = 'Chief Everything', company_id = `+other+` WHERE id = `+person,
+		`UPDATE people SET company_id = NULL WHERE id = `+lost,
+		`INSERT INTO companies (name, domain_name) VALUES ('Made In New AB', 'made-in-new.example')`)
+	w.exec(w.old, `INSERT INTO accounts (account_id, account_name, website) VALUES (999999, 'Created Later AB', 'created-later.example')`)
+	res = w.validate()
+
+	d := object(t, res, "deal")
+	lostDeals := driftOf(d, validate.LostInNew)
+	if len(lostDeals) != 1 || d.LostInNew != 1 || !strings.Contains(lostDeals[0].Reason, "id "+deal+" in new") {
+		t.Errorf("deleted deal: %+v", lostDeals)
+	}
+	if c := check(t, res, "deals-present", "max_lost_in_new"); c.Result != "fail" {
+		t.Errorf("deals-present: %+v", c)
+	}
+	if !errors.Is(res.Failed(), validate.ErrChecksFailed) || res.Result != "failed" {
+		t.Errorf("result %s, %v", res.Result, res.Failed())
+	}
+	c := object(t, res, "contact")
+	if c.Fields["title"] != 1 {
+		t.Errorf("edited title: fields %v", c.Fields)
+	}
+	var wrong, gone bool
+	for _, b := range driftOf(c, validate.BrokenRef) {
+		wrong = wrong || b.NewID == person && strings.Contains(b.Reason, "wrong company")
+		gone = gone || b.NewID == lost && strings.Contains(b.Reason, "reference lost")
+	}
+	if !wrong || !gone || c.BrokenRefs != 2 {
+		t.Errorf("broken refs %d: %+v", c.BrokenRefs, driftOf(c, validate.BrokenRef))
+	}
+	co := object(t, res, "company")
+	if co.MissingInOld != 1 || co.LostInNew != 1 {
+		t.Errorf("companies: missing in old %d, lost in new %d: %+v", co.MissingInOld, co.LostInNew, co.Drift)
+	}
+	for _, x := range driftOf(co, validate.LostInNew) {
+		if x.Key != "created-later.example" || x.Reason != "never written to the new CRM" {
+			t.Errorf("created in old: %+v", x)
+		}
+	}
+
+	// An emptied target: every record is missing in new, and none of it was refused.
+	w.exec(w.new, `TRUNCATE activities, opportunities, people, companies CASCADE`)
+	res = w.validate()
+	for _, o := range res.Objects {
+		if o.New != 0 || o.Matched != 0 || o.MissingInNew != o.Old || o.LostInNew+o.RefusedInNew != o.Old {
+			t.Errorf("%s after TRUNCATE: %+v", o.Object, o)
+		}
+	}
+	if c := check(t, res, "companies-present", "max_missing_in_new"); c.Result != "fail" {
+		t.Errorf("companies-present after TRUNCATE: %+v", c)
+	}
+}
+
+// A value changed in old after migrate is expected in new: validate reads the sources, not
+// staging.
+func TestValidateReadsTheCurrentSources(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	w.exec(w.old, `UPDATE contacts SET title = 'Head of Validation' WHERE contact_id = (SELECT min(contact_id) FROM contacts WHERE email LIKE '%@%.%')`)
+	res := w.validate()
+	c := object(t, res, "contact")
+	ds := driftOf(c, validate.FieldMismatch)
+	if c.Mismatched != 1 || len(ds) != 1 || ds[0].Field != "title" || ds[0].Old != "Head of Validation" {
+		t.Fatalf("title changed in old: %d mismatched: %+v", c.Mismatched, ds)
+	}
+}
