@@ -90,3 +90,86 @@ func TestValidateIdentityCommand(t *testing.T) {
 		t.Errorf("unknown key column: exit %d: %s", code, stderr)
 	}
 }
+
+// Validate through the plan, as a user runs it after the demo: it passes (the new CRM's refusals
+// are expected by the demo's checks), its JSON has validate's shape, and a deal deleted from the
+// new CRM afterwards fails deals-present with exit 3. Before any migrate it is refused.
+func TestValidatePlanCommand(t *testing.T) {
+	t.Parallel()
+	dir := projectDir(t)
+	fresh := filepath.Join(dir, "fresh")
+	if code, _, stderr := run(t, "demo", "--dir", fresh, "--companies", "10", "--contacts", "40", "--deals", "10", "--seed", "5", "--migrate=false"); code != 0 {
+		t.Fatalf("demo --migrate=false: exit %d\n%s", code, stderr)
+	}
+	if code, _, stderr := run(t, "validate", "--plan", filepath.Join(fresh, "crmigrate.yaml")); code == 0 || !strings.Contains(stderr, "migrate") {
+		t.Errorf("validate before migrate: exit %d\n%s", code, stderr)
+	}
+
+	demoDir := filepath.Join(dir, "demo")
+	plan := filepath.Join(demoDir, "crmigrate.yaml")
+	if code, _, stderr := run(t, "demo", "--dir", demoDir, "--companies", "30", "--contacts", "150", "--deals", "40", "--seed", "11"); code != 0 {
+		t.Fatalf("demo: exit %d\n%s", code, stderr)
+	}
+	if code, stdout, stderr := run(t, "validate", "--plan", plan); code != 0 || !strings.Contains(stdout, "PASSED") {
+		t.Fatalf("validate after the demo: exit %d\n%s%s", code, stdout, stderr)
+	}
+	code, stdout, stderr := run(t, "validate", "--plan", plan, "--json")
+	var res struct {
+		Version int    `json:"version"`
+		Result  string `json:"result"`
+		Objects []struct {
+			Object       string           `json:"object"`
+			Old          int64            `json:"old"`
+			New          int64            `json:"new"`
+			Matched      int64            `json:"matched"`
+			Identical    int64            `json:"identical"`
+			MissingInNew int64            `json:"missing_in_new"`
+			RefusedInNew int64            `json:"refused_in_new"`
+			MissingInOld int64            `json:"missing_in_old"`
+			Mismatched   int64            `json:"mismatched"`
+			DupsInNew    *int64           `json:"duplicates_in_new"`
+			DupsInOld    *int64           `json:"duplicates_in_old"`
+			BrokenRefs   *int64           `json:"broken_refs"`
+			Fields       map[string]int64 `json:"fields"`
+		} `json:"objects"`
+		Checks []struct {
+			Name, Severity, Threshold, Result string
+			Observed                          *float64
+		} `json:"checks"`
+	}
+	if code != 0 || json.Unmarshal([]byte(stdout), &res) != nil || res.Version != 1 || res.Result != "passed" || len(res.Objects) != 4 || len(res.Checks) == 0 {
+		t.Fatalf("validate --json: exit %d\n%s%s", code, stdout, stderr)
+	}
+	for _, o := range res.Objects {
+		if o.MissingInNew != o.RefusedInNew || o.DupsInNew == nil || o.DupsInOld == nil || o.BrokenRefs == nil || o.Fields == nil {
+			t.Errorf("%s: %+v", o.Object, o)
+		}
+	}
+	for _, c := range res.Checks {
+		if c.Observed == nil || c.Result == "" || c.Severity == "" {
+			t.Errorf("check %+v", c)
+		}
+	}
+
+	if code, _, stderr := run(t, "db", "start", "--plan", plan); code != 0 {
+		t.Fatalf("db start: exit %d\n%s", code, stderr)
+	}
+	_, url, _ := run(t, "db", "url", "--plan", plan, "demo_new")
+	ctx := context.Background()
+	c, err := pgx.Connect(ctx, strings.TrimSpace(url))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Exec(ctx, `DELETE FROM activities WHERE opportunity_id = (SELECT min(id) FROM opportunities);
+		DELETE FROM opportunities WHERE id = (SELECT min(id) FROM opportunities)`); err != nil {
+		t.Fatal(err)
+	}
+	c.Close(ctx)
+	code, stdout, stderr = run(t, "validate", "--plan", plan)
+	if code != ExitFailed || !strings.Contains(stderr, "deals-present") || !strings.Contains(stdout, "lost_in_new") {
+		t.Fatalf("validate after deleting a deal: exit %d (want 3)\n%s%s", code, stdout, stderr)
+	}
+	if runs := listRuns(t, plan); runs[0].Phase != "validate" || runs[0].Status != "failed" {
+		t.Errorf("the failed validation is recorded as %+v", runs[0])
+	}
+}
