@@ -309,3 +309,77 @@ func TestValidateReadsTheCurrentSources(t *testing.T) {
 		t.Fatalf("title changed in old: %d mismatched: %+v", c.Mismatched, ds)
 	}
 }
+
+const csvTargetPlan = `name: csv-target
+timezone: Europe/Stockholm
+default_region: SE
+systems:
+  old: {kind: postgres, url: "${T_OLD}"}
+  new: {kind: csv, dir: import}
+objects:
+  company:
+    key: domain
+    old: {table: accounts, id: account_id, updated_at: modified_at}
+    new: {file: companies.csv, id: "Record ID"}
+    fields:
+      name: {type: text, old: account_name, new: "Company name", merge: longest}
+      domain: {type: domain, old: website, new: "Company Domain Name"}
+  contact:
+    key: email
+    old: {table: contacts, id: contact_id, updated_at: modified_at}
+    new: {file: contacts.csv, id: "Record ID"}
+    fields:
+      email: {type: email, old: email, new: Email}
+      last_name: {type: text, old: last_name, new: "Last Name"}
+      company: {type: ref, to: company, old: account_id, new: "Associated Company ID"}
+`
+
+// A new CRM that only takes CSV imports: validate reads the import files migrate wrote, and a
+// row removed from one is lost in new.
+func TestValidateReadsACSVTarget(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	opts := demo.DefaultOptions()
+	opts.Companies, opts.Contacts, opts.Deals = 40, 200, 10
+	w := &world{t: t, old: pgtest.NewDB(t)}
+	conn, err := pgx.Connect(ctx, w.old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := demo.CreateOldCRM(ctx, conn, opts); err != nil {
+		t.Fatal(err)
+	}
+	conn.Close(ctx)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "crmigrate.yaml")
+	if err := os.WriteFile(path, []byte(csvTargetPlan), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if w.plan, err = plans.LoadWith(path, func(k string) (string, bool) { return w.old, k == "T_OLD" }); err != nil {
+		t.Fatal(err)
+	}
+	if w.db, err = state.Open(ctx, pgtest.NewDB(t)); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(w.db.Close)
+	w.clean()
+	w.migrate()
+	res := w.validate()
+	for _, o := range res.Objects {
+		if o.New == 0 || o.LostInNew != 0 || o.MissingInOld != 0 || o.Mismatched != 0 || o.BrokenRefs != 0 || o.Matched+o.RefusedInNew != o.Old {
+			t.Errorf("%s: %+v", o.Object, o)
+		}
+	}
+	file := filepath.Join(dir, "import", "contacts.csv")
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.SplitAfter(string(b), "\n")
+	if err := os.WriteFile(file, []byte(lines[0]+strings.Join(lines[2:], "")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if c := object(t, w.validate(), "contact"); c.LostInNew != 1 {
+		t.Errorf("a row removed from the import file: lost %d: %+v", c.LostInNew, c.Drift)
+	}
+}
