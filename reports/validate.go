@@ -150,16 +150,7 @@ func RenderTableDiff(w io.Writer, d *validate.TableDiff, format string, showPII 
 		return err
 	}
 	if len(o.Fields) > 0 {
-		names := make([]string, 0, len(o.Fields))
-		for f := range o.Fields {
-			names = append(names, f)
-		}
-		sort.Slice(names, func(i, j int) bool {
-			if o.Fields[names[i]] != o.Fields[names[j]] {
-				return o.Fields[names[i]] > o.Fields[names[j]]
-			}
-			return names[i] < names[j]
-		})
+		names := byCount(o.Fields)
 		rows := make([][]string, len(names))
 		for i, f := range names {
 			rows[i] = []string{f, n(o.Fields[f])}
@@ -372,6 +363,19 @@ func RenderValidation(w io.Writer, p *plans.Plan, res *validate.Result, format s
 
 // topFields names the n fields with the most mismatches: "email 12, phone 3".
 func topFields(m map[string]int64, k int) string {
+	names := byCount(m)
+	if len(names) > k {
+		names = names[:k]
+	}
+	parts := make([]string, len(names))
+	for i, f := range names {
+		parts[i] = fmt.Sprintf("%s %d", f, m[f])
+	}
+	return strings.Join(parts, ", ")
+}
+
+// byCount lists the keys of m, the largest count first, then by name.
+func byCount(m map[string]int64) []string {
 	names := make([]string, 0, len(m))
 	for f := range m {
 		names = append(names, f)
@@ -382,12 +386,5 @@ func topFields(m map[string]int64, k int) string {
 		}
 		return names[i] < names[j]
 	})
-	if len(names) > k {
-		names = names[:k]
-	}
-	parts := make([]string, len(names))
-	for i, f := range names {
-		parts[i] = fmt.Sprintf("%s %d", f, m[f])
-	}
-	return strings.Join(parts, ", ")
+	return names
 }
