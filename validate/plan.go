@@ -82,11 +82,13 @@ type Drift struct {
 	OldIDs   []string `json:"old_ids,omitempty"` // SOURCE:ID of the records it comes from
 	NewID    string   `json:"new_id,omitempty"`
 	Key      string   `json:"key,omitempty"`
-	Field    string   `json:"field,omitempty"`
-	Type     string   `json:"type,omitempty"` // the field's type, for masking
-	Old      string   `json:"old,omitempty"`
-	New      string   `json:"new,omitempty"`
-	Reason   string   `json:"reason,omitempty"` // refused_in_new: the new CRM's reason; broken_ref: what is wrong
+	// MatchedBy says how a matched pair was matched: crosswalk or key.
+	MatchedBy string `json:"matched_by,omitempty"`
+	Field     string `json:"field,omitempty"`
+	Type      string `json:"type,omitempty"` // the field's type, for masking
+	Old       string `json:"old,omitempty"`
+	New       string `json:"new,omitempty"`
+	Reason    string `json:"reason,omitempty"` // refused_in_new: the new CRM's reason; broken_ref: what is wrong
 }
 
 // CheckResult is one of the plan's checks, evaluated.
@@ -726,7 +728,7 @@ func (v *validator) compare(obj *plans.Object, fields []comparedField, ix *objIn
 				if reason != "" {
 					or.BrokenRefs++
 					broken = true
-					drift(Drift{Class: BrokenRef, GoldenID: e.golden, OldIDs: e.oldIDs, NewID: n.id, Key: e.key, Field: cf.f.Name,
+					drift(Drift{Class: BrokenRef, GoldenID: e.golden, OldIDs: e.oldIDs, NewID: n.id, Key: e.key, MatchedBy: how, Field: cf.f.Name,
 						Type: cf.f.Type, Old: ev, New: nv, Reason: reason})
 				}
 				continue
@@ -737,7 +739,7 @@ func (v *validator) compare(obj *plans.Object, fields []comparedField, ix *objIn
 				}
 				same = false
 				or.Fields[cf.f.Name]++
-				drift(Drift{Class: FieldMismatch, GoldenID: e.golden, OldIDs: e.oldIDs, NewID: n.id, Key: e.key, Field: cf.f.Name,
+				drift(Drift{Class: FieldMismatch, GoldenID: e.golden, OldIDs: e.oldIDs, NewID: n.id, Key: e.key, MatchedBy: how, Field: cf.f.Name,
 					Type: cf.f.Type, Old: ev, New: nv})
 			}
 		}

@@ -305,8 +305,16 @@ func TestValidateReadsTheCurrentSources(t *testing.T) {
 	res := w.validate()
 	c := object(t, res, "contact")
 	ds := driftOf(c, validate.FieldMismatch)
-	if c.Mismatched != 1 || len(ds) != 1 || ds[0].Field != "title" || ds[0].Old != "Head of Validation" {
+	if c.Mismatched != 1 || len(ds) != 1 || ds[0].Field != "title" || ds[0].Old != "Head of Validation" || ds[0].MatchedBy != "crosswalk" {
 		t.Fatalf("title changed in old: %d mismatched: %+v", c.Mismatched, ds)
+	}
+
+	// A company created on both sides after migrate (by an integration) is matched by its key.
+	w.exec(w.old, `INSERT INTO accounts (account_id, account_name, website) VALUES (999998, 'Both Sides AB', 'https://www.both-sides.example/')`)
+	w.exec(w.new, `INSERT INTO companies (name, domain_name, owner_id) VALUES ('Both Sides AB', 'both-sides.example', (SELECT id FROM users WHERE email = 'revops@nordlys.example'))`)
+	co := object(t, w.validate(), "company")
+	if co.MatchedBy["key"] != 1 || co.MissingInNew != 0 || co.MissingInOld != 0 || co.Identical != co.Matched {
+		t.Fatalf("created on both sides: %+v", co)
 	}
 }
 
