@@ -161,10 +161,17 @@ func Digest(vals []string) string {
 func countryCode(v string) string {
 	v = strings.TrimSpace(v)
 	if len(v) == 2 {
-		return strings.ToUpper(v)
+		if up := strings.ToUpper(v); up != "UK" {
+			return up
+		}
+		return "GB" // the United Kingdom's usual abbreviation; its ISO code is GB
 	}
 	return countryNames[strings.ToLower(v)]
 }
+
+// RegionOf returns the ISO 3166 region of a country as records write it ("SE", "Sweden", "UK"),
+// "" when unknown: the region phones of that record are read in.
+func RegionOf(country string) string { return countryCode(country) }
 
 var countryNames = map[string]string{
 	"sweden": "SE", "sverige": "SE", "france": "FR", "germany": "DE", "deutschland": "DE",

@@ -87,3 +87,16 @@ func TestDigest(t *testing.T) {
 		t.Error("values run together")
 	}
 }
+
+// "UK" is the United Kingdom (ISO's GB): a record's phones are read in that region.
+func TestRegionOfUK(t *testing.T) {
+	for in, want := range map[string]string{"UK": "GB", "uk": "GB", "GB": "GB", "United Kingdom": "GB", "se": "SE", "Narnia": ""} {
+		if got := RegionOf(in); got != want {
+			t.Errorf("RegionOf(%q) = %q, want %q", in, got, want)
+		}
+	}
+	n := New(Options{Region: "SE"})
+	if got, st := n.Phone("020 6494 6395", RegionOf("UK")); got != "+442064946395" || st != Normalized {
+		t.Errorf("a London number of a UK record: %q %v", got, st)
+	}
+}

@@ -310,6 +310,9 @@ type newRec struct {
 	id   string
 	key  string
 	vals []string
+	// raw holds, where normalization changed a value, the value as new holds it (trimmed): an
+	// invalid value old kept as it was and migrate wrote as it was is equal to it.
+	raw []string
 }
 
 // comparedField is a field mapped on new and on at least one source.
@@ -596,12 +599,19 @@ func (v *validator) actual(ctx context.Context, obj *plans.Object, fields []comp
 			keyField = c
 		}
 	}
+	country := obj.FieldIndex("country")
 	var out []newRec
 	err := v.eachNew(ctx, obj, func(r crm.Record) {
 		ix.inNew[r.ID] = true
 		n := newRec{id: r.ID, vals: make([]string, len(fields))}
+		region := ""
+		if country >= 0 {
+			region = normalize.RegionOf(r.Values[country])
+		}
 		for c, cf := range fields {
 			raw := r.Values[cf.idx]
+			spec := cf.spec
+			spec.Region = region
 			var val string
 			switch cf.f.Type {
 			case plans.TypeRef:
@@ -613,15 +623,21 @@ func (v *validator) actual(ctx context.Context, obj *plans.Object, fields []comp
 						val = strings.TrimSpace(raw) // not a user: shown as it is
 					}
 				} else {
-					val, _ = v.norm.Value(plans.TypeEmail, raw, cf.spec)
+					val, _ = v.norm.Value(plans.TypeEmail, raw, spec)
 				}
 			case plans.TypeMoney:
-				val, _ = v.norm.Value(cf.f.Type, raw, cf.spec)
+				val, _ = v.norm.Value(cf.f.Type, raw, spec)
 				val = moneyAmount(val)
 			default:
-				val, _ = v.norm.Value(cf.f.Type, raw, cf.spec)
+				val, _ = v.norm.Value(cf.f.Type, raw, spec)
 			}
 			n.vals[c] = val
+			if t := strings.TrimSpace(raw); t != val && cf.f.Type != plans.TypeRef && cf.f.Type != plans.TypeUser {
+				if n.raw == nil {
+					n.raw = make([]string, len(fields))
+				}
+				n.raw[c] = t
+			}
 		}
 		if keyField >= 0 {
 			n.key = n.vals[keyField]
@@ -733,7 +749,7 @@ func (v *validator) compare(obj *plans.Object, fields []comparedField, ix *objIn
 				}
 				continue
 			}
-			if ev != nv && !(ev == "" && cf.defaulted) {
+			if ev != nv && !(ev == "" && cf.defaulted) && !(n.raw != nil && n.raw[c] != "" && ev == n.raw[c]) {
 				if same {
 					or.Mismatched++
 				}
