@@ -103,3 +103,67 @@ func (db *DB) Refusals(ctx context.Context, plan, object string) (map[string]str
 	}
 	return out, rows.Err()
 }
+
+// EachMember calls fn for every staged source record of an object, in golden id order (the byte
+// slices are only valid during the call).
+func (db *DB) EachMember(ctx context.Context, plan, object string, fn func(golden, source, id []byte) error) error {
+	rows, err := db.Pool.Query(ctx, `SELECT golden_id, source, source_id FROM crmigrate.cluster_members
+		WHERE plan = $1 AND object = $2 ORDER BY golden_id, source, source_id`, plan, object)
+	if err != nil {
+		return fmt.Errorf("read the clusters of %s: %w", object, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		v := rows.RawValues()
+		if err := fn(v[0], v[1], v[2]); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read the clusters of %s: %w", object, err)
+	}
+	return nil
+}
+
+// EachActiveCrosswalk calls fn for every active crosswalk entry of an object with an id in new,
+// in golden id order (the byte slices are only valid during the call).
+func (db *DB) EachActiveCrosswalk(ctx context.Context, plan, object string, fn func(golden, newID, key []byte) error) error {
+	rows, err := db.Pool.Query(ctx, `SELECT golden_id, new_id, canonical_key FROM crmigrate.crosswalk
+		WHERE plan = $1 AND object = $2 AND status = 'active' AND new_id <> '' ORDER BY golden_id`, plan, object)
+	if err != nil {
+		return fmt.Errorf("read the crosswalk of %s: %w", object, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		v := rows.RawValues()
+		if err := fn(v[0], v[1], v[2]); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read the crosswalk of %s: %w", object, err)
+	}
+	return nil
+}
+
+// MembersOf returns the staged source records (SOURCE:ID, in order) of the given golden records.
+func (db *DB) MembersOf(ctx context.Context, plan, object string, goldens []string) (map[string][]string, error) {
+	out := map[string][]string{}
+	if len(goldens) == 0 {
+		return out, nil
+	}
+	rows, err := db.Pool.Query(ctx, `SELECT golden_id, source || ':' || source_id FROM crmigrate.cluster_members
+		WHERE plan = $1 AND object = $2 AND golden_id = ANY($3) ORDER BY golden_id, source, source_id`, plan, object, goldens)
+	if err != nil {
+		return nil, fmt.Errorf("read the clusters of %s: %w", object, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var g, ref string
+		if err := rows.Scan(&g, &ref); err != nil {
+			return nil, fmt.Errorf("read the clusters of %s: %w", object, err)
+		}
+		out[g] = append(out[g], ref)
+	}
+	return out, rows.Err()
+}

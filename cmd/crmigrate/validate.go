@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"errors"
 	"io"
+	"os"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -106,6 +107,10 @@ func runValidate(c *cli.Context) error {
 	return nil
 }
 
+// validateMemoryLimit is the Go heap's soft limit during validate when GOMEMLIMIT is not set (see
+// softMemoryLimit): validation holds one object at a time (bench/README.md).
+const validateMemoryLimit = 768 << 20
+
 // runValidatePlan validates through the plan, as the validate phase.
 func runValidatePlan(c *cli.Context, format string) error {
 	if c.Int("limit") < 0 {
@@ -127,6 +132,9 @@ func runValidatePlan(c *cli.Context, format string) error {
 	}
 	res, err := phase.Execute(c.Context, rn, phase.Validate, phase.Options{Force: c.Bool("force")},
 		func(ctx context.Context, run *phase.Run) (*validate.Result, error) {
+			if os.Getenv("GOMEMLIMIT") == "" { // GOMEMLIMIT overrides it (GOMEMLIMIT=off for none)
+				defer softMemoryLimit(validateMemoryLimit)()
+			}
 			prog := newProgress(c.App.ErrWriter)
 			defer prog.done()
 			res, err := validate.Run(ctx, p, validate.Options{DB: rn.DB, Env: crm.Env{Plan: p, URL: ws.SystemURL},

@@ -1,0 +1,900 @@
+package validate
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"io"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/crmigrate/crmigrate/crm"
+	"github.com/crmigrate/crmigrate/internal/pipeline"
+	"github.com/crmigrate/crmigrate/merge"
+	"github.com/crmigrate/crmigrate/normalize"
+	"github.com/crmigrate/crmigrate/plans"
+)
+
+// Memory. Validation holds one object at a time, plus what the objects it references need for
+// their references (membership and ids in new): per golden record its id, its staged size, its
+// id in new and its expected values packed in one string; per source record 12 bytes of hash
+// index; per record in new 12 bytes. Records of clusters with several members wait, packed,
+// until their last member is read.
+
+type validator struct {
+	p    *plans.Plan
+	opts Options
+	norm *normalize.Normalizer
+	seed maphash.Seed
+	sets map[string]*goldenSet
+	// The new CRM's users: email (lower case) → id and back; nil when owners are written as emails.
+	userID    map[string]string
+	userEmail map[string]string
+}
+
+// goldenSet is an object's golden records as staging and the crosswalk know them, indexed by
+// position in golden id order.
+type goldenSet struct {
+	ids    []string         // golden ids, sorted
+	size   []int32          // staged members per golden record
+	member map[uint64]int32 // hash of SOURCE, ID → golden index
+	newOf  []string         // id in new from the active crosswalk ("" none)
+	byNew  map[uint64]int32 // hash of the id in new → golden index
+	byKey  map[uint64]int32 // hash of the crosswalk's canonical key → golden index
+	inNew  map[uint64]struct{}
+	read   bool // inNew is filled
+}
+
+func (v *validator) hash(parts ...string) uint64 {
+	var h maphash.Hash
+	h.SetSeed(v.seed)
+	for _, p := range parts {
+		h.WriteString(p)
+		h.WriteByte(0)
+	}
+	return h.Sum64()
+}
+
+func (v *validator) loadUsers(ctx context.Context) error {
+	if v.p.Users.Table == "" {
+		return nil
+	}
+	src, err := crm.Open(ctx, v.p.New(), v.opts.Env)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	lk, ok := src.(crm.Lookup)
+	if !ok {
+		return fmt.Errorf("users.table is set but the new system (kind %s) cannot look users up", v.p.New().Kind)
+	}
+	m, err := lk.Lookup(ctx, v.p.Users.Table, v.p.Users.Email, v.p.Users.ID)
+	if err != nil {
+		return fmt.Errorf("read the new CRM's users: %w", err)
+	}
+	v.userID, v.userEmail = map[string]string{}, map[string]string{}
+	for email, id := range m {
+		e := strings.ToLower(email)
+		v.userID[e] = id
+		v.userEmail[id] = e
+	}
+	return nil
+}
+
+// expectedOwner is the owner migrate writes for an old owner, as an email (lower case).
+func (v *validator) expectedOwner(old string) string {
+	if old != "" {
+		target := old
+		if m, ok := v.p.Users.Owner(old); ok {
+			target = m
+		}
+		if v.userID == nil {
+			return strings.ToLower(target)
+		}
+		if !strings.Contains(target, "@") { // users.map gave an id in new
+			return v.userEmail[target]
+		}
+		if _, ok := v.userID[strings.ToLower(target)]; ok {
+			return strings.ToLower(target)
+		}
+	}
+	def := strings.ToLower(v.p.Users.DefaultOwner)
+	if def == "" || v.userID == nil {
+		return def
+	}
+	if _, ok := v.userID[def]; !ok {
+		return ""
+	}
+	return def
+}
+
+// set builds (once) an object's golden set from staging and the crosswalk.
+func (v *validator) set(ctx context.Context, obj *plans.Object) (*goldenSet, error) {
+	if s, ok := v.sets[obj.Name]; ok {
+		return s, nil
+	}
+	s := &goldenSet{member: map[uint64]int32{}, byNew: map[uint64]int32{}, byKey: map[uint64]int32{}, inNew: map[uint64]struct{}{}}
+	last := ""
+	if err := v.opts.DB.EachMember(ctx, v.p.Name, obj.Name, func(golden, source, id []byte) error {
+		if len(s.ids) == 0 || string(golden) != last {
+			last = string(golden)
+			s.ids = append(s.ids, last)
+			s.size = append(s.size, 0)
+		}
+		gi := int32(len(s.ids) - 1)
+		s.size[gi]++
+		s.member[v.hash(string(source), string(id))] = gi
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	s.newOf = make([]string, len(s.ids))
+	if err := v.opts.DB.EachActiveCrosswalk(ctx, v.p.Name, obj.Name, func(golden, newID, key []byte) error {
+		gi, ok := slices.BinarySearch(s.ids, string(golden))
+		if !ok {
+			return nil // written by migrate, no longer staged: its row in new matches nothing expected
+		}
+		s.newOf[gi] = string(newID)
+		s.byNew[v.hash(string(newID))] = int32(gi)
+		if len(key) > 0 {
+			s.byKey[v.hash(string(key))] = int32(gi)
+		}
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	v.sets[obj.Name] = s
+	return s, nil
+}
+
+// findNew returns the golden index of an id in new, if the crosswalk has it.
+func (v *validator) findNew(s *goldenSet, id string) (int32, bool) {
+	gi, ok := s.byNew[v.hash(id)]
+	if !ok || s.newOf[gi] != id {
+		return -1, false
+	}
+	return gi, true
+}
+
+// comparedField is a field mapped on new and on at least one source.
+type comparedField struct {
+	idx  int
+	f    *plans.Field
+	spec normalize.FieldSpec // for values read from new (enums: each new value maps to itself)
+	// defaulted: the new CRM fills the column itself when migrate writes nothing there (a NOT NULL
+	// column with a default), so any value it holds is expected where old has none.
+	defaulted bool
+}
+
+func identityValues(vals []plans.EnumValue) []normalize.EnumValue {
+	seen := map[string]bool{}
+	var out []normalize.EnumValue
+	for _, v := range vals {
+		if !seen[v.New] {
+			seen[v.New] = true
+			out = append(out, normalize.EnumValue{Old: v.New, New: v.New})
+		}
+	}
+	return out
+}
+
+// markDefaulted flags the compared fields whose column in new fills itself.
+func (v *validator) markDefaulted(ctx context.Context, obj *plans.Object, fields []comparedField) error {
+	src, err := crm.Open(ctx, v.p.New(), v.opts.Env)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	d, ok := src.(crm.Defaulter)
+	if !ok {
+		return nil
+	}
+	cols, err := d.Defaulted(ctx, obj)
+	if err != nil {
+		return fmt.Errorf("inspect %s in the new CRM: %w", obj.Name, err)
+	}
+	for i := range fields {
+		col, _ := fields[i].f.Column(plans.SystemNew)
+		fields[i].defaulted = slices.Contains(cols, col)
+	}
+	return nil
+}
+
+// readNewIDs lists the ids the new CRM holds for obj (once).
+func (v *validator) readNewIDs(ctx context.Context, obj *plans.Object, s *goldenSet) error {
+	if s.read {
+		return nil
+	}
+	err := v.eachNew(ctx, obj, func(batch []crm.Record) error {
+		for _, r := range batch {
+			s.inNew[v.hash(r.ID)] = struct{}{}
+		}
+		return nil
+	})
+	s.read = err == nil
+	return err
+}
+
+// eachNew reads obj's records in the new CRM through its new mapping, a batch at a time: one
+// goroutine reads (and decodes) the next batches while fn works on the last one.
+func (v *validator) eachNew(ctx context.Context, obj *plans.Object, fn func([]crm.Record) error) error {
+	src, err := crm.Open(ctx, v.p.New(), v.opts.Env)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	rd, err := src.Reader(ctx, obj, func(crm.Reject) {})
+	if err != nil {
+		return fmt.Errorf("read %s in the new CRM: %w", obj.Name, err)
+	}
+	defer rd.Close()
+	g, gctx := errgroup.WithContext(ctx)
+	batches := make(chan []crm.Record, 2)
+	g.Go(func() error {
+		defer close(batches)
+		for {
+			batch, err := rd.Next(gctx)
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			if err != nil {
+				return fmt.Errorf("read %s in the new CRM: %w", obj.Name, err)
+			}
+			select {
+			case batches <- batch:
+			case <-gctx.Done():
+				return gctx.Err()
+			}
+		}
+	})
+	g.Go(func() error {
+		for batch := range batches {
+			if err := fn(batch); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return g.Wait()
+}
+
+// objectRun is one object's validation under way.
+type objectRun struct {
+	v      *validator
+	obj    *plans.Object
+	fields []comparedField
+	set    *goldenSet
+	refs   map[string]*goldenSet
+	layout normalize.Layout // of src
+	valid  merge.Validator
+	src    *plans.Object // the object with the fields read from the sources
+	at     []int         // field index in obj → in src (-1: not read)
+	// Expected, per golden index (staged golden records first, then records clean has not seen):
+	exp     []string // compared values packed (see pack), valid when present
+	key     []string // canonical key
+	present []bool   // some source record of it was read
+	extra   []string // ids of the unstaged groups, for indexes past len(set.ids)
+	// Clusters waiting for members: golden index → members read so far.
+	pending  map[int32][]pmember
+	unstaged map[string]int32 // group id ("key:K", "rec:SOURCE:ID") → index
+	keyOf    map[uint64]int32 // unstaged groups by key hash
+}
+
+// pmember is a source record waiting for the rest of its cluster, packed.
+type pmember struct {
+	src     int
+	id      string
+	updated time.Time
+	vals    string // canonical values packed
+	invalid []bool // nil: none invalid
+}
+
+// sep separates packed values; canonical values hold no NUL.
+const sep = "\x00"
+
+func pack(vals []string) string { return strings.Join(vals, sep) }
+
+func unpack(p string, n int, buf []string) []string {
+	buf = buf[:0]
+	for i := 0; i < n-1; i++ {
+		v, rest, _ := strings.Cut(p, sep)
+		buf = append(buf, v)
+		p = rest
+	}
+	return append(buf, p)
+}
+
+func (v *validator) object(ctx context.Context, obj *plans.Object) (*ObjectResult, error) {
+	or := &ObjectResult{Object: obj.Name, MatchedBy: map[string]int64{}, Fields: map[string]int64{}, Compared: []string{}, Drift: []Drift{}}
+	run := &objectRun{v: v, obj: obj, refs: map[string]*goldenSet{}, pending: map[int32][]pmember{}, unstaged: map[string]int32{}, keyOf: map[uint64]int32{}}
+	for i, f := range obj.Fields {
+		_, inNew := f.Column(plans.SystemNew)
+		inOld := false
+		for _, c := range f.Columns {
+			if c.System != plans.SystemNew {
+				inOld = true
+			}
+		}
+		switch {
+		case inNew && inOld:
+			spec := normalize.FieldSpecOf(f)
+			if f.Type == plans.TypeEnum && len(f.Values) > 0 {
+				spec.Values = identityValues(f.Values)
+			}
+			run.fields = append(run.fields, comparedField{idx: i, f: f, spec: spec})
+			or.Compared = append(or.Compared, f.Name)
+		case inNew || inOld:
+			or.Skipped = append(or.Skipped, f.Name)
+		}
+	}
+	var err error
+	if run.set, err = v.set(ctx, obj); err != nil {
+		return nil, err
+	}
+	if err := v.markDefaulted(ctx, obj, run.fields); err != nil {
+		return nil, err
+	}
+	for _, cf := range run.fields {
+		if cf.f.Type != plans.TypeRef {
+			continue
+		}
+		to := v.p.Object(cf.f.To)
+		if to == nil {
+			return nil, fmt.Errorf("object %s: field %s refers to unknown object %s", obj.Name, cf.f.Name, cf.f.To)
+		}
+		if run.refs[to.Name], err = v.set(ctx, to); err != nil {
+			return nil, err
+		}
+		if err := v.readNewIDs(ctx, to, run.refs[to.Name]); err != nil {
+			return nil, err
+		}
+	}
+	refused, err := v.opts.DB.Refusals(ctx, v.p.Name, obj.Name)
+	if err != nil {
+		return nil, err
+	}
+	if v.opts.Progress != nil {
+		v.opts.Progress(obj.Name, "old")
+	}
+	if err := run.expected(ctx); err != nil {
+		return nil, err
+	}
+	if v.opts.Progress != nil {
+		v.opts.Progress(obj.Name, "new")
+	}
+	if err := run.compare(ctx, refused, or); err != nil {
+		return nil, err
+	}
+	// The old records of the drift rows listed (staged clusters; unstaged groups name theirs).
+	var goldens []string
+	for _, d := range or.Drift {
+		if d.GoldenID != "" && len(d.OldIDs) == 0 {
+			goldens = append(goldens, d.GoldenID)
+		}
+	}
+	members, err := v.opts.DB.MembersOf(ctx, v.p.Name, obj.Name, goldens)
+	if err != nil {
+		return nil, err
+	}
+	for i := range or.Drift {
+		if d := &or.Drift[i]; len(d.OldIDs) == 0 {
+			d.OldIDs = members[d.GoldenID]
+		}
+	}
+	return or, nil
+}
+
+// pruned is the object with only the fields validation reads from the sources: the compared
+// ones, the key, and the country (phones are read in its region). Its field indexes are
+// translated with at.
+func (r *objectRun) pruned() (obj *plans.Object, at []int) {
+	keep := map[int]bool{}
+	for _, cf := range r.fields {
+		keep[cf.idx] = true
+	}
+	if k := r.obj.FieldIndex(r.obj.Key); k >= 0 {
+		keep[k] = true
+	}
+	if c := r.obj.FieldIndex("country"); c >= 0 {
+		keep[c] = true
+	}
+	cp := *r.obj
+	cp.Fields = nil
+	at = make([]int, len(r.obj.Fields))
+	for i, f := range r.obj.Fields {
+		at[i] = -1
+		if keep[i] {
+			at[i] = len(cp.Fields)
+			cp.Fields = append(cp.Fields, f)
+		}
+	}
+	return &cp, at
+}
+
+// expected reads every source system's records of the object, normalizing them on all cores, and
+// merges each golden record as soon as its last staged member is read (records clean has not seen
+// join the golden record of their canonical key, or a group of their own, merged at the end).
+func (r *objectRun) expected(ctx context.Context) error {
+	v := r.v
+	obj, at := r.pruned()
+	r.src, r.at = obj, at
+	r.layout = normalize.LayoutOf(obj)
+	r.valid = merge.ValidatorFor(v.norm, obj.Fields)
+	n := len(r.set.ids)
+	r.exp, r.key, r.present = make([]string, n), make([]string, n), make([]bool, n)
+	workers := runtime.GOMAXPROCS(0)
+	scratch := make([]normalize.Scratch, workers)
+	type normRec struct {
+		gi      int32  // golden index, -1: not staged
+		group   string // unstaged: its group id
+		m       pmember
+		key     string
+		invalid bool
+	}
+	var mergeBuf mergeScratch
+	for si, sys := range v.p.Systems {
+		if sys.Name == plans.SystemNew || obj.Mapping(sys.Name) == nil {
+			continue
+		}
+		src, err := crm.Open(ctx, sys, v.opts.Env)
+		if err != nil {
+			return err
+		}
+		rd, err := src.Reader(ctx, obj, func(crm.Reject) {}) // clean rejected them too
+		if err != nil {
+			src.Close()
+			return fmt.Errorf("read %s in %s: %w", obj.Name, sys.Name, err)
+		}
+		err = pipeline.Ordered(ctx, pipeline.Config{Workers: workers},
+			func(ctx context.Context, emit func([]crm.Record) error) error {
+				for {
+					b, err := rd.Next(ctx)
+					if errors.Is(err, io.EOF) {
+						return nil
+					}
+					if err != nil {
+						return fmt.Errorf("read %s in %s: %w", obj.Name, sys.Name, err)
+					}
+					if err := emit(b); err != nil {
+						return err
+					}
+				}
+			},
+			func(_ context.Context, w int, in []crm.Record) ([]normRec, error) {
+				out := make([]normRec, 0, len(in))
+				for _, rec := range in {
+					nv := v.norm.Values(obj, r.layout, rec, nil, &scratch[w])
+					if nv.Reject != "" {
+						continue
+					}
+					nr := normRec{m: pmember{src: si, id: rec.ID, updated: nv.Updated, vals: pack(nv.Vals)}}
+					if nv.Match != nil {
+						nr.m.invalid = make([]bool, len(nv.Vals))
+						for f := range nv.Vals {
+							nr.m.invalid[f] = nv.Vals[f] != "" && nv.Match[f] == ""
+						}
+					}
+					if nv.Key {
+						nr.key = nv.Vals[r.layout.Key]
+					}
+					nr.gi = -1
+					if gi, ok := r.set.member[v.hash(sys.Name, rec.ID)]; ok {
+						nr.gi = gi
+					}
+					out = append(out, nr)
+				}
+				return out, nil
+			},
+			func(_ context.Context, recs []normRec) error {
+				for _, nr := range recs {
+					gi := nr.gi
+					if gi < 0 {
+						gi = r.unstagedIndex(sys.Name, nr.m.id, nr.key)
+					}
+					if nr.key != "" && (r.key[gi] == "" || nr.key < r.key[gi]) {
+						r.key[gi] = nr.key
+					}
+					if int(gi) < n && r.set.size[gi] == 1 {
+						r.merge(gi, []pmember{nr.m}, &mergeBuf)
+						continue
+					}
+					r.pending[gi] = append(r.pending[gi], nr.m)
+					if int(gi) < n && int32(len(r.pending[gi])) == r.set.size[gi] {
+						r.merge(gi, r.pending[gi], &mergeBuf)
+						delete(r.pending, gi)
+					}
+				}
+				return nil
+			})
+		rd.Close()
+		src.Close()
+		if err != nil {
+			return err
+		}
+	}
+	// Clusters some of whose staged members are gone from the sources, and the unstaged groups.
+	rest := make([]int32, 0, len(r.pending))
+	for gi := range r.pending {
+		rest = append(rest, gi)
+	}
+	slices.Sort(rest)
+	for _, gi := range rest {
+		r.merge(gi, r.pending[gi], &mergeBuf)
+		delete(r.pending, gi)
+	}
+	return nil
+}
+
+// unstagedIndex places a record clean has not seen: with the golden record of its canonical key
+// (the crosswalk's), else in a group of its own key, else alone.
+func (r *objectRun) unstagedIndex(source, id, key string) int32 {
+	v := r.v
+	if key != "" {
+		if gi, ok := r.set.byKey[v.hash(key)]; ok {
+			return gi
+		}
+	}
+	group := "rec:" + source + ":" + id
+	if key != "" {
+		group = "key:" + key
+	}
+	if gi, ok := r.unstaged[group]; ok {
+		return gi
+	}
+	gi := int32(len(r.exp))
+	r.unstaged[group] = gi
+	r.extra = append(r.extra, group)
+	r.exp, r.key, r.present = append(r.exp, ""), append(r.key, ""), append(r.present, false)
+	return gi
+}
+
+// goldenID names golden index gi: its staged id, or its group's.
+func (r *objectRun) goldenID(gi int32) string {
+	if int(gi) < len(r.set.ids) {
+		return r.set.ids[gi]
+	}
+	return r.extra[int(gi)-len(r.set.ids)]
+}
+
+type mergeScratch struct {
+	members []merge.Member
+	bufs    [][]string
+	vals    []string
+}
+
+// merge merges a golden record's members by the plan's rules and stores the values the new CRM
+// should hold, packed.
+func (r *objectRun) merge(gi int32, ms []pmember, sc *mergeScratch) {
+	v := r.v
+	k := len(r.src.Fields)
+	slices.SortFunc(ms, func(a, b pmember) int { return cmp.Or(cmp.Compare(a.src, b.src), cmp.Compare(a.id, b.id)) })
+	sc.members = sc.members[:0]
+	for i, m := range ms {
+		if i == len(sc.bufs) {
+			sc.bufs = append(sc.bufs, nil)
+		}
+		sc.bufs[i] = unpack(m.vals, k, sc.bufs[i])
+		inv := m.invalid
+		if inv == nil {
+			inv = noneInvalid(k)
+		}
+		sc.members = append(sc.members, merge.Member{Source: v.p.Systems[m.src].Name, SourceIdx: m.src, ID: m.id, Updated: m.updated, Vals: sc.bufs[i], Invalid: inv})
+	}
+	gold := merge.Cluster(r.src.Fields, sc.members, r.valid)
+	sc.vals = sc.vals[:0]
+	for _, cf := range r.fields {
+		fi := r.at[cf.idx]
+		val := gold.Vals[fi]
+		switch cf.f.Type {
+		case plans.TypeRef:
+			if val != "" {
+				src, _, _ := strings.Cut(gold.Provenance[fi], ":")
+				to := r.refs[cf.f.To]
+				val = ""
+				if rg, ok := to.member[v.hash(src, gold.Vals[fi])]; ok {
+					val = to.newOf[rg] // "" when the referenced record is not in new (refused): expected empty
+				}
+			}
+		case plans.TypeUser:
+			val = v.expectedOwner(val)
+		case plans.TypeMoney:
+			val = moneyAmount(val)
+		}
+		sc.vals = append(sc.vals, val)
+	}
+	r.exp[gi] = pack(sc.vals)
+	r.present[gi] = true
+}
+
+var (
+	noneInvalidMu    sync.Mutex
+	noneInvalidCache = map[int][]bool{}
+)
+
+// noneInvalid is a shared, read-only slice of n false values.
+func noneInvalid(n int) []bool {
+	noneInvalidMu.Lock()
+	defer noneInvalidMu.Unlock()
+	b, ok := noneInvalidCache[n]
+	if !ok {
+		b = make([]bool, n)
+		noneInvalidCache[n] = b
+	}
+	return b
+}
+
+// moneyAmount drops the currency of a canonical amount ("100.00 EUR" → "100.00"): the new CRM
+// holds the currency in a field of its own.
+func moneyAmount(v string) string {
+	if i := strings.IndexByte(v, ' '); i > 0 {
+		return v[:i]
+	}
+	return v
+}
+
+// newValue is the canonical form of value c of a record in new: owners as emails, references as
+// ids in new, the rest normalized by type in the record's region.
+func (r *objectRun) newValue(cf comparedField, raw, region string) string {
+	v := r.v
+	switch cf.f.Type {
+	case plans.TypeRef:
+		return strings.TrimSpace(raw)
+	case plans.TypeUser:
+		raw = strings.TrimSpace(raw)
+		if v.userEmail != nil {
+			if e, ok := v.userEmail[raw]; ok {
+				return e
+			}
+			return raw // not a user: shown as it is
+		}
+		val, _ := v.norm.Value(plans.TypeEmail, raw, cf.spec)
+		return val
+	}
+	spec := cf.spec
+	spec.Region = region
+	val, _ := v.norm.Value(cf.f.Type, raw, spec)
+	if cf.f.Type == plans.TypeMoney {
+		val = moneyAmount(val)
+	}
+	return val
+}
+
+// equal says whether a value in new is the expected one: as written (migrate writes canonical
+// values, and an invalid value old kept as it was is written as it was), or once normalized.
+func (r *objectRun) equal(cf comparedField, exp, raw, region string) (bool, string) {
+	if t := strings.TrimSpace(raw); t == exp && cf.f.Type != plans.TypeUser {
+		return true, t
+	}
+	nv := r.newValue(cf, raw, region)
+	if nv == exp || (exp == "" && cf.defaulted) {
+		return true, nv
+	}
+	return false, nv
+}
+
+// compare streams the object's records in new, matches each with its expected record (through
+// the crosswalk, then by canonical key) and classifies every difference.
+func (r *objectRun) compare(ctx context.Context, refused map[string]string, or *ObjectResult) error {
+	v := r.v
+	limit := v.opts.Limit
+	drift := func(d Drift) {
+		if limit < 0 || len(or.Drift) < limit {
+			or.Drift = append(or.Drift, d)
+		} else {
+			or.DriftTruncated = true
+		}
+	}
+	keyField, country := -1, r.obj.FieldIndex("country")
+	for c, cf := range r.fields {
+		if cf.f.Name == r.obj.Key {
+			keyField = c
+		}
+	}
+	matched := make([]bool, len(r.exp))
+	var loose []newRec          // records in new the crosswalk does not know
+	keys := map[uint64]string{} // canonical keys seen in new → the first record's id
+	var dups []newRec
+	expVals := make([]string, 0, len(r.fields))
+	for _, ok := range r.present {
+		if ok {
+			or.Old++
+		}
+	}
+	check := func(gi int32, how string, rec crm.Record, region string) {
+		matched[gi] = true
+		or.Matched++
+		or.MatchedBy[how]++
+		expVals = unpack(r.exp[gi], len(r.fields), expVals)
+		golden := r.goldenID(gi)
+		same := true
+		for c, cf := range r.fields {
+			ev, raw := expVals[c], rec.Values[cf.idx]
+			if cf.f.Type == plans.TypeRef {
+				if reason := r.refProblem(cf, ev, strings.TrimSpace(raw)); reason != "" {
+					or.BrokenRefs++
+					same = false
+					drift(Drift{Class: BrokenRef, GoldenID: golden, NewID: rec.ID, Key: r.key[gi], MatchedBy: how, Field: cf.f.Name,
+						Type: cf.f.Type, Old: ev, New: strings.TrimSpace(raw), Reason: reason})
+				}
+				continue
+			}
+			if ok, nv := r.equal(cf, ev, raw, region); !ok {
+				if same {
+					or.Mismatched++
+				}
+				same = false
+				or.Fields[cf.f.Name]++
+				drift(Drift{Class: FieldMismatch, GoldenID: golden, NewID: rec.ID, Key: r.key[gi], MatchedBy: how, Field: cf.f.Name,
+					Type: cf.f.Type, Old: ev, New: nv})
+			}
+		}
+		if same {
+			or.Identical++
+		}
+	}
+	err := v.eachNew(ctx, r.obj, func(batch []crm.Record) error {
+		for _, rec := range batch {
+			or.New++
+			r.set.inNew[v.hash(rec.ID)] = struct{}{}
+			region := ""
+			if country >= 0 {
+				region = normalize.RegionOf(rec.Values[country])
+			}
+			key := ""
+			gi, known := v.findNew(r.set, rec.ID)
+			if known && r.present[gi] && keyField >= 0 && strings.TrimSpace(rec.Values[r.fields[keyField].idx]) == r.key[gi] {
+				key = r.key[gi] // as written: no need to normalize it
+			} else if keyField >= 0 {
+				key = r.newValue(r.fields[keyField], rec.Values[r.fields[keyField].idx], region)
+			}
+			if key != "" {
+				h := v.hash(key)
+				if _, seen := keys[h]; seen {
+					dups = append(dups, newRec{id: rec.ID, key: key, golden: gi, known: known})
+					if known && r.present[gi] {
+						check(gi, "crosswalk", rec, region) // still compared; counted a duplicate too
+					}
+					continue
+				}
+				keys[h] = rec.ID
+			}
+			if known && r.present[gi] {
+				check(gi, "crosswalk", rec, region)
+				continue
+			}
+			loose = append(loose, newRec{id: rec.ID, key: key, golden: gi, known: known, rec: cloneRecord(rec), region: region})
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	// Records in new the crosswalk does not tie to an expected record: matched by canonical key
+	// with an expected record nothing matched yet, else missing in old.
+	byKey := map[string]int32{}
+	for gi, ok := range r.present {
+		if ok && !matched[gi] && r.key[gi] != "" {
+			if _, dup := byKey[r.key[gi]]; !dup {
+				byKey[r.key[gi]] = int32(gi)
+			}
+		}
+	}
+	for _, n := range loose {
+		if gi, ok := byKey[n.key]; ok && n.key != "" && !matched[gi] {
+			check(gi, "key", n.rec, n.region)
+			continue
+		}
+		or.MissingInOld++
+		d := Drift{Class: MissingInOld, NewID: n.id, Key: n.key}
+		if n.known {
+			d.GoldenID = r.set.ids[n.golden]
+			d.Reason = "written by migrate; its old records are no longer in the sources"
+		}
+		drift(d)
+	}
+	for _, n := range dups {
+		or.DuplicatesInNew++
+		d := Drift{Class: DuplicateInNew, NewID: n.id, Key: n.key, Reason: "same canonical key as record " + keys[v.hash(n.key)] + " in new"}
+		if n.known {
+			d.GoldenID = r.set.ids[n.golden]
+		}
+		drift(d)
+	}
+	// Expected records nothing matched.
+	seenKey := map[string]bool{}
+	for i, ok := range r.present {
+		if !ok {
+			continue
+		}
+		gi := int32(i)
+		if k := r.key[gi]; k != "" {
+			if seenKey[k] {
+				or.DuplicatesInOld++
+				drift(Drift{Class: DuplicateInOld, GoldenID: r.goldenID(gi), Key: k})
+			}
+			seenKey[k] = true
+		}
+		if matched[gi] {
+			continue
+		}
+		or.MissingInNew++
+		golden := r.goldenID(gi)
+		d := Drift{Class: MissingInNew, GoldenID: golden, Key: r.key[gi]}
+		if reason, ok := refused[golden]; ok {
+			or.RefusedInNew++
+			d.Class, d.Reason = RefusedInNew, reason
+		} else {
+			or.LostInNew++
+			d.Class = LostInNew
+			d.Reason = "never written to the new CRM"
+			if int(gi) < len(r.set.newOf) && r.set.newOf[gi] != "" {
+				d.Reason = "written by migrate (id " + r.set.newOf[gi] + " in new), no longer in the new CRM"
+			}
+		}
+		if int(gi) >= len(r.set.ids) {
+			d.OldIDs = []string{strings.TrimPrefix(golden, "rec:")}
+		}
+		drift(d)
+	}
+	slices.SortStableFunc(or.Drift, func(a, b Drift) int { return cmp.Compare(driftRank(a.Class), driftRank(b.Class)) })
+	union := or.Old + or.New - or.Matched
+	or.Parity = 1
+	if union > 0 {
+		or.Parity = float64(or.Identical) / float64(union)
+	}
+	return nil
+}
+
+// driftRank orders drift rows: what is missing first, then what differs, then what is extra.
+func driftRank(class string) int {
+	switch class {
+	case RefusedInNew, LostInNew:
+		return 0
+	case BrokenRef, FieldMismatch:
+		return 1
+	case DuplicateInNew, DuplicateInOld:
+		return 2
+	}
+	return 3
+}
+
+// refProblem says what is wrong with a reference in new ("" when nothing): exp is the id in new
+// the old side points at ("" none).
+func (r *objectRun) refProblem(cf comparedField, exp, got string) string {
+	to := r.refs[cf.f.To]
+	switch {
+	case got == exp:
+		return ""
+	case got != "":
+		if _, ok := to.inNew[r.v.hash(got)]; !ok {
+			return "points at no " + cf.f.To + " in new"
+		}
+		if exp == "" {
+			return "points at a " + cf.f.To + " the old side does not reference"
+		}
+		return "points at the wrong " + cf.f.To + " (the old side points at " + exp + " in new)"
+	}
+	return "reference lost: the old side points at " + cf.f.To + " " + exp + " in new"
+}
+
+// newRec is a record in new that the crosswalk does not tie to an expected record.
+type newRec struct {
+	id     string
+	key    string
+	golden int32
+	known  bool
+	rec    crm.Record
+	region string
+}
+
+func cloneRecord(r crm.Record) crm.Record {
+	r.Values = slices.Clone(r.Values)
+	return r
+}
