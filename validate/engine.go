@@ -9,6 +9,7 @@ import (
 	"io"
 	"runtime"
 	"slices"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -42,10 +43,10 @@ type validator struct {
 // goldenSet is an object's golden records as staging and the crosswalk know them, indexed by
 // position in golden id order.
 type goldenSet struct {
-	ids    []string         // golden ids, sorted
+	ids    *strs            // golden ids, sorted
 	size   []int32          // staged members per golden record
 	member map[uint64]int32 // hash of SOURCE, ID → golden index
-	newOf  []string         // id in new from the active crosswalk ("" none)
+	newOf  *strs            // id in new from the active crosswalk ("" none)
 	byNew  map[uint64]int32 // hash of the id in new → golden index
 	byKey  map[uint64]int32 // hash of the crosswalk's canonical key → golden index
 	inNew  map[uint64]struct{}
@@ -53,6 +54,9 @@ type goldenSet struct {
 }
 
 func (v *validator) hash(parts ...string) uint64 {
+	if len(parts) == 1 {
+		return maphash.String(v.seed, parts[0])
+	}
 	var h maphash.Hash
 	h.SetSeed(v.seed)
 	for _, p := range parts {
@@ -120,28 +124,28 @@ func (v *validator) set(ctx context.Context, obj *plans.Object) (*goldenSet, err
 	if s, ok := v.sets[obj.Name]; ok {
 		return s, nil
 	}
-	s := &goldenSet{member: map[uint64]int32{}, byNew: map[uint64]int32{}, byKey: map[uint64]int32{}, inNew: map[uint64]struct{}{}}
+	s := &goldenSet{ids: newStrs(0), member: map[uint64]int32{}, byNew: map[uint64]int32{}, byKey: map[uint64]int32{}, inNew: map[uint64]struct{}{}}
 	last := ""
 	if err := v.opts.DB.EachMember(ctx, v.p.Name, obj.Name, func(golden, source, id []byte) error {
-		if len(s.ids) == 0 || string(golden) != last {
+		if s.ids.len() == 0 || string(golden) != last {
 			last = string(golden)
-			s.ids = append(s.ids, last)
+			s.ids.add(last)
 			s.size = append(s.size, 0)
 		}
-		gi := int32(len(s.ids) - 1)
+		gi := int32(s.ids.len() - 1)
 		s.size[gi]++
 		s.member[v.hash(string(source), string(id))] = gi
 		return nil
 	}); err != nil {
 		return nil, err
 	}
-	s.newOf = make([]string, len(s.ids))
+	s.newOf = newStrs(s.ids.len())
 	if err := v.opts.DB.EachActiveCrosswalk(ctx, v.p.Name, obj.Name, func(golden, newID, key []byte) error {
-		gi, ok := slices.BinarySearch(s.ids, string(golden))
-		if !ok {
+		gi := sort.Search(s.ids.len(), func(i int) bool { return s.ids.get(i) >= string(golden) })
+		if gi == s.ids.len() || s.ids.get(gi) != string(golden) {
 			return nil // written by migrate, no longer staged: its row in new matches nothing expected
 		}
-		s.newOf[gi] = string(newID)
+		s.newOf.set(gi, string(newID))
 		s.byNew[v.hash(string(newID))] = int32(gi)
 		if len(key) > 0 {
 			s.byKey[v.hash(string(key))] = int32(gi)
@@ -157,7 +161,7 @@ func (v *validator) set(ctx context.Context, obj *plans.Object) (*goldenSet, err
 // findNew returns the golden index of an id in new, if the crosswalk has it.
 func (v *validator) findNew(s *goldenSet, id string) (int32, bool) {
 	gi, ok := s.byNew[v.hash(id)]
-	if !ok || s.newOf[gi] != id {
+	if !ok || s.newOf.get(int(gi)) != id {
 		return -1, false
 	}
 	return gi, true
@@ -277,8 +281,8 @@ type objectRun struct {
 	src    *plans.Object // the object with the fields read from the sources
 	at     []int         // field index in obj → in src (-1: not read)
 	// Expected, per golden index (staged golden records first, then records clean has not seen):
-	exp     []string // compared values packed (see pack), valid when present
-	key     []string // canonical key
+	exp     *strs    // compared values packed (see pack), valid when present
+	key     *strs    // canonical key
 	present []bool   // some source record of it was read
 	extra   []string // ids of the unstaged groups, for indexes past len(set.ids)
 	// Clusters waiting for members: golden index → members read so far.
@@ -335,6 +339,7 @@ func (v *validator) object(ctx context.Context, obj *plans.Object) (*ObjectResul
 		}
 	}
 	var err error
+	t0 := time.Now()
 	if run.set, err = v.set(ctx, obj); err != nil {
 		return nil, err
 	}
@@ -360,18 +365,26 @@ func (v *validator) object(ctx context.Context, obj *plans.Object) (*ObjectResul
 	if err != nil {
 		return nil, err
 	}
+	or.Seconds.Index = time.Since(t0).Seconds()
 	if v.opts.Progress != nil {
 		v.opts.Progress(obj.Name, "old")
 	}
+	t0 = time.Now()
 	if err := run.expected(ctx); err != nil {
 		return nil, err
 	}
+	or.Seconds.Old = time.Since(t0).Seconds()
 	if v.opts.Progress != nil {
 		v.opts.Progress(obj.Name, "new")
 	}
+	t0 = time.Now()
 	if err := run.compare(ctx, refused, or); err != nil {
 		return nil, err
 	}
+	or.Seconds.New = time.Since(t0).Seconds()
+	run.set.read = true // compare listed every id in new
+	// Later objects need of this one only what resolves their references.
+	run.set.byNew, run.set.byKey, run.set.size, run.set.ids = nil, nil, nil, newStrs(0)
 	// The old records of the drift rows listed (staged clusters; unstaged groups name theirs).
 	var goldens []string
 	for _, d := range or.Drift {
@@ -427,18 +440,19 @@ func (r *objectRun) expected(ctx context.Context) error {
 	r.src, r.at = obj, at
 	r.layout = normalize.LayoutOf(obj)
 	r.valid = merge.ValidatorFor(v.norm, obj.Fields)
-	n := len(r.set.ids)
-	r.exp, r.key, r.present = make([]string, n), make([]string, n), make([]bool, n)
+	n := r.set.ids.len()
+	r.exp, r.key, r.present = newStrs(n), newStrs(n), make([]bool, n)
 	workers := runtime.GOMAXPROCS(0)
 	scratch := make([]normalize.Scratch, workers)
 	type normRec struct {
-		gi      int32  // golden index, -1: not staged
-		group   string // unstaged: its group id
-		m       pmember
-		key     string
-		invalid bool
+		gi     int32 // golden index, -1: not staged
+		m      pmember
+		key    string
+		merged string // a golden record of one member, merged by the worker
+		done   bool
 	}
 	var mergeBuf mergeScratch
+	wsc := make([]mergeScratch, workers)
 	for si, sys := range v.p.Systems {
 		if sys.Name == plans.SystemNew || obj.Mapping(sys.Name) == nil {
 			continue
@@ -487,6 +501,10 @@ func (r *objectRun) expected(ctx context.Context) error {
 					nr.gi = -1
 					if gi, ok := r.set.member[v.hash(sys.Name, rec.ID)]; ok {
 						nr.gi = gi
+						if r.set.size[gi] == 1 { // most golden records: merged here, on all cores
+							nr.merged, nr.done = r.mergeVals([]pmember{nr.m}, &wsc[w]), true
+							nr.m.vals = ""
+						}
 					}
 					out = append(out, nr)
 				}
@@ -498,11 +516,12 @@ func (r *objectRun) expected(ctx context.Context) error {
 					if gi < 0 {
 						gi = r.unstagedIndex(sys.Name, nr.m.id, nr.key)
 					}
-					if nr.key != "" && (r.key[gi] == "" || nr.key < r.key[gi]) {
-						r.key[gi] = nr.key
+					if k := r.key.get(int(gi)); nr.key != "" && (k == "" || nr.key < k) {
+						r.key.set(int(gi), nr.key)
 					}
-					if int(gi) < n && r.set.size[gi] == 1 {
-						r.merge(gi, []pmember{nr.m}, &mergeBuf)
+					if nr.done {
+						r.exp.set(int(gi), nr.merged)
+						r.present[gi] = true
 						continue
 					}
 					r.pending[gi] = append(r.pending[gi], nr.m)
@@ -548,19 +567,21 @@ func (r *objectRun) unstagedIndex(source, id, key string) int32 {
 	if gi, ok := r.unstaged[group]; ok {
 		return gi
 	}
-	gi := int32(len(r.exp))
+	gi := int32(r.exp.len())
 	r.unstaged[group] = gi
 	r.extra = append(r.extra, group)
-	r.exp, r.key, r.present = append(r.exp, ""), append(r.key, ""), append(r.present, false)
+	r.exp.add("")
+	r.key.add("")
+	r.present = append(r.present, false)
 	return gi
 }
 
 // goldenID names golden index gi: its staged id, or its group's.
 func (r *objectRun) goldenID(gi int32) string {
-	if int(gi) < len(r.set.ids) {
-		return r.set.ids[gi]
+	if int(gi) < r.set.ids.len() {
+		return strings.Clone(r.set.ids.get(int(gi)))
 	}
-	return r.extra[int(gi)-len(r.set.ids)]
+	return r.extra[int(gi)-r.set.ids.len()]
 }
 
 type mergeScratch struct {
@@ -572,6 +593,13 @@ type mergeScratch struct {
 // merge merges a golden record's members by the plan's rules and stores the values the new CRM
 // should hold, packed.
 func (r *objectRun) merge(gi int32, ms []pmember, sc *mergeScratch) {
+	r.exp.set(int(gi), r.mergeVals(ms, sc))
+	r.present[gi] = true
+}
+
+// mergeVals merges members by the plan's rules and returns the values the new CRM should hold,
+// packed. It only reads shared state: workers call it at the same time.
+func (r *objectRun) mergeVals(ms []pmember, sc *mergeScratch) string {
 	v := r.v
 	k := len(r.src.Fields)
 	slices.SortFunc(ms, func(a, b pmember) int { return cmp.Or(cmp.Compare(a.src, b.src), cmp.Compare(a.id, b.id)) })
@@ -599,7 +627,7 @@ func (r *objectRun) merge(gi int32, ms []pmember, sc *mergeScratch) {
 				to := r.refs[cf.f.To]
 				val = ""
 				if rg, ok := to.member[v.hash(src, gold.Vals[fi])]; ok {
-					val = to.newOf[rg] // "" when the referenced record is not in new (refused): expected empty
+					val = to.newOf.get(int(rg)) // "" when the referenced record is not in new (refused): expected empty
 				}
 			}
 		case plans.TypeUser:
@@ -609,8 +637,7 @@ func (r *objectRun) merge(gi int32, ms []pmember, sc *mergeScratch) {
 		}
 		sc.vals = append(sc.vals, val)
 	}
-	r.exp[gi] = pack(sc.vals)
-	r.present[gi] = true
+	return pack(sc.vals)
 }
 
 var (
@@ -697,7 +724,7 @@ func (r *objectRun) compare(ctx context.Context, refused map[string]string, or *
 			keyField = c
 		}
 	}
-	matched := make([]bool, len(r.exp))
+	matched := make([]bool, r.exp.len())
 	var loose []newRec          // records in new the crosswalk does not know
 	keys := map[uint64]string{} // canonical keys seen in new → the first record's id
 	var dups []newRec
@@ -711,17 +738,23 @@ func (r *objectRun) compare(ctx context.Context, refused map[string]string, or *
 		matched[gi] = true
 		or.Matched++
 		or.MatchedBy[how]++
-		expVals = unpack(r.exp[gi], len(r.fields), expVals)
-		golden := r.goldenID(gi)
+		expVals = unpack(r.exp.get(int(gi)), len(r.fields), expVals)
+		golden, gkey := "", ""
+		named := func() { // the record's names, for a drift row
+			if golden == "" {
+				golden, gkey = r.goldenID(gi), strings.Clone(r.key.get(int(gi)))
+			}
+		}
 		same := true
 		for c, cf := range r.fields {
 			ev, raw := expVals[c], rec.Values[cf.idx]
 			if cf.f.Type == plans.TypeRef {
 				if reason := r.refProblem(cf, ev, strings.TrimSpace(raw)); reason != "" {
+					named()
 					or.BrokenRefs++
 					same = false
-					drift(Drift{Class: BrokenRef, GoldenID: golden, NewID: rec.ID, Key: r.key[gi], MatchedBy: how, Field: cf.f.Name,
-						Type: cf.f.Type, Old: ev, New: strings.TrimSpace(raw), Reason: reason})
+					drift(Drift{Class: BrokenRef, GoldenID: golden, NewID: rec.ID, Key: gkey, MatchedBy: how, Field: cf.f.Name,
+						Type: cf.f.Type, Old: strings.Clone(ev), New: strings.TrimSpace(raw), Reason: reason})
 				}
 				continue
 			}
@@ -730,9 +763,10 @@ func (r *objectRun) compare(ctx context.Context, refused map[string]string, or *
 					or.Mismatched++
 				}
 				same = false
+				named()
 				or.Fields[cf.f.Name]++
-				drift(Drift{Class: FieldMismatch, GoldenID: golden, NewID: rec.ID, Key: r.key[gi], MatchedBy: how, Field: cf.f.Name,
-					Type: cf.f.Type, Old: ev, New: nv})
+				drift(Drift{Class: FieldMismatch, GoldenID: golden, NewID: rec.ID, Key: gkey, MatchedBy: how, Field: cf.f.Name,
+					Type: cf.f.Type, Old: strings.Clone(ev), New: nv})
 			}
 		}
 		if same {
@@ -749,8 +783,8 @@ func (r *objectRun) compare(ctx context.Context, refused map[string]string, or *
 			}
 			key := ""
 			gi, known := v.findNew(r.set, rec.ID)
-			if known && r.present[gi] && keyField >= 0 && strings.TrimSpace(rec.Values[r.fields[keyField].idx]) == r.key[gi] {
-				key = r.key[gi] // as written: no need to normalize it
+			if known && r.present[gi] && keyField >= 0 && strings.TrimSpace(rec.Values[r.fields[keyField].idx]) == r.key.get(int(gi)) {
+				key = strings.TrimSpace(rec.Values[r.fields[keyField].idx]) // as written: no need to normalize it
 			} else if keyField >= 0 {
 				key = r.newValue(r.fields[keyField], rec.Values[r.fields[keyField].idx], region)
 			}
@@ -780,9 +814,9 @@ func (r *objectRun) compare(ctx context.Context, refused map[string]string, or *
 	// with an expected record nothing matched yet, else missing in old.
 	byKey := map[string]int32{}
 	for gi, ok := range r.present {
-		if ok && !matched[gi] && r.key[gi] != "" {
-			if _, dup := byKey[r.key[gi]]; !dup {
-				byKey[r.key[gi]] = int32(gi)
+		if k := r.key.get(gi); ok && !matched[gi] && k != "" {
+			if _, dup := byKey[k]; !dup {
+				byKey[k] = int32(gi)
 			}
 		}
 	}
@@ -794,7 +828,7 @@ func (r *objectRun) compare(ctx context.Context, refused map[string]string, or *
 		or.MissingInOld++
 		d := Drift{Class: MissingInOld, NewID: n.id, Key: n.key}
 		if n.known {
-			d.GoldenID = r.set.ids[n.golden]
+			d.GoldenID = r.goldenID(n.golden)
 			d.Reason = "written by migrate; its old records are no longer in the sources"
 		}
 		drift(d)
@@ -803,7 +837,7 @@ func (r *objectRun) compare(ctx context.Context, refused map[string]string, or *
 		or.DuplicatesInNew++
 		d := Drift{Class: DuplicateInNew, NewID: n.id, Key: n.key, Reason: "same canonical key as record " + keys[v.hash(n.key)] + " in new"}
 		if n.known {
-			d.GoldenID = r.set.ids[n.golden]
+			d.GoldenID = r.goldenID(n.golden)
 		}
 		drift(d)
 	}
@@ -814,7 +848,7 @@ func (r *objectRun) compare(ctx context.Context, refused map[string]string, or *
 			continue
 		}
 		gi := int32(i)
-		if k := r.key[gi]; k != "" {
+		if k := r.key.get(int(gi)); k != "" {
 			if seenKey[k] {
 				or.DuplicatesInOld++
 				drift(Drift{Class: DuplicateInOld, GoldenID: r.goldenID(gi), Key: k})
@@ -826,7 +860,7 @@ func (r *objectRun) compare(ctx context.Context, refused map[string]string, or *
 		}
 		or.MissingInNew++
 		golden := r.goldenID(gi)
-		d := Drift{Class: MissingInNew, GoldenID: golden, Key: r.key[gi]}
+		d := Drift{Class: MissingInNew, GoldenID: golden, Key: strings.Clone(r.key.get(int(gi)))}
 		if reason, ok := refused[golden]; ok {
 			or.RefusedInNew++
 			d.Class, d.Reason = RefusedInNew, reason
@@ -834,11 +868,11 @@ func (r *objectRun) compare(ctx context.Context, refused map[string]string, or *
 			or.LostInNew++
 			d.Class = LostInNew
 			d.Reason = "never written to the new CRM"
-			if int(gi) < len(r.set.newOf) && r.set.newOf[gi] != "" {
-				d.Reason = "written by migrate (id " + r.set.newOf[gi] + " in new), no longer in the new CRM"
+			if int(gi) < r.set.newOf.len() && r.set.newOf.get(int(gi)) != "" {
+				d.Reason = "written by migrate (id " + r.set.newOf.get(int(gi)) + " in new), no longer in the new CRM"
 			}
 		}
-		if int(gi) >= len(r.set.ids) {
+		if int(gi) >= r.set.ids.len() {
 			d.OldIDs = []string{strings.TrimPrefix(golden, "rec:")}
 		}
 		drift(d)

@@ -70,6 +70,16 @@ type ObjectResult struct {
 	Skipped         []string         `json:"skipped,omitempty"`
 	Drift           []Drift          `json:"drift"`
 	DriftTruncated  bool             `json:"drift_truncated,omitempty"`
+	// Seconds spent reading staging and the crosswalk (index), the sources (old) and the new CRM
+	// while comparing (new).
+	Seconds Timing `json:"seconds"`
+}
+
+// Timing is where an object's validation spent its time, in seconds.
+type Timing struct {
+	Index float64 `json:"index"`
+	Old   float64 `json:"old"`
+	New   float64 `json:"new"`
 }
 
 // Drift is one difference between old and new, with the values (canonical) on both sides.
