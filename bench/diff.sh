@@ -13,6 +13,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROWS=${ROWS:-1000000}
+DEMO_CONTACTS=${DEMO_CONTACTS:-1000000}
 WORK=${BENCH_DIR:-$(mktemp -d /tmp/crmigrate-bench-diff.XXXXXX)}
 mkdir -p "$WORK" && chmod 755 "$WORK"
 PLAN="$WORK/project/crmigrate.yaml"
@@ -29,6 +30,26 @@ ADMIN=$("$WORK/crmigrate" db url --plan "$PLAN" postgres)
 OLD=${ADMIN/\/postgres\?//crm_old?}
 NEW=${ADMIN/\/postgres\?//crm_new?}
 psql() { command psql -X -q -v ON_ERROR_STOP=1 "$@"; }
+
+if [ "$DEMO_CONTACTS" -gt 0 ]; then
+	DEMO="$WORK/demo-$DEMO_CONTACTS"
+	if [ ! -f "$DEMO/crmigrate.yaml" ]; then
+		echo "bench: generating, cleaning and migrating the demo CRMs at $DEMO_CONTACTS contacts in $DEMO" >&2
+		"$WORK/crmigrate" demo --dir "$DEMO" --contacts "$DEMO_CONTACTS" --companies $((DEMO_CONTACTS / 10)) --deals $((DEMO_CONTACTS * 3 / 10)) --keep > /dev/null
+	fi
+	"$WORK/crmigrate" db start --plan "$DEMO/crmigrate.yaml" > /dev/null
+	echo "bench: validating the demo through its plan" >&2
+	vcode=0
+	/usr/bin/time -v -o "$WORK/validate-plan-time.txt" "$WORK/crmigrate" validate --plan "$DEMO/crmigrate.yaml" --json > "$WORK/validate-plan.json" || vcode=$?
+	"$WORK/crmigrate" db stop --plan "$DEMO/crmigrate.yaml" > /dev/null || true
+	if [ "$vcode" -ne 0 ] && [ "$vcode" -ne 3 ]; then
+		echo "validate --plan exited $vcode" >&2
+		exit 1
+	fi
+	vrss=$(sed -n 's/.*Maximum resident set size (kbytes): *//p' "$WORK/validate-plan-time.txt")
+	echo "== validate through the plan: the demo at $DEMO_CONTACTS contacts, $(nproc) cores =="
+	go run ./bench/report validate "$WORK/validate-plan.json" "$vrss"
+fi
 
 echo "bench: generating $ROWS contacts in crm_old and crm_new" >&2
 psql "$ADMIN" -c 'DROP DATABASE IF EXISTS crm_new' -c 'DROP DATABASE IF EXISTS crm_old' -c 'CREATE DATABASE crm_old'

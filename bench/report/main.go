@@ -4,6 +4,7 @@
 //	go run ./bench/report clean FILE.json     # from crmigrate clean --json or crmigrate demo --json
 //	go run ./bench/report migrate FILE.json   # from crmigrate migrate --json
 //	go run ./bench/report clean-lower-bound PLAN OLD_URL CONTROL_URL WORKDIR
+//	go run ./bench/report validate FILE.json RSS_KIB  # from crmigrate validate --plan … --json
 package main
 
 import (
@@ -17,6 +18,10 @@ import (
 func main() {
 	if len(os.Args) == 6 && os.Args[1] == "clean-lower-bound" {
 		cleanLowerBound(os.Args[2], os.Args[3], os.Args[4], os.Args[5])
+		return
+	}
+	if len(os.Args) == 4 && os.Args[1] == "validate" {
+		validateReport(os.Args[2], os.Args[3])
 		return
 	}
 	if len(os.Args) == 3 && os.Args[1] == "migrate" {
