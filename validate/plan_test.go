@@ -390,4 +390,16 @@ func TestValidateReadsACSVTarget(t *testing.T) {
 	if c := object(t, w.validate(), "contact"); c.LostInNew != 1 {
 		t.Errorf("a row removed from the import file: lost %d: %+v", c.LostInNew, c.Drift)
 	}
+
+	// A second row with the same email (under another id): a duplicate in new, the first row still
+	// matched and identical.
+	_, row, _ := strings.Cut(lines[2], ",")
+	if err := os.WriteFile(file, []byte(lines[0]+strings.Join(lines[2:], "")+"dup-1,"+row), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c := object(t, w.validate(), "contact")
+	dups := driftOf(c, validate.DuplicateInNew)
+	if c.DuplicatesInNew != 1 || len(dups) != 1 || dups[0].NewID != "dup-1" || c.MissingInOld != 0 || c.Mismatched != 0 {
+		t.Errorf("a duplicate row: %d duplicates, %d missing in old: %+v", c.DuplicatesInNew, c.MissingInOld, c.Drift)
+	}
 }
