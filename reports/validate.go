@@ -341,6 +341,9 @@ func RenderValidation(w io.Writer, p *plans.Plan, res *validate.Result, format s
 					detail += "; " + d.Reason
 				}
 			}
+			if r := []rune(detail); len(r) > 110 {
+				detail = string(r[:109]) + "…"
+			}
 			drows = append(drows, []string{o.Object, d.Class, id, detail})
 		}
 	}

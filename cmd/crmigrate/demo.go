@@ -19,13 +19,14 @@ import (
 	"github.com/crmigrate/crmigrate/phase"
 	"github.com/crmigrate/crmigrate/plans"
 	"github.com/crmigrate/crmigrate/reports"
+	"github.com/crmigrate/crmigrate/validate"
 )
 
 func demoCommand() *cli.Command {
 	def := demo.DefaultOptions()
 	return &cli.Command{
 		Name:  "demo",
-		Usage: "generate a realistic messy old CRM and an empty new one in a private PostgreSQL, with an example plan, CSV exports and ground truth; check the plan, profile the old CRM, clean and migrate",
+		Usage: "generate a realistic messy old CRM and an empty new one in a private PostgreSQL, with an example plan, CSV exports and ground truth; check the plan, profile the old CRM, clean, migrate and validate",
 		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "dir", Value: "crmigrate-demo", EnvVars: []string{"CRMIGRATE_DEMO_DIR"}, Usage: "write the demo project into `DIR`"},
 			&cli.IntFlag{Name: "companies", Value: def.Companies, Usage: "number of companies in the old CRM"},
@@ -35,6 +36,7 @@ func demoCommand() *cli.Command {
 			&cli.BoolFlag{Name: "keep", Usage: "leave the private PostgreSQL running and print the connection URLs"},
 			&cli.BoolFlag{Name: "show-pii", Usage: "show emails and phone numbers unmasked in the profile"},
 			&cli.BoolFlag{Name: "migrate", Value: true, Usage: "migrate the golden records into the new CRM after clean (--migrate=false stops after clean)"},
+			&cli.BoolFlag{Name: "validate", Value: true, Usage: "validate old against new after migrate (--validate=false stops after migrate)"},
 		}, formatFlags("table", "json")...),
 		OnUsageError: onUsageError,
 		Action:       runDemo,
@@ -53,6 +55,7 @@ type demoResult struct {
 	Profile   *demo.ProfileResult `json:"profile"`
 	Clean     *clean.Summary      `json:"clean"`
 	Migrate   *migrate.Summary    `json:"migrate,omitempty"`
+	Validate  *validate.Result    `json:"validate,omitempty"`
 	URLs      map[string]string   `json:"urls,omitempty"`
 	Seconds   float64             `json:"seconds"`
 }
@@ -137,6 +140,7 @@ func runDemo(c *cli.Context) error {
 	}
 	res.Map = plans.BuildMap(ws.Plan)
 	say("crmigrate demo: cleaning: normalizing, finding duplicates, merging them into golden records")
+	var validateErr error
 	var checkFailed *phase.CheckFailedError
 	if res.Clean, err = cleanPhase(c, ws, 0); err != nil && !errors.As(err, &checkFailed) {
 		return err
@@ -145,6 +149,13 @@ func runDemo(c *cli.Context) error {
 		say("crmigrate demo: migrating the golden records into the new CRM")
 		if res.Migrate, err = migratePhase(c, ws, migrate.Options{}, false); err != nil {
 			return err
+		}
+		if c.Bool("validate") {
+			say("crmigrate demo: validating: old against new through the plan, and the plan's checks")
+			if res.Validate, err = validatePhase(c, ws, nil, 0, false); err != nil && !errors.As(err, &checkFailed) {
+				return err
+			}
+			validateErr = err // a failed check: shown, then exit 3
 		}
 	}
 	if c.Bool("keep") {
@@ -158,7 +169,10 @@ func runDemo(c *cli.Context) error {
 
 	out := c.App.Writer
 	if format == "json" {
-		return reports.WriteJSON(out, res)
+		if err := reports.WriteJSON(out, res); err != nil {
+			return err
+		}
+		return validateErr
 	}
 	fmt.Fprintf(out, "Demo project in %s (plan %s, seed %d)\n\n", dir, filepath.Base(res.Plan), opts.Seed)
 	if err := reports.RenderPlanMap(out, res.Map, "table"); err != nil {
@@ -178,6 +192,12 @@ func runDemo(c *cli.Context) error {
 			return err
 		}
 	}
+	if res.Validate != nil {
+		fmt.Fprintln(out)
+		if err := reports.RenderValidation(out, nil, res.Validate, "table", c.Bool("show-pii")); err != nil {
+			return err
+		}
+	}
 	fmt.Fprintf(out, "\nDone in %.1fs. Next: crmigrate review list --plan %s\n", res.Seconds, relOrAbs(res.Plan))
 	if res.URLs != nil {
 		fmt.Fprintln(out, "\nThe private PostgreSQL keeps running (stop it with `crmigrate db stop --plan "+relOrAbs(res.Plan)+"`):")
@@ -185,7 +205,7 @@ func runDemo(c *cli.Context) error {
 			fmt.Fprintf(out, "  %-8s %s\n", k, res.URLs[k])
 		}
 	}
-	return nil
+	return validateErr
 }
 
 func relOrAbs(p string) string {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/crmigrate/crmigrate/crm"
 	"github.com/crmigrate/crmigrate/internal/atomicfile"
+	"github.com/crmigrate/crmigrate/internal/workspace"
 	"github.com/crmigrate/crmigrate/phase"
 	"github.com/crmigrate/crmigrate/reports"
 	"github.com/crmigrate/crmigrate/validate"
@@ -121,16 +122,30 @@ func runValidatePlan(c *cli.Context, format string) error {
 		return err
 	}
 	defer ws.Close()
-	rn, err := phaseRunner(c, ws)
-	if err != nil {
-		return err
-	}
-	p := ws.Plan
 	limit := c.Int("limit")
 	if limit == 0 {
 		limit = -1
 	}
-	res, err := phase.Execute(c.Context, rn, phase.Validate, phase.Options{Force: c.Bool("force")},
+	res, err := validatePhase(c, ws, c.StringSlice("object"), limit, c.Bool("force"))
+	var checkFailed *phase.CheckFailedError
+	if err != nil && !errors.As(err, &checkFailed) {
+		return err
+	}
+	if rerr := reports.RenderValidation(c.App.Writer, ws.Plan, res, format, c.Bool("show-pii")); rerr != nil {
+		return rerr
+	}
+	return err
+}
+
+// validatePhase runs the validate phase: a check that failed is a *phase.CheckFailedError, with
+// the result.
+func validatePhase(c *cli.Context, ws *workspace.Workspace, objects []string, limit int, force bool) (*validate.Result, error) {
+	rn, err := phaseRunner(c, ws)
+	if err != nil {
+		return nil, err
+	}
+	p := ws.Plan
+	return phase.Execute(c.Context, rn, phase.Validate, phase.Options{Force: force},
 		func(ctx context.Context, run *phase.Run) (*validate.Result, error) {
 			if os.Getenv("GOMEMLIMIT") == "" { // GOMEMLIMIT overrides it (GOMEMLIMIT=off for none)
 				defer softMemoryLimit(validateMemoryLimit)()
@@ -138,18 +153,10 @@ func runValidatePlan(c *cli.Context, format string) error {
 			prog := newProgress(c.App.ErrWriter)
 			defer prog.done()
 			res, err := validate.Run(ctx, p, validate.Options{DB: rn.DB, Env: crm.Env{Plan: p, URL: ws.SystemURL},
-				Objects: c.StringSlice("object"), Limit: limit, Progress: prog.validate})
+				Objects: objects, Limit: limit, Progress: prog.validate})
 			if res != nil {
 				res.RunID = run.ID
 			}
 			return res, err
 		})
-	var checkFailed *phase.CheckFailedError
-	if err != nil && !errors.As(err, &checkFailed) {
-		return err
-	}
-	if rerr := reports.RenderValidation(c.App.Writer, p, res, format, c.Bool("show-pii")); rerr != nil {
-		return rerr
-	}
-	return err
 }
