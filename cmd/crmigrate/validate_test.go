@@ -110,6 +110,9 @@ func TestValidatePlanCommand(t *testing.T) {
 	if code, _, stderr := run(t, "demo", "--dir", demoDir, "--companies", "30", "--contacts", "150", "--deals", "40", "--seed", "11"); code != 0 {
 		t.Fatalf("demo: exit %d\n%s", code, stderr)
 	}
+	if runs := listRuns(t, plan); runs[0].Phase != "validate" || runs[0].Status != "passed" {
+		t.Errorf("the demo's last run is %+v, want its validation, passed", runs[0])
+	}
 	if code, stdout, stderr := run(t, "validate", "--plan", plan); code != 0 || !strings.Contains(stdout, "PASSED") {
 		t.Fatalf("validate after the demo: exit %d\n%s%s", code, stdout, stderr)
 	}
