@@ -366,22 +366,28 @@ func (v *validator) object(ctx context.Context, obj *plans.Object) (*ObjectResul
 		return nil, err
 	}
 	or.Seconds.Index = time.Since(t0).Seconds()
-	if v.opts.Progress != nil {
-		v.opts.Progress(obj.Name, "old")
+	parts := run.passes()
+	or.Passes = parts
+	st := &scanState{keys: map[uint64]string{}, oldKeys: map[uint64]struct{}{}}
+	for p := range parts {
+		if v.opts.Progress != nil {
+			v.opts.Progress(obj.Name, "old")
+		}
+		t0 = time.Now()
+		if err := run.expected(ctx, p, parts); err != nil {
+			return nil, err
+		}
+		or.Seconds.Old += time.Since(t0).Seconds()
+		if v.opts.Progress != nil {
+			v.opts.Progress(obj.Name, "new")
+		}
+		t0 = time.Now()
+		if err := run.compare(ctx, p, parts, st, or); err != nil {
+			return nil, err
+		}
+		or.Seconds.New += time.Since(t0).Seconds()
 	}
-	t0 = time.Now()
-	if err := run.expected(ctx); err != nil {
-		return nil, err
-	}
-	or.Seconds.Old = time.Since(t0).Seconds()
-	if v.opts.Progress != nil {
-		v.opts.Progress(obj.Name, "new")
-	}
-	t0 = time.Now()
-	if err := run.compare(ctx, refused, or); err != nil {
-		return nil, err
-	}
-	or.Seconds.New = time.Since(t0).Seconds()
+	run.finish(refused, st, or)
 	run.set.read = true // compare listed every id in new
 	// Later objects need of this one only what resolves their references.
 	run.set.byNew, run.set.byKey, run.set.size, run.set.ids = nil, nil, nil, newStrs(0)
@@ -402,6 +408,24 @@ func (v *validator) object(ctx context.Context, obj *plans.Object) (*ObjectResul
 		}
 	}
 	return or, nil
+}
+
+// passes is how many passes validating the object takes to stay within the memory budget: each
+// pass reads both sides and keeps the golden records of one hash partition (by golden index).
+// About 320 bytes a golden record (its expected values, key and indexes) and 48 a source record
+// are held per pass; half the budget is theirs, the rest is the objects referenced and the
+// collector's headroom.
+func (r *objectRun) passes() int {
+	if r.v.opts.Passes > 0 {
+		return r.v.opts.Passes
+	}
+	budget := r.v.opts.MemoryBudget
+	if budget <= 0 {
+		budget = DefaultMemoryBudget
+	}
+	est := int64(r.set.ids.len())*320 + int64(len(r.set.member))*48
+	parts := int((est + budget/2 - 1) / (budget / 2))
+	return min(max(parts, 1), 64)
 }
 
 // pruned is the object with only the fields validation reads from the sources: the compared
@@ -434,8 +458,9 @@ func (r *objectRun) pruned() (obj *plans.Object, at []int) {
 // expected reads every source system's records of the object, normalizing them on all cores, and
 // merges each golden record as soon as its last staged member is read (records clean has not seen
 // join the golden record of their canonical key, or a group of their own, merged at the end).
-func (r *objectRun) expected(ctx context.Context) error {
+func (r *objectRun) expected(ctx context.Context, p, parts int) error {
 	v := r.v
+	r.pending, r.unstaged, r.extra = map[int32][]pmember{}, map[string]int32{}, nil
 	obj, at := r.pruned()
 	r.src, r.at = obj, at
 	r.layout = normalize.LayoutOf(obj)
@@ -499,7 +524,11 @@ func (r *objectRun) expected(ctx context.Context) error {
 						nr.key = nv.Vals[r.layout.Key]
 					}
 					nr.gi = -1
-					if gi, ok := r.set.member[v.hash(sys.Name, rec.ID)]; ok {
+					gi, staged := r.set.member[v.hash(sys.Name, rec.ID)]
+					if r.partOf(gi, staged, sys.Name, rec.ID, nr.key, parts) != p {
+						continue // another pass's
+					}
+					if staged {
 						nr.gi = gi
 						if r.set.size[gi] == 1 { // most golden records: merged here, on all cores
 							nr.merged, nr.done = r.mergeVals([]pmember{nr.m}, &wsc[w]), true
@@ -549,6 +578,24 @@ func (r *objectRun) expected(ctx context.Context) error {
 		delete(r.pending, gi)
 	}
 	return nil
+}
+
+// partOf is the pass (of parts) that handles a source record: its golden record's, by index; for a
+// record clean has not seen, that of the golden record of its key, else of its group.
+func (r *objectRun) partOf(gi int32, staged bool, source, id, key string, parts int) int {
+	if parts <= 1 {
+		return 0
+	}
+	if staged {
+		return int(gi) % parts
+	}
+	if key != "" {
+		if g, ok := r.set.byKey[r.v.hash(key)]; ok {
+			return int(g) % parts
+		}
+		return int(r.v.hash("key:"+key) % uint64(parts))
+	}
+	return int(r.v.hash("rec:"+source+":"+id) % uint64(parts))
 }
 
 // unstagedIndex places a record clean has not seen: with the golden record of its canonical key
@@ -706,176 +753,232 @@ func (r *objectRun) equal(cf comparedField, exp, raw, region string) (bool, stri
 	return false, nv
 }
 
-// compare streams the object's records in new, matches each with its expected record (through
-// the crosswalk, then by canonical key) and classifies every difference.
-func (r *objectRun) compare(ctx context.Context, refused map[string]string, or *ObjectResult) error {
+// scanState is what one object's comparison carries from pass to pass (see passes).
+type scanState struct {
+	keys      map[uint64]string   // canonical keys seen in new → the first record's id
+	dups      []newRec            // records in new with a key seen before
+	loose     []newRec            // records in new no expected record claims through the crosswalk
+	unmatched []unmatchedExp      // expected records nothing in new claimed through the crosswalk
+	oldKeys   map[uint64]struct{} // canonical keys of expected records, for duplicates in old
+	expVals   []string
+}
+
+// unmatchedExp is an expected record the crosswalk did not match, kept until the records in new
+// that the crosswalk does not know have been tried against it by key.
+type unmatchedExp struct {
+	golden, key, exp, newOf string
+	unstaged                bool
+	matched                 bool
+}
+
+// compare compares the object's expected records of partition p (of parts) with the records in
+// new: it streams new, matches records through the crosswalk and checks them field by field; what
+// it cannot match waits in st for finish.
+func (r *objectRun) compare(ctx context.Context, p, parts int, st *scanState, or *ObjectResult) error {
 	v := r.v
-	limit := v.opts.Limit
-	drift := func(d Drift) {
-		if limit < 0 || len(or.Drift) < limit {
-			or.Drift = append(or.Drift, d)
-		} else {
-			or.DriftTruncated = true
-		}
-	}
-	keyField, country := -1, r.obj.FieldIndex("country")
-	for c, cf := range r.fields {
-		if cf.f.Name == r.obj.Key {
-			keyField = c
-		}
-	}
+	keyField, country := r.keyField(), r.obj.FieldIndex("country")
 	matched := make([]bool, r.exp.len())
-	var loose []newRec          // records in new the crosswalk does not know
-	keys := map[uint64]string{} // canonical keys seen in new → the first record's id
-	var dups []newRec
-	expVals := make([]string, 0, len(r.fields))
 	for _, ok := range r.present {
 		if ok {
 			or.Old++
 		}
 	}
-	check := func(gi int32, how string, rec crm.Record, region string) {
-		matched[gi] = true
-		or.Matched++
-		or.MatchedBy[how]++
-		expVals = unpack(r.exp.get(int(gi)), len(r.fields), expVals)
-		golden, gkey := "", ""
-		named := func() { // the record's names, for a drift row
-			if golden == "" {
-				golden, gkey = r.goldenID(gi), strings.Clone(r.key.get(int(gi)))
-			}
-		}
-		same := true
-		for c, cf := range r.fields {
-			ev, raw := expVals[c], rec.Values[cf.idx]
-			if cf.f.Type == plans.TypeRef {
-				if reason := r.refProblem(cf, ev, strings.TrimSpace(raw)); reason != "" {
-					named()
-					or.BrokenRefs++
-					same = false
-					drift(Drift{Class: BrokenRef, GoldenID: golden, NewID: rec.ID, Key: gkey, MatchedBy: how, Field: cf.f.Name,
-						Type: cf.f.Type, Old: strings.Clone(ev), New: strings.TrimSpace(raw), Reason: reason})
-				}
-				continue
-			}
-			if ok, nv := r.equal(cf, ev, raw, region); !ok {
-				if same {
-					or.Mismatched++
-				}
-				same = false
-				named()
-				or.Fields[cf.f.Name]++
-				drift(Drift{Class: FieldMismatch, GoldenID: golden, NewID: rec.ID, Key: gkey, MatchedBy: how, Field: cf.f.Name,
-					Type: cf.f.Type, Old: strings.Clone(ev), New: nv})
-			}
-		}
-		if same {
-			or.Identical++
-		}
-	}
 	err := v.eachNew(ctx, r.obj, func(batch []crm.Record) error {
 		for _, rec := range batch {
-			or.New++
-			r.set.inNew[v.hash(rec.ID)] = struct{}{}
 			region := ""
 			if country >= 0 {
 				region = normalize.RegionOf(rec.Values[country])
 			}
-			key := ""
 			gi, known := v.findNew(r.set, rec.ID)
-			if known && r.present[gi] && keyField >= 0 && strings.TrimSpace(rec.Values[r.fields[keyField].idx]) == r.key.get(int(gi)) {
-				key = strings.TrimSpace(rec.Values[r.fields[keyField].idx]) // as written: no need to normalize it
-			} else if keyField >= 0 {
-				key = r.newValue(r.fields[keyField], rec.Values[r.fields[keyField].idx], region)
-			}
-			if key != "" {
-				h := v.hash(key)
-				if _, seen := keys[h]; seen {
-					dups = append(dups, newRec{id: rec.ID, key: key, golden: gi, known: known})
-					if known && r.present[gi] {
-						check(gi, "crosswalk", rec, region) // still compared; counted a duplicate too
+			mine := known && int(gi)%parts == p
+			if p == 0 {
+				or.New++
+				r.set.inNew[v.hash(rec.ID)] = struct{}{}
+				key := ""
+				if keyField >= 0 {
+					raw := strings.TrimSpace(rec.Values[r.fields[keyField].idx])
+					if mine && r.present[gi] && raw == r.key.get(int(gi)) {
+						key = raw // as written: no need to normalize it
+					} else {
+						key = r.newValue(r.fields[keyField], raw, region)
 					}
-					continue
 				}
-				keys[h] = rec.ID
+				dup := false
+				if key != "" {
+					h := v.hash(key)
+					if _, seen := st.keys[h]; seen {
+						dup = true
+						st.dups = append(st.dups, newRec{id: rec.ID, key: key, golden: gi, known: known})
+					} else {
+						st.keys[h] = rec.ID
+					}
+				}
+				if !known && !dup {
+					st.loose = append(st.loose, newRec{id: rec.ID, key: key, golden: -1, rec: cloneRecord(rec), region: region})
+				}
 			}
-			if known && r.present[gi] {
-				check(gi, "crosswalk", rec, region)
+			if !mine {
 				continue
 			}
-			loose = append(loose, newRec{id: rec.ID, key: key, golden: gi, known: known, rec: cloneRecord(rec), region: region})
+			if r.present[gi] {
+				matched[gi] = true
+				r.check(r.exp.get(int(gi)), func() (string, string) { return r.goldenID(gi), strings.Clone(r.key.get(int(gi))) },
+					"crosswalk", rec, region, st, or)
+				continue
+			}
+			// Written by migrate, but its old records are gone: it may still match another expected
+			// record by key.
+			key := ""
+			if keyField >= 0 {
+				key = r.newValue(r.fields[keyField], rec.Values[r.fields[keyField].idx], region)
+			}
+			st.loose = append(st.loose, newRec{id: rec.ID, key: key, golden: -1, knownGolden: r.goldenID(gi), known: true,
+				rec: cloneRecord(rec), region: region})
 		}
 		return nil
 	})
 	if err != nil {
 		return err
 	}
-	// Records in new the crosswalk does not tie to an expected record: matched by canonical key
-	// with an expected record nothing matched yet, else missing in old.
-	byKey := map[string]int32{}
-	for gi, ok := range r.present {
-		if k := r.key.get(gi); ok && !matched[gi] && k != "" {
-			if _, dup := byKey[k]; !dup {
-				byKey[k] = int32(gi)
+	for i, ok := range r.present {
+		if !ok {
+			continue
+		}
+		k := r.key.get(i)
+		if k != "" {
+			h := v.hash(k)
+			if _, seen := st.oldKeys[h]; seen {
+				or.DuplicatesInOld++
+				r.drift(or, Drift{Class: DuplicateInOld, GoldenID: r.goldenID(int32(i)), Key: strings.Clone(k)})
+			}
+			st.oldKeys[h] = struct{}{}
+		}
+		if matched[i] {
+			continue
+		}
+		u := unmatchedExp{golden: r.goldenID(int32(i)), key: strings.Clone(k), exp: strings.Clone(r.exp.get(i)), unstaged: i >= r.set.ids.len()}
+		if i < r.set.newOf.len() {
+			u.newOf = strings.Clone(r.set.newOf.get(i))
+		}
+		st.unmatched = append(st.unmatched, u)
+	}
+	return nil
+}
+
+func (r *objectRun) keyField() int {
+	for c, cf := range r.fields {
+		if cf.f.Name == r.obj.Key {
+			return c
+		}
+	}
+	return -1
+}
+
+func (r *objectRun) drift(or *ObjectResult, d Drift) {
+	if limit := r.v.opts.Limit; limit < 0 || len(or.Drift) < limit {
+		or.Drift = append(or.Drift, d)
+	} else {
+		or.DriftTruncated = true
+	}
+}
+
+// check compares a matched pair field by field; names gives the expected record's golden id and
+// key, for drift rows.
+func (r *objectRun) check(exp string, names func() (string, string), how string, rec crm.Record, region string, st *scanState, or *ObjectResult) {
+	or.Matched++
+	or.MatchedBy[how]++
+	st.expVals = unpack(exp, len(r.fields), st.expVals)
+	golden, gkey := "", ""
+	named := func() {
+		if golden == "" {
+			golden, gkey = names()
+		}
+	}
+	same := true
+	for c, cf := range r.fields {
+		ev, raw := st.expVals[c], rec.Values[cf.idx]
+		if cf.f.Type == plans.TypeRef {
+			if reason := r.refProblem(cf, ev, strings.TrimSpace(raw)); reason != "" {
+				named()
+				or.BrokenRefs++
+				same = false
+				r.drift(or, Drift{Class: BrokenRef, GoldenID: golden, NewID: rec.ID, Key: gkey, MatchedBy: how, Field: cf.f.Name,
+					Type: cf.f.Type, Old: strings.Clone(ev), New: strings.TrimSpace(raw), Reason: reason})
+			}
+			continue
+		}
+		if ok, nv := r.equal(cf, ev, raw, region); !ok {
+			if same {
+				or.Mismatched++
+			}
+			same = false
+			named()
+			or.Fields[cf.f.Name]++
+			r.drift(or, Drift{Class: FieldMismatch, GoldenID: golden, NewID: rec.ID, Key: gkey, MatchedBy: how, Field: cf.f.Name,
+				Type: cf.f.Type, Old: strings.Clone(ev), New: nv})
+		}
+	}
+	if same {
+		or.Identical++
+	}
+}
+
+// finish matches by canonical key the records in new the crosswalk does not tie to an expected
+// record, and classifies what is left: missing in old, duplicates in new, missing in new.
+func (r *objectRun) finish(refused map[string]string, st *scanState, or *ObjectResult) {
+	v := r.v
+	byKey := map[string]int{}
+	for i, u := range st.unmatched {
+		if u.key != "" {
+			if _, dup := byKey[u.key]; !dup {
+				byKey[u.key] = i
 			}
 		}
 	}
-	for _, n := range loose {
-		if gi, ok := byKey[n.key]; ok && n.key != "" && !matched[gi] {
-			check(gi, "key", n.rec, n.region)
+	for _, n := range st.loose {
+		if i, ok := byKey[n.key]; ok && n.key != "" && !st.unmatched[i].matched {
+			u := &st.unmatched[i]
+			u.matched = true
+			r.check(u.exp, func() (string, string) { return u.golden, u.key }, "key", n.rec, n.region, st, or)
 			continue
 		}
 		or.MissingInOld++
 		d := Drift{Class: MissingInOld, NewID: n.id, Key: n.key}
 		if n.known {
-			d.GoldenID = r.goldenID(n.golden)
+			d.GoldenID = n.knownGolden
 			d.Reason = "written by migrate; its old records are no longer in the sources"
 		}
-		drift(d)
+		r.drift(or, d)
 	}
-	for _, n := range dups {
+	for _, n := range st.dups {
 		or.DuplicatesInNew++
-		d := Drift{Class: DuplicateInNew, NewID: n.id, Key: n.key, Reason: "same canonical key as record " + keys[v.hash(n.key)] + " in new"}
+		d := Drift{Class: DuplicateInNew, NewID: n.id, Key: n.key, Reason: "same canonical key as record " + st.keys[v.hash(n.key)] + " in new"}
 		if n.known {
-			d.GoldenID = r.goldenID(n.golden)
+			d.GoldenID = r.goldenIDOf(n.golden)
 		}
-		drift(d)
+		r.drift(or, d)
 	}
-	// Expected records nothing matched.
-	seenKey := map[string]bool{}
-	for i, ok := range r.present {
-		if !ok {
-			continue
-		}
-		gi := int32(i)
-		if k := r.key.get(int(gi)); k != "" {
-			if seenKey[k] {
-				or.DuplicatesInOld++
-				drift(Drift{Class: DuplicateInOld, GoldenID: r.goldenID(gi), Key: k})
-			}
-			seenKey[k] = true
-		}
-		if matched[gi] {
+	for _, u := range st.unmatched {
+		if u.matched {
 			continue
 		}
 		or.MissingInNew++
-		golden := r.goldenID(gi)
-		d := Drift{Class: MissingInNew, GoldenID: golden, Key: strings.Clone(r.key.get(int(gi)))}
-		if reason, ok := refused[golden]; ok {
+		d := Drift{Class: MissingInNew, GoldenID: u.golden, Key: u.key}
+		if reason, ok := refused[u.golden]; ok {
 			or.RefusedInNew++
 			d.Class, d.Reason = RefusedInNew, reason
 		} else {
 			or.LostInNew++
 			d.Class = LostInNew
 			d.Reason = "never written to the new CRM"
-			if int(gi) < r.set.newOf.len() && r.set.newOf.get(int(gi)) != "" {
-				d.Reason = "written by migrate (id " + r.set.newOf.get(int(gi)) + " in new), no longer in the new CRM"
+			if u.newOf != "" {
+				d.Reason = "written by migrate (id " + u.newOf + " in new), no longer in the new CRM"
 			}
 		}
-		if int(gi) >= r.set.ids.len() {
-			d.OldIDs = []string{strings.TrimPrefix(golden, "rec:")}
+		if u.unstaged {
+			d.OldIDs = []string{strings.TrimPrefix(u.golden, "rec:")}
 		}
-		drift(d)
+		r.drift(or, d)
 	}
 	slices.SortStableFunc(or.Drift, func(a, b Drift) int { return cmp.Compare(driftRank(a.Class), driftRank(b.Class)) })
 	union := or.Old + or.New - or.Matched
@@ -883,7 +986,14 @@ func (r *objectRun) compare(ctx context.Context, refused map[string]string, or *
 	if union > 0 {
 		or.Parity = float64(or.Identical) / float64(union)
 	}
-	return nil
+}
+
+// goldenIDOf names a staged golden index (the set's ids are kept until the object is done).
+func (r *objectRun) goldenIDOf(gi int32) string {
+	if gi >= 0 && int(gi) < r.set.ids.len() {
+		return strings.Clone(r.set.ids.get(int(gi)))
+	}
+	return ""
 }
 
 // driftRank orders drift rows: what is missing first, then what differs, then what is extra.
@@ -918,14 +1028,15 @@ func (r *objectRun) refProblem(cf comparedField, exp, got string) string {
 	return "reference lost: the old side points at " + cf.f.To + " " + exp + " in new"
 }
 
-// newRec is a record in new that the crosswalk does not tie to an expected record.
+// newRec is a record in new that the crosswalk does not tie to an expected record, or a duplicate.
 type newRec struct {
-	id     string
-	key    string
-	golden int32
-	known  bool
-	rec    crm.Record
-	region string
+	id          string
+	key         string
+	golden      int32  // its golden index through the crosswalk (duplicates)
+	known       bool   // the crosswalk knows it
+	knownGolden string // the crosswalk's golden id of a record whose old records are gone
+	rec         crm.Record
+	region      string
 }
 
 func cloneRecord(r crm.Record) crm.Record {

@@ -34,7 +34,16 @@ type Options struct {
 	Limit int
 	// Progress, when set, is told about each object as it is read.
 	Progress func(object, stage string)
+	// MemoryBudget bounds what validation holds (0 means DefaultMemoryBudget): an object whose
+	// golden records would not fit is validated in several passes, each holding one hash
+	// partition of them.
+	MemoryBudget int64
+	// Passes forces the number of passes per object (0: from the budget); for tests.
+	Passes int
 }
+
+// DefaultMemoryBudget is validation's default memory budget.
+const DefaultMemoryBudget = 1 << 30
 
 // Result is a validation's outcome, stored as the validate run's evidence.
 type Result struct {
@@ -73,6 +82,8 @@ type ObjectResult struct {
 	// Seconds spent reading staging and the crosswalk (index), the sources (old) and the new CRM
 	// while comparing (new).
 	Seconds Timing `json:"seconds"`
+	// Passes is how many passes over both sides the memory budget took (1 for most objects).
+	Passes int `json:"passes"`
 }
 
 // Timing is where an object's validation spent its time, in seconds.

@@ -3,8 +3,10 @@ package validate_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -283,6 +285,8 @@ func TestValidateFindsWhatMigrateGotWrong(t *testing.T) {
 		}
 	}
 
+	samePasses(t, w, res)
+
 	// An emptied target: every record is missing in new, and none of it was refused.
 	w.exec(w.new, `TRUNCATE activities, opportunities, people, companies CASCADE`)
 	res = w.validate()
@@ -296,6 +300,53 @@ func TestValidateFindsWhatMigrateGotWrong(t *testing.T) {
 	}
 }
 
+// samePasses checks that within a small memory budget, where each object takes several passes
+// (one hash partition of its golden records each), the result is the same.
+func samePasses(t *testing.T, w *world, res *validate.Result) {
+	t.Helper()
+	for _, passes := range []int{3, 7} {
+		split, err := validate.Run(context.Background(), w.plan, validate.Options{DB: w.db, Env: w.env(), Limit: -1, Passes: passes})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a, b := comparable(res), comparable(split); a != b {
+			t.Errorf("%d passes give another result:\n%s\none pass:\n%s", passes, b, a)
+		}
+	}
+	// A budget too small for the objects makes the passes.
+	small, err := validate.Run(context.Background(), w.plan, validate.Options{DB: w.db, Env: w.env(), Limit: -1, MemoryBudget: 64 << 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	most := 0
+	for _, o := range small.Objects {
+		most = max(most, o.Passes)
+	}
+	if comparable(small) != comparable(res) || most < 2 {
+		t.Errorf("a 64 KiB budget: at most %d passes, same result %v", most, comparable(small) == comparable(res))
+	}
+}
+
+// comparable renders a result without its timings, passes and drift order.
+func comparable(r *validate.Result) string {
+	var b strings.Builder
+	for _, o := range r.Objects {
+		o.Seconds, o.Passes = validate.Timing{}, 0
+		drift := o.Drift
+		o.Drift = nil
+		fmt.Fprintf(&b, "%+v\n", o)
+		lines := make([]string, len(drift))
+		for i, d := range drift {
+			lines[i] = fmt.Sprintf("%+v", d)
+		}
+		slices.Sort(lines)
+		b.WriteString(strings.Join(lines, "\n"))
+		b.WriteString("\n")
+	}
+	fmt.Fprintf(&b, "%+v %s\n", r.Checks, r.Result)
+	return b.String()
+}
+
 // A value changed in old after migrate is expected in new: validate reads the sources, not
 // staging.
 func TestValidateReadsTheCurrentSources(t *testing.T) {
@@ -303,6 +354,7 @@ func TestValidateReadsTheCurrentSources(t *testing.T) {
 	w := newWorld(t)
 	w.exec(w.old, `UPDATE contacts SET title = 'Head of Validation' WHERE contact_id = (SELECT min(contact_id) FROM contacts WHERE email LIKE '%@%.%')`)
 	res := w.validate()
+	samePasses(t, w, res)
 	c := object(t, res, "contact")
 	ds := driftOf(c, validate.FieldMismatch)
 	if c.Mismatched != 1 || len(ds) != 1 || ds[0].Field != "title" || ds[0].Old != "Head of Validation" || ds[0].MatchedBy != "crosswalk" {
@@ -312,7 +364,9 @@ func TestValidateReadsTheCurrentSources(t *testing.T) {
 	// A company created on both sides after migrate (by an integration) is matched by its key.
 	w.exec(w.old, `INSERT INTO accounts (account_id, account_name, website) VALUES (999998, 'Both Sides AB', 'https://www.both-sides.example/')`)
 	w.exec(w.new, `INSERT INTO companies (name, domain_name, owner_id) VALUES ('Both Sides AB', 'both-sides.example', (SELECT id FROM users WHERE email = 'revops@nordlys.example'))`)
-	co := object(t, w.validate(), "company")
+	res = w.validate()
+	samePasses(t, w, res)
+	co := object(t, res, "company")
 	if co.MatchedBy["key"] != 1 || co.MissingInNew != 0 || co.MissingInOld != 0 || co.Identical != co.Matched {
 		t.Fatalf("created on both sides: %+v", co)
 	}
@@ -373,6 +427,7 @@ func TestValidateReadsACSVTarget(t *testing.T) {
 	w.clean()
 	w.migrate()
 	res := w.validate()
+	samePasses(t, w, res)
 	for _, o := range res.Objects {
 		if o.New == 0 || o.LostInNew != 0 || o.MissingInOld != 0 || o.Mismatched != 0 || o.BrokenRefs != 0 || o.Matched+o.RefusedInNew != o.Old {
 			t.Errorf("%s: %+v", o.Object, o)
@@ -397,7 +452,9 @@ func TestValidateReadsACSVTarget(t *testing.T) {
 	if err := os.WriteFile(file, []byte(lines[0]+strings.Join(lines[2:], "")+"dup-1,"+row), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	c := object(t, w.validate(), "contact")
+	res = w.validate()
+	samePasses(t, w, res)
+	c := object(t, res, "contact")
 	dups := driftOf(c, validate.DuplicateInNew)
 	if c.DuplicatesInNew != 1 || len(dups) != 1 || dups[0].NewID != "dup-1" || c.MissingInOld != 0 || c.Mismatched != 0 {
 		t.Errorf("a duplicate row: %d duplicates, %d missing in old: %+v", c.DuplicatesInNew, c.MissingInOld, c.Drift)

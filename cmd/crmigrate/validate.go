@@ -32,6 +32,7 @@ func validateCommand() *cli.Command {
 		Flags: append([]cli.Flag{planFlag(), stateURLFlag(),
 			&cli.StringSliceFlag{Name: "object", Usage: "validate only this `OBJECT` (repeat for more)"},
 			&cli.BoolFlag{Name: "force", Usage: "validate even if the last migrate did not pass (recorded in the audit log)"},
+			&cli.IntFlag{Name: "memory", Value: 1024, Usage: "memory budget in `MiB`: an object that would not fit is validated in several passes"},
 			&cli.StringFlag{Name: "old-url", EnvVars: []string{"CRMIGRATE_OLD_URL"}, Usage: "PostgreSQL URL of the old side (identity mode)"},
 			&cli.StringFlag{Name: "new-url", EnvVars: []string{"CRMIGRATE_NEW_URL"}, Usage: "PostgreSQL URL of the new side (identity mode)"},
 			&cli.StringFlag{Name: "table", Usage: "table to compare, `NAME` or SCHEMA.NAME (identity mode)"},
@@ -126,6 +127,9 @@ func runValidatePlan(c *cli.Context, format string) error {
 	if limit == 0 {
 		limit = -1
 	}
+	if c.Int("memory") < 64 {
+		return usageError("--memory must be at least 64 (MiB)")
+	}
 	res, err := validatePhase(c, ws, c.StringSlice("object"), limit, c.Bool("force"))
 	var checkFailed *phase.CheckFailedError
 	if err != nil && !errors.As(err, &checkFailed) {
@@ -153,7 +157,7 @@ func validatePhase(c *cli.Context, ws *workspace.Workspace, objects []string, li
 			prog := newProgress(c.App.ErrWriter)
 			defer prog.done()
 			res, err := validate.Run(ctx, p, validate.Options{DB: rn.DB, Env: crm.Env{Plan: p, URL: ws.SystemURL},
-				Objects: objects, Limit: limit, Progress: prog.validate})
+				Objects: objects, Limit: limit, Progress: prog.validate, MemoryBudget: int64(max(c.Int("memory"), 64)) << 20})
 			if res != nil {
 				res.RunID = run.ID
 			}
