@@ -370,6 +370,17 @@ func TestValidateReadsTheCurrentSources(t *testing.T) {
 	if co.MatchedBy["key"] != 1 || co.MissingInNew != 0 || co.MissingInOld != 0 || co.Identical != co.Matched {
 		t.Fatalf("created on both sides: %+v", co)
 	}
+
+	// A company deleted in new and created again there (another id, the same values) is matched by
+	// its key, not lost and extra.
+	w.exec(w.new, `UPDATE companies SET id = (SELECT max(id) + 1000 FROM companies) WHERE id = (SELECT min(c.id) FROM companies c
+		WHERE NOT EXISTS (SELECT 1 FROM people p WHERE p.company_id = c.id) AND NOT EXISTS (SELECT 1 FROM opportunities o WHERE o.company_id = c.id))`)
+	res = w.validate()
+	samePasses(t, w, res)
+	co = object(t, res, "company")
+	if co.MatchedBy["key"] != 2 || co.MissingInNew != 0 || co.MissingInOld != 0 || co.Identical != co.Matched {
+		t.Fatalf("re-created in new: %+v", co)
+	}
 }
 
 const csvTargetPlan = `name: csv-target
