@@ -234,9 +234,14 @@ func TestValidateFindsWhatMigrateGotWrong(t *testing.T) {
 	// Representation only: the same phone written another way, the same amount at another scale.
 	phone := w.one(w.new, `SELECT phone FROM people WHERE phone LIKE '+46%' ORDER BY id LIMIT 1`)
 	w.exec(w.new, `UPDATE people SET phone = '0' || substr(phone, 4, 2) || ' ' || substr(phone, 6) WHERE phone = '`+phone+`'`)
+	// An email in capitals, an empty title where there was none (NULL), a time written in another
+	// zone: the same values.
+	w.exec(w.new, `UPDATE people SET email = upper(email) WHERE id = (SELECT min(id) FROM people WHERE email IS NOT NULL)`,
+		`UPDATE people SET job_title = '' WHERE id = (SELECT min(id) FROM people WHERE job_title IS NULL)`,
+		`UPDATE people SET created_at = (created_at AT TIME ZONE 'UTC')::text::timestamp AT TIME ZONE 'UTC' WHERE id = (SELECT max(id) FROM people)`)
 	res := w.validate()
 	if c := object(t, res, "contact"); c.Mismatched != 0 {
-		t.Fatalf("a phone written another way is a difference: %+v", driftOf(c, validate.FieldMismatch))
+		t.Fatalf("a phone, an email, an empty value or a time written another way is a difference: %+v", driftOf(c, validate.FieldMismatch))
 	}
 
 	deal := w.one(w.new, `SELECT id::text FROM opportunities ORDER BY id LIMIT 1`)
