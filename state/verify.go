@@ -107,41 +107,33 @@ func (db *DB) Refusals(ctx context.Context, plan, object string) (map[string]str
 // EachMember calls fn for every staged source record of an object, in golden id order (the byte
 // slices are only valid during the call).
 func (db *DB) EachMember(ctx context.Context, plan, object string, fn func(golden, source, id []byte) error) error {
-	rows, err := db.Pool.Query(ctx, `SELECT golden_id, source, source_id FROM crmigrate.cluster_members
-		WHERE plan = $1 AND object = $2 ORDER BY golden_id, source, source_id`, plan, object)
-	if err != nil {
-		return fmt.Errorf("read the clusters of %s: %w", object, err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		v := rows.RawValues()
-		if err := fn(v[0], v[1], v[2]); err != nil {
-			return err
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("read the clusters of %s: %w", object, err)
-	}
-	return nil
+	return db.eachRaw(ctx, "read the clusters of "+object, func(v [][]byte) error { return fn(v[0], v[1], v[2]) },
+		`SELECT golden_id, source, source_id FROM crmigrate.cluster_members WHERE plan = $1 AND object = $2 ORDER BY golden_id, source, source_id`,
+		plan, object)
 }
 
 // EachActiveCrosswalk calls fn for every active crosswalk entry of an object with an id in new,
 // in golden id order (the byte slices are only valid during the call).
 func (db *DB) EachActiveCrosswalk(ctx context.Context, plan, object string, fn func(golden, newID, key []byte) error) error {
-	rows, err := db.Pool.Query(ctx, `SELECT golden_id, new_id, canonical_key FROM crmigrate.crosswalk
+	return db.eachRaw(ctx, "read the crosswalk of "+object, func(v [][]byte) error { return fn(v[0], v[1], v[2]) },
+		`SELECT golden_id, new_id, canonical_key FROM crmigrate.crosswalk
 		WHERE plan = $1 AND object = $2 AND status = 'active' AND new_id <> '' ORDER BY golden_id`, plan, object)
+}
+
+// eachRaw streams a query's rows as received (text columns, none NULL) to fn.
+func (db *DB) eachRaw(ctx context.Context, what string, fn func([][]byte) error, sql string, args ...any) error {
+	rows, err := db.Pool.Query(ctx, sql, args...)
 	if err != nil {
-		return fmt.Errorf("read the crosswalk of %s: %w", object, err)
+		return fmt.Errorf("%s: %w", what, err)
 	}
 	defer rows.Close()
 	for rows.Next() {
-		v := rows.RawValues()
-		if err := fn(v[0], v[1], v[2]); err != nil {
+		if err := fn(rows.RawValues()); err != nil {
 			return err
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return fmt.Errorf("read the crosswalk of %s: %w", object, err)
+		return fmt.Errorf("%s: %w", what, err)
 	}
 	return nil
 }

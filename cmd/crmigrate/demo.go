@@ -152,7 +152,7 @@ func runDemo(c *cli.Context) error {
 		}
 		if c.Bool("validate") {
 			say("crmigrate demo: validating: old against new through the plan, and the plan's checks")
-			if res.Validate, err = validatePhase(c, ws, nil, 0, false); err != nil && !errors.As(err, &checkFailed) {
+			if res.Validate, err = validatePhase(c, ws, nil, 0, false, 0); err != nil && !errors.As(err, &checkFailed) {
 				return err
 			}
 			validateErr = err // a failed check: shown, then exit 3

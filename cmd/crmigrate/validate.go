@@ -109,10 +109,6 @@ func runValidate(c *cli.Context) error {
 	return nil
 }
 
-// validateMemoryLimit is the Go heap's soft limit during validate when GOMEMLIMIT is not set (see
-// softMemoryLimit): validation holds one object at a time (bench/README.md).
-const validateMemoryLimit = 768 << 20
-
 // runValidatePlan validates through the plan, as the validate phase.
 func runValidatePlan(c *cli.Context, format string) error {
 	if c.Int("limit") < 0 {
@@ -130,7 +126,7 @@ func runValidatePlan(c *cli.Context, format string) error {
 	if c.Int("memory") < 64 {
 		return usageError("--memory must be at least 64 (MiB)")
 	}
-	res, err := validatePhase(c, ws, c.StringSlice("object"), limit, c.Bool("force"))
+	res, err := validatePhase(c, ws, c.StringSlice("object"), limit, c.Bool("force"), int64(c.Int("memory"))<<20)
 	var checkFailed *phase.CheckFailedError
 	if err != nil && !errors.As(err, &checkFailed) {
 		return err
@@ -143,7 +139,13 @@ func runValidatePlan(c *cli.Context, format string) error {
 
 // validatePhase runs the validate phase: a check that failed is a *phase.CheckFailedError, with
 // the result.
-func validatePhase(c *cli.Context, ws *workspace.Workspace, objects []string, limit int, force bool) (*validate.Result, error) {
+// budget is the memory budget in bytes (0: validate's default); the Go heap's soft limit is three
+// quarters of it when GOMEMLIMIT is not set (see softMemoryLimit), the rest being the collector's
+// and the runtime's.
+func validatePhase(c *cli.Context, ws *workspace.Workspace, objects []string, limit int, force bool, budget int64) (*validate.Result, error) {
+	if budget <= 0 {
+		budget = validate.DefaultMemoryBudget
+	}
 	rn, err := phaseRunner(c, ws)
 	if err != nil {
 		return nil, err
@@ -152,12 +154,12 @@ func validatePhase(c *cli.Context, ws *workspace.Workspace, objects []string, li
 	return phase.Execute(c.Context, rn, phase.Validate, phase.Options{Force: force},
 		func(ctx context.Context, run *phase.Run) (*validate.Result, error) {
 			if os.Getenv("GOMEMLIMIT") == "" { // GOMEMLIMIT overrides it (GOMEMLIMIT=off for none)
-				defer softMemoryLimit(validateMemoryLimit)()
+				defer softMemoryLimit(budget / 4 * 3)()
 			}
 			prog := newProgress(c.App.ErrWriter)
 			defer prog.done()
 			res, err := validate.Run(ctx, p, validate.Options{DB: rn.DB, Env: crm.Env{Plan: p, URL: ws.SystemURL},
-				Objects: objects, Limit: limit, Progress: prog.validate, MemoryBudget: int64(max(c.Int("memory"), 64)) << 20})
+				Objects: objects, Limit: limit, Progress: prog.validate, MemoryBudget: budget})
 			if res != nil {
 				res.RunID = run.ID
 			}
