@@ -45,11 +45,11 @@ type validator struct {
 type goldenSet struct {
 	ids    *strs            // golden ids, sorted
 	size   []int32          // staged members per golden record
-	member map[uint64]int32 // hash of SOURCE, ID → golden index
+	member hashIndex // hash of SOURCE, ID → golden index
 	newOf  *strs            // id in new from the active crosswalk ("" none)
-	byNew  map[uint64]int32 // hash of the id in new → golden index
-	byKey  map[uint64]int32 // hash of the crosswalk's canonical key → golden index
-	inNew  map[uint64]struct{}
+	byNew  hashIndex // hash of the id in new → golden index
+	byKey  hashIndex // hash of the crosswalk's canonical key → golden index
+	inNew  hashSet   // hashes of the ids the new CRM holds
 	read   bool // inNew is filled
 }
 
@@ -124,7 +124,7 @@ func (v *validator) set(ctx context.Context, obj *plans.Object) (*goldenSet, err
 	if s, ok := v.sets[obj.Name]; ok {
 		return s, nil
 	}
-	s := &goldenSet{ids: newStrs(0), member: map[uint64]int32{}, byNew: map[uint64]int32{}, byKey: map[uint64]int32{}, inNew: map[uint64]struct{}{}}
+	s := &goldenSet{ids: newStrs(0)}
 	last := ""
 	if err := v.opts.DB.EachMember(ctx, v.p.Name, obj.Name, func(golden, source, id []byte) error {
 		if s.ids.len() == 0 || string(golden) != last {
@@ -134,7 +134,7 @@ func (v *validator) set(ctx context.Context, obj *plans.Object) (*goldenSet, err
 		}
 		gi := int32(s.ids.len() - 1)
 		s.size[gi]++
-		s.member[v.hash(string(source), string(id))] = gi
+		s.member.add(v.hash(string(source), string(id)), gi)
 		return nil
 	}); err != nil {
 		return nil, err
@@ -146,21 +146,24 @@ func (v *validator) set(ctx context.Context, obj *plans.Object) (*goldenSet, err
 			return nil // written by migrate, no longer staged: its row in new matches nothing expected
 		}
 		s.newOf.set(gi, string(newID))
-		s.byNew[v.hash(string(newID))] = int32(gi)
+		s.byNew.add(v.hash(string(newID)), int32(gi))
 		if len(key) > 0 {
-			s.byKey[v.hash(string(key))] = int32(gi)
+			s.byKey.add(v.hash(string(key)), int32(gi))
 		}
 		return nil
 	}); err != nil {
 		return nil, err
 	}
+	s.member.seal()
+	s.byNew.seal()
+	s.byKey.seal()
 	v.sets[obj.Name] = s
 	return s, nil
 }
 
 // findNew returns the golden index of an id in new, if the crosswalk has it.
 func (v *validator) findNew(s *goldenSet, id string) (int32, bool) {
-	gi, ok := s.byNew[v.hash(id)]
+	gi, ok := s.byNew.get(v.hash(id))
 	if !ok || s.newOf.get(int(gi)) != id {
 		return -1, false
 	}
@@ -218,10 +221,11 @@ func (v *validator) readNewIDs(ctx context.Context, obj *plans.Object, s *golden
 	}
 	err := v.eachNew(ctx, obj, func(batch []crm.Record) error {
 		for _, r := range batch {
-			s.inNew[v.hash(r.ID)] = struct{}{}
+			s.inNew.add(v.hash(r.ID))
 		}
 		return nil
 	})
+	s.inNew.seal()
 	s.read = err == nil
 	return err
 }
@@ -368,7 +372,7 @@ func (v *validator) object(ctx context.Context, obj *plans.Object) (*ObjectResul
 	or.Seconds.Index = time.Since(t0).Seconds()
 	parts := run.passes()
 	or.Passes = parts
-	st := &scanState{keys: map[uint64]string{}, oldKeys: map[uint64]struct{}{}}
+	st := &scanState{keys: map[uint64]int32{}, firstIDs: newStrs(0), oldKeys: map[uint64]struct{}{}}
 	for p := range parts {
 		if v.opts.Progress != nil {
 			v.opts.Progress(obj.Name, "old")
@@ -388,9 +392,10 @@ func (v *validator) object(ctx context.Context, obj *plans.Object) (*ObjectResul
 		or.Seconds.New += time.Since(t0).Seconds()
 	}
 	run.finish(refused, st, or)
+	run.set.inNew.seal()
 	run.set.read = true // compare listed every id in new
 	// Later objects need of this one only what resolves their references.
-	run.set.byNew, run.set.byKey, run.set.size, run.set.ids = nil, nil, nil, newStrs(0)
+	run.set.byNew, run.set.byKey, run.set.size, run.set.ids = hashIndex{}, hashIndex{}, nil, newStrs(0)
 	// The old records of the drift rows listed (staged clusters; unstaged groups name theirs).
 	var goldens []string
 	for _, d := range or.Drift {
@@ -423,7 +428,7 @@ func (r *objectRun) passes() int {
 	if budget <= 0 {
 		budget = DefaultMemoryBudget
 	}
-	est := int64(r.set.ids.len())*320 + int64(len(r.set.member))*48
+	est := int64(r.set.ids.len())*320 + int64(r.set.member.len())*48
 	parts := int((est + budget/2 - 1) / (budget / 2))
 	return min(max(parts, 1), 64)
 }
@@ -524,7 +529,7 @@ func (r *objectRun) expected(ctx context.Context, p, parts int) error {
 						nr.key = nv.Vals[r.layout.Key]
 					}
 					nr.gi = -1
-					gi, staged := r.set.member[v.hash(sys.Name, rec.ID)]
+					gi, staged := r.set.member.get(v.hash(sys.Name, rec.ID))
 					if r.partOf(gi, staged, sys.Name, rec.ID, nr.key, parts) != p {
 						continue // another pass's
 					}
@@ -590,7 +595,7 @@ func (r *objectRun) partOf(gi int32, staged bool, source, id, key string, parts 
 		return int(gi) % parts
 	}
 	if key != "" {
-		if g, ok := r.set.byKey[r.v.hash(key)]; ok {
+		if g, ok := r.set.byKey.get(r.v.hash(key)); ok {
 			return int(g) % parts
 		}
 		return int(r.v.hash("key:"+key) % uint64(parts))
@@ -603,7 +608,7 @@ func (r *objectRun) partOf(gi int32, staged bool, source, id, key string, parts 
 func (r *objectRun) unstagedIndex(source, id, key string) int32 {
 	v := r.v
 	if key != "" {
-		if gi, ok := r.set.byKey[v.hash(key)]; ok {
+		if gi, ok := r.set.byKey.get(v.hash(key)); ok {
 			return gi
 		}
 	}
@@ -673,7 +678,7 @@ func (r *objectRun) mergeVals(ms []pmember, sc *mergeScratch) string {
 				src, _, _ := strings.Cut(gold.Provenance[fi], ":")
 				to := r.refs[cf.f.To]
 				val = ""
-				if rg, ok := to.member[v.hash(src, gold.Vals[fi])]; ok {
+				if rg, ok := to.member.get(v.hash(src, gold.Vals[fi])); ok {
 					val = to.newOf.get(int(rg)) // "" when the referenced record is not in new (refused): expected empty
 				}
 			}
@@ -755,7 +760,8 @@ func (r *objectRun) equal(cf comparedField, exp, raw, region string) (bool, stri
 
 // scanState is what one object's comparison carries from pass to pass (see passes).
 type scanState struct {
-	keys      map[uint64]string   // canonical keys seen in new → the first record's id
+	keys      map[uint64]int32    // canonical keys seen in new → the first record's id (in firstIDs)
+	firstIDs  *strs
 	dups      []newRec            // records in new with a key seen before
 	loose     []newRec            // records in new no expected record claims through the crosswalk
 	unmatched []unmatchedExp      // expected records nothing in new claimed through the crosswalk
@@ -793,7 +799,9 @@ func (r *objectRun) compare(ctx context.Context, p, parts int, st *scanState, or
 			mine := known && int(gi)%parts == p
 			if p == 0 {
 				or.New++
-				r.set.inNew[v.hash(rec.ID)] = struct{}{}
+				if !r.set.read {
+					r.set.inNew.add(v.hash(rec.ID))
+				}
 				key := ""
 				if keyField >= 0 {
 					raw := strings.TrimSpace(rec.Values[r.fields[keyField].idx])
@@ -810,7 +818,8 @@ func (r *objectRun) compare(ctx context.Context, p, parts int, st *scanState, or
 						dup = true
 						st.dups = append(st.dups, newRec{id: rec.ID, key: key, golden: gi, known: known})
 					} else {
-						st.keys[h] = rec.ID
+						st.keys[h] = int32(st.firstIDs.len())
+						st.firstIDs.add(rec.ID)
 					}
 				}
 				if !known && !dup {
@@ -952,7 +961,7 @@ func (r *objectRun) finish(refused map[string]string, st *scanState, or *ObjectR
 	}
 	for _, n := range st.dups {
 		or.DuplicatesInNew++
-		d := Drift{Class: DuplicateInNew, NewID: n.id, Key: n.key, Reason: "same canonical key as record " + st.keys[v.hash(n.key)] + " in new"}
+		d := Drift{Class: DuplicateInNew, NewID: n.id, Key: n.key, Reason: "same canonical key as record " + st.firstIDs.get(int(st.keys[v.hash(n.key)])) + " in new"}
 		if n.known {
 			d.GoldenID = r.goldenIDOf(n.golden)
 		}
@@ -1017,7 +1026,7 @@ func (r *objectRun) refProblem(cf comparedField, exp, got string) string {
 	case got == exp:
 		return ""
 	case got != "":
-		if _, ok := to.inNew[r.v.hash(got)]; !ok {
+		if !to.inNew.has(r.v.hash(got)) {
 			return "points at no " + cf.f.To + " in new"
 		}
 		if exp == "" {
