@@ -376,6 +376,23 @@ func TestValidateReadsTheCurrentSources(t *testing.T) {
 		t.Fatalf("created on both sides: %+v", co)
 	}
 
+	// A deal the new CRM refused, entered again in old under another id with the same subscription:
+	// two records in old with one key.
+	var opp string
+	if err := w.db.Pool.QueryRow(context.Background(), `SELECT m.source_id FROM crmigrate.rejects r
+		JOIN crmigrate.golden g ON g.plan = r.plan AND g.object = r.object AND g.golden_id = r.source_id AND g.canonical_key <> ''
+		JOIN crmigrate.cluster_members m ON m.plan = r.plan AND m.object = r.object AND m.golden_id = r.source_id
+		WHERE r.plan = $1 AND r.object = 'deal' AND r.phase = 'migrate' ORDER BY 1 LIMIT 1`, w.plan.Name).Scan(&opp); err != nil {
+		t.Fatal(err)
+	}
+	w.exec(w.old, `INSERT INTO opportunities (opp_id, name, subscription_id, stage, amount, modified_at)
+		SELECT opp_id || '-again', name, subscription_id, 'Prospecting', '100', now() FROM opportunities WHERE opp_id = '`+opp+`'`)
+	res = w.validate()
+	samePasses(t, w, res)
+	if d := object(t, res, "deal"); d.DuplicatesInOld != 1 || len(driftOf(d, validate.DuplicateInOld)) != 1 {
+		t.Fatalf("a refused deal entered again in old: %d duplicates in old: %+v", d.DuplicatesInOld, driftOf(d, validate.DuplicateInOld))
+	}
+
 	// A company deleted in new and created again there (another id, the same values) is matched by
 	// its key, not lost and extra.
 	w.exec(w.new, `UPDATE companies SET id = (SELECT max(id) + 1000 FROM companies) WHERE id = (SELECT min(c.id) FROM companies c
