@@ -159,3 +159,13 @@ func (db *DB) MembersOf(ctx context.Context, plan, object string, goldens []stri
 	}
 	return out, rows.Err()
 }
+
+// StagingSize returns how many golden records and staged source records an object has.
+func (db *DB) StagingSize(ctx context.Context, plan, object string) (golden, members int64, err error) {
+	err = db.Pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM crmigrate.golden WHERE plan = $1 AND object = $2),
+		(SELECT count(*) FROM crmigrate.cluster_members WHERE plan = $1 AND object = $2)`, plan, object).Scan(&golden, &members)
+	if err != nil {
+		return 0, 0, fmt.Errorf("count the staging of %s: %w", object, err)
+	}
+	return golden, members, nil
+}

@@ -43,14 +43,14 @@ type validator struct {
 // goldenSet is an object's golden records as staging and the crosswalk know them, indexed by
 // position in golden id order.
 type goldenSet struct {
-	ids    *strs            // golden ids, sorted
-	size   []int32          // staged members per golden record
+	ids    *strs     // golden ids, sorted
+	size   []int32   // staged members per golden record
 	member hashIndex // hash of SOURCE, ID → golden index
-	newOf  *strs            // id in new from the active crosswalk ("" none)
+	newOf  *strs     // id in new from the active crosswalk ("" none)
 	byNew  hashIndex // hash of the id in new → golden index
 	byKey  hashIndex // hash of the crosswalk's canonical key → golden index
 	inNew  hashSet   // hashes of the ids the new CRM holds
-	read   bool // inNew is filled
+	read   bool      // inNew is filled
 }
 
 func (v *validator) hash(parts ...string) uint64 {
@@ -760,7 +760,7 @@ func (r *objectRun) equal(cf comparedField, exp, raw, region string) (bool, stri
 
 // scanState is what one object's comparison carries from pass to pass (see passes).
 type scanState struct {
-	keys      map[uint64]int32    // canonical keys seen in new → the first record's id (in firstIDs)
+	keys      map[uint64]int32 // canonical keys seen in new → the first record's id (in firstIDs)
 	firstIDs  *strs
 	dups      []newRec            // records in new with a key seen before
 	loose     []newRec            // records in new no expected record claims through the crosswalk
