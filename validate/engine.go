@@ -119,32 +119,83 @@ func (v *validator) expectedOwner(old string) string {
 	return def
 }
 
-// set builds (once) an object's golden set from staging and the crosswalk.
+// set builds (once) an object's whole golden set from staging and the crosswalk: what validating
+// it in one pass, and resolving references to it, need.
 func (v *validator) set(ctx context.Context, obj *plans.Object) (*goldenSet, error) {
 	if s, ok := v.sets[obj.Name]; ok {
 		return s, nil
 	}
+	s, err := v.buildSet(ctx, obj, 0, 1, nil)
+	if err != nil {
+		return nil, err
+	}
+	v.sets[obj.Name] = s
+	return s, nil
+}
+
+// elsewhere is what a pass needs to know of the golden records of the other passes: which source
+// records are staged, which ids in new the crosswalk knows, and which pass a canonical key is in.
+type elsewhere struct {
+	staged   hashSet   // SOURCE, ID of every staged record
+	knownNew hashSet   // every id in new of the active crosswalk
+	keyPart  hashIndex // the crosswalk's canonical key → golden position in golden id order
+}
+
+// buildSet builds the golden set of pass p of parts: the golden records at positions (in golden
+// id order) equal to p modulo parts, indexed from 0. With g not nil, it also fills what the other
+// passes hold (once, in pass 0).
+func (v *validator) buildSet(ctx context.Context, obj *plans.Object, p, parts int, g *elsewhere) (*goldenSet, error) {
 	s := &goldenSet{ids: newStrs(0)}
-	last := ""
+	last, pos := "", -1
+	var all *strs // every golden id, to find the crosswalk's (kept only while building)
+	if parts > 1 {
+		all = newStrs(0)
+	}
 	if err := v.opts.DB.EachMember(ctx, v.p.Name, obj.Name, func(golden, source, id []byte) error {
-		if s.ids.len() == 0 || string(golden) != last {
+		if pos < 0 || string(golden) != last {
 			last = string(golden)
-			s.ids.add(last)
-			s.size = append(s.size, 0)
+			pos++
+			if all != nil {
+				all.add(last)
+			}
+			if pos%parts == p {
+				s.ids.add(last)
+				s.size = append(s.size, 0)
+			}
 		}
-		gi := int32(s.ids.len() - 1)
-		s.size[gi]++
-		s.member.add(v.hash(string(source), string(id)), gi)
+		h := v.hash(string(source), string(id))
+		if g != nil {
+			g.staged.add(h)
+		}
+		if pos%parts == p {
+			gi := int32(s.ids.len() - 1)
+			s.size[gi]++
+			s.member.add(h, gi)
+		}
 		return nil
 	}); err != nil {
 		return nil, err
 	}
 	s.newOf = newStrs(s.ids.len())
 	if err := v.opts.DB.EachActiveCrosswalk(ctx, v.p.Name, obj.Name, func(golden, newID, key []byte) error {
-		gi := sort.Search(s.ids.len(), func(i int) bool { return s.ids.get(i) >= string(golden) })
-		if gi == s.ids.len() || s.ids.get(gi) != string(golden) {
+		ids := s.ids
+		if all != nil {
+			ids = all
+		}
+		gp := sort.Search(ids.len(), func(i int) bool { return ids.get(i) >= string(golden) })
+		if gp == ids.len() || ids.get(gp) != string(golden) {
 			return nil // written by migrate, no longer staged: its row in new matches nothing expected
 		}
+		if g != nil {
+			g.knownNew.add(v.hash(string(newID)))
+			if len(key) > 0 {
+				g.keyPart.add(v.hash(string(key)), int32(gp))
+			}
+		}
+		if gp%parts != p {
+			return nil
+		}
+		gi := gp / parts
 		s.newOf.set(gi, string(newID))
 		s.byNew.add(v.hash(string(newID)), int32(gi))
 		if len(key) > 0 {
@@ -157,7 +208,11 @@ func (v *validator) set(ctx context.Context, obj *plans.Object) (*goldenSet, err
 	s.member.seal()
 	s.byNew.seal()
 	s.byKey.seal()
-	v.sets[obj.Name] = s
+	if g != nil {
+		g.staged.seal()
+		g.knownNew.seal()
+		g.keyPart.seal()
+	}
 	return s, nil
 }
 
@@ -278,7 +333,10 @@ type objectRun struct {
 	v      *validator
 	obj    *plans.Object
 	fields []comparedField
-	set    *goldenSet
+	set    *goldenSet // this pass's golden records
+	parts  int
+	pass   int
+	other  *elsewhere // the other passes' (nil in one pass)
 	refs   map[string]*goldenSet
 	layout normalize.Layout // of src
 	valid  merge.Validator
@@ -344,8 +402,15 @@ func (v *validator) object(ctx context.Context, obj *plans.Object) (*ObjectResul
 	}
 	var err error
 	t0 := time.Now()
-	if run.set, err = v.set(ctx, obj); err != nil {
+	golden, members, err := v.opts.DB.StagingSize(ctx, v.p.Name, obj.Name)
+	if err != nil {
 		return nil, err
+	}
+	run.parts = v.passes(golden, members)
+	if run.parts == 1 {
+		if run.set, err = v.set(ctx, obj); err != nil {
+			return nil, err
+		}
 	}
 	if err := v.markDefaulted(ctx, obj, run.fields); err != nil {
 		return nil, err
@@ -370,10 +435,25 @@ func (v *validator) object(ctx context.Context, obj *plans.Object) (*ObjectResul
 		return nil, err
 	}
 	or.Seconds.Index = time.Since(t0).Seconds()
-	parts := run.passes()
+	parts := run.parts
 	or.Passes = parts
 	st := &scanState{keys: map[uint64]int32{}, firstIDs: newStrs(0), oldKeys: map[uint64]struct{}{}}
 	for p := range parts {
+		run.pass = p
+		if parts > 1 {
+			t1 := time.Now()
+			if p == 0 {
+				run.other = &elsewhere{}
+			}
+			other := run.other
+			if p > 0 {
+				other = nil // filled in pass 0
+			}
+			if run.set, err = v.buildSet(ctx, obj, p, parts, other); err != nil {
+				return nil, err
+			}
+			or.Seconds.Index += time.Since(t1).Seconds()
+		}
 		if v.opts.Progress != nil {
 			v.opts.Progress(obj.Name, "old")
 		}
@@ -392,10 +472,13 @@ func (v *validator) object(ctx context.Context, obj *plans.Object) (*ObjectResul
 		or.Seconds.New += time.Since(t0).Seconds()
 	}
 	run.finish(refused, st, or)
-	run.set.inNew.seal()
-	run.set.read = true // compare listed every id in new
-	// Later objects need of this one only what resolves their references.
-	run.set.byNew, run.set.byKey, run.set.size, run.set.ids = hashIndex{}, hashIndex{}, nil, newStrs(0)
+	if parts == 1 {
+		run.set.inNew.seal()
+		run.set.read = true // compare listed every id in new
+		// Later objects need of this one only what resolves their references.
+		run.set.byNew, run.set.byKey, run.set.size, run.set.ids = hashIndex{}, hashIndex{}, nil, newStrs(0)
+	}
+	run.set, run.other = nil, nil
 	// The old records of the drift rows listed (staged clusters; unstaged groups name theirs).
 	var goldens []string
 	for _, d := range or.Drift {
@@ -403,32 +486,33 @@ func (v *validator) object(ctx context.Context, obj *plans.Object) (*ObjectResul
 			goldens = append(goldens, d.GoldenID)
 		}
 	}
-	members, err := v.opts.DB.MembersOf(ctx, v.p.Name, obj.Name, goldens)
+	oldIDs, err := v.opts.DB.MembersOf(ctx, v.p.Name, obj.Name, goldens)
 	if err != nil {
 		return nil, err
 	}
 	for i := range or.Drift {
 		if d := &or.Drift[i]; len(d.OldIDs) == 0 {
-			d.OldIDs = members[d.GoldenID]
+			d.OldIDs = oldIDs[d.GoldenID]
 		}
 	}
 	return or, nil
 }
 
-// passes is how many passes validating the object takes to stay within the memory budget: each
-// pass reads both sides and keeps the golden records of one hash partition (by golden index).
-// About 320 bytes a golden record (its expected values, key and indexes) and 48 a source record
-// are held per pass; half the budget is theirs, the rest is the objects referenced and the
-// collector's headroom.
-func (r *objectRun) passes() int {
-	if r.v.opts.Passes > 0 {
-		return r.v.opts.Passes
+// passes is how many passes validating an object takes to stay within the memory budget: each
+// pass reads both sides and keeps the golden records of one partition (their positions in golden
+// id order modulo the passes), with their indexes. About 320 bytes a golden record (its expected
+// values, key and indexes) and 48 a source record are held per pass; half the budget is theirs,
+// the rest is what the other passes need known (16 bytes a record), the objects referenced and
+// the collector's headroom.
+func (v *validator) passes(golden, members int64) int {
+	if v.opts.Passes > 0 {
+		return v.opts.Passes
 	}
-	budget := r.v.opts.MemoryBudget
+	budget := v.opts.MemoryBudget
 	if budget <= 0 {
 		budget = DefaultMemoryBudget
 	}
-	est := int64(r.set.ids.len())*320 + int64(r.set.member.len())*48
+	est := golden*320 + members*48
 	parts := int((est + budget/2 - 1) / (budget / 2))
 	return min(max(parts, 1), 64)
 }
@@ -529,8 +613,9 @@ func (r *objectRun) expected(ctx context.Context, p, parts int) error {
 						nr.key = nv.Vals[r.layout.Key]
 					}
 					nr.gi = -1
-					gi, staged := r.set.member.get(v.hash(sys.Name, rec.ID))
-					if r.partOf(gi, staged, sys.Name, rec.ID, nr.key, parts) != p {
+					h := v.hash(sys.Name, rec.ID)
+					gi, staged := r.set.member.get(h)
+					if !r.mine(h, staged, sys.Name, rec.ID, nr.key) {
 						continue // another pass's
 					}
 					if staged {
@@ -585,22 +670,23 @@ func (r *objectRun) expected(ctx context.Context, p, parts int) error {
 	return nil
 }
 
-// partOf is the pass (of parts) that handles a source record: its golden record's, by index; for a
-// record clean has not seen, that of the golden record of its key, else of its group.
-func (r *objectRun) partOf(gi int32, staged bool, source, id, key string, parts int) int {
-	if parts <= 1 {
-		return 0
+// mine says whether this pass handles a source record (h is the hash of its system and id, staged
+// whether this pass's golden records have it): a record of another pass's golden record is not;
+// one clean has not seen goes with the golden record of its canonical key, else with its group.
+func (r *objectRun) mine(h uint64, staged bool, source, id, key string) bool {
+	if r.parts <= 1 || staged {
+		return true
 	}
-	if staged {
-		return int(gi) % parts
+	if r.other.staged.has(h) {
+		return false
 	}
 	if key != "" {
-		if g, ok := r.set.byKey.get(r.v.hash(key)); ok {
-			return int(g) % parts
+		if g, ok := r.other.keyPart.get(r.v.hash(key)); ok {
+			return int(g)%r.parts == r.pass
 		}
-		return int(r.v.hash("key:"+key) % uint64(parts))
+		return int(r.v.hash("key:"+key)%uint64(r.parts)) == r.pass
 	}
-	return int(r.v.hash("rec:"+source+":"+id) % uint64(parts))
+	return int(r.v.hash("rec:"+source+":"+id)%uint64(r.parts)) == r.pass
 }
 
 // unstagedIndex places a record clean has not seen: with the golden record of its canonical key
@@ -795,11 +881,11 @@ func (r *objectRun) compare(ctx context.Context, p, parts int, st *scanState, or
 			if country >= 0 {
 				region = normalize.RegionOf(rec.Values[country])
 			}
-			gi, known := v.findNew(r.set, rec.ID)
-			mine := known && int(gi)%parts == p
+			gi, mine := v.findNew(r.set, rec.ID) // this pass's golden records
+			known := mine || (r.other != nil && r.other.knownNew.has(v.hash(rec.ID)))
 			if p == 0 {
 				or.New++
-				if !r.set.read {
+				if parts == 1 && !r.set.read {
 					r.set.inNew.add(v.hash(rec.ID))
 				}
 				key := ""
@@ -816,7 +902,7 @@ func (r *objectRun) compare(ctx context.Context, p, parts int, st *scanState, or
 					h := v.hash(key)
 					if _, seen := st.keys[h]; seen {
 						dup = true
-						st.dups = append(st.dups, newRec{id: rec.ID, key: key, golden: gi, known: known})
+						st.dups = append(st.dups, newRec{id: rec.ID, key: key})
 					} else {
 						st.keys[h] = int32(st.firstIDs.len())
 						st.firstIDs.add(rec.ID)
@@ -961,11 +1047,8 @@ func (r *objectRun) finish(refused map[string]string, st *scanState, or *ObjectR
 	}
 	for _, n := range st.dups {
 		or.DuplicatesInNew++
-		d := Drift{Class: DuplicateInNew, NewID: n.id, Key: n.key, Reason: "same canonical key as record " + st.firstIDs.get(int(st.keys[v.hash(n.key)])) + " in new"}
-		if n.known {
-			d.GoldenID = r.goldenIDOf(n.golden)
-		}
-		r.drift(or, d)
+		r.drift(or, Drift{Class: DuplicateInNew, NewID: n.id, Key: n.key,
+			Reason: "same canonical key as record " + st.firstIDs.get(int(st.keys[v.hash(n.key)])) + " in new"})
 	}
 	for _, u := range st.unmatched {
 		if u.matched {
@@ -995,14 +1078,6 @@ func (r *objectRun) finish(refused map[string]string, st *scanState, or *ObjectR
 	if union > 0 {
 		or.Parity = float64(or.Identical) / float64(union)
 	}
-}
-
-// goldenIDOf names a staged golden index (the set's ids are kept until the object is done).
-func (r *objectRun) goldenIDOf(gi int32) string {
-	if gi >= 0 && int(gi) < r.set.ids.len() {
-		return strings.Clone(r.set.ids.get(int(gi)))
-	}
-	return ""
 }
 
 // driftRank orders drift rows: what is missing first, then what differs, then what is extra.
