@@ -35,6 +35,7 @@ type validator struct {
 	norm *normalize.Normalizer
 	seed maphash.Seed
 	sets map[string]*goldenSet
+	done map[string]bool // objects validated
 	// The new CRM's users: email (lower case) → id and back; nil when owners are written as emails.
 	userID    map[string]string
 	userEmail map[string]string
@@ -214,6 +215,12 @@ func (v *validator) buildSet(ctx context.Context, obj *plans.Object, p, parts in
 		g.keyPart.seal()
 	}
 	return s, nil
+}
+
+// trim drops what only validating the set's object needs: later objects need of it only what
+// resolves their references (member, newOf, inNew).
+func (s *goldenSet) trim() {
+	s.byNew, s.byKey, s.size, s.ids = hashIndex{}, hashIndex{}, nil, newStrs(0)
 }
 
 // findNew returns the golden index of an id in new, if the crosswalk has it.
@@ -429,6 +436,9 @@ func (v *validator) object(ctx context.Context, obj *plans.Object) (*ObjectResul
 		if err := v.readNewIDs(ctx, to, run.refs[to.Name]); err != nil {
 			return nil, err
 		}
+		if v.done[to.Name] {
+			run.refs[to.Name].trim()
+		}
 	}
 	refused, err := v.opts.DB.Refusals(ctx, v.p.Name, obj.Name)
 	if err != nil {
@@ -475,10 +485,10 @@ func (v *validator) object(ctx context.Context, obj *plans.Object) (*ObjectResul
 	if parts == 1 {
 		run.set.inNew.seal()
 		run.set.read = true // compare listed every id in new
-		// Later objects need of this one only what resolves their references.
-		run.set.byNew, run.set.byKey, run.set.size, run.set.ids = hashIndex{}, hashIndex{}, nil, newStrs(0)
+		run.set.trim()
 	}
 	run.set, run.other = nil, nil
+	v.done[obj.Name] = true
 	// The old records of the drift rows listed (staged clusters; unstaged groups name theirs).
 	var goldens []string
 	for _, d := range or.Drift {

@@ -166,7 +166,7 @@ func Run(ctx context.Context, p *plans.Plan, opts Options) (*Result, error) {
 		opts.Limit = 100
 	}
 	norm := normalize.New(normalize.OptionsFromPlan(p))
-	v := &validator{p: p, opts: opts, norm: norm, seed: maphash.MakeSeed(), sets: map[string]*goldenSet{}}
+	v := &validator{p: p, opts: opts, norm: norm, seed: maphash.MakeSeed(), sets: map[string]*goldenSet{}, done: map[string]bool{}}
 	res := &Result{Version: ResultVersion, Mode: "plan", Plan: p.Name, Objects: []ObjectResult{}, Checks: []CheckResult{}}
 	want := map[string]bool{}
 	for _, o := range opts.Objects {
