@@ -104,20 +104,21 @@ func (db *DB) Refusals(ctx context.Context, plan, object string) (map[string]str
 	return out, rows.Err()
 }
 
-// EachMember calls fn for every staged source record of an object, in golden id order (the byte
-// slices are only valid during the call).
+// EachMember calls fn for every staged source record of an object, in golden id order, byte by
+// byte (the byte slices are only valid during the call).
 func (db *DB) EachMember(ctx context.Context, plan, object string, fn func(golden, source, id []byte) error) error {
 	return db.eachRaw(ctx, "read the clusters of "+object, func(v [][]byte) error { return fn(v[0], v[1], v[2]) },
-		`SELECT golden_id, source, source_id FROM crmigrate.cluster_members WHERE plan = $1 AND object = $2 ORDER BY golden_id, source, source_id`,
+		`SELECT golden_id, source, source_id FROM crmigrate.cluster_members WHERE plan = $1 AND object = $2
+		ORDER BY golden_id COLLATE "C", source COLLATE "C", source_id COLLATE "C"`,
 		plan, object)
 }
 
 // EachActiveCrosswalk calls fn for every active crosswalk entry of an object with an id in new,
-// in golden id order (the byte slices are only valid during the call).
+// in golden id order, byte by byte (the byte slices are only valid during the call).
 func (db *DB) EachActiveCrosswalk(ctx context.Context, plan, object string, fn func(golden, newID, key []byte) error) error {
 	return db.eachRaw(ctx, "read the crosswalk of "+object, func(v [][]byte) error { return fn(v[0], v[1], v[2]) },
 		`SELECT golden_id, new_id, canonical_key FROM crmigrate.crosswalk
-		WHERE plan = $1 AND object = $2 AND status = 'active' AND new_id <> '' ORDER BY golden_id`, plan, object)
+		WHERE plan = $1 AND object = $2 AND status = 'active' AND new_id <> '' ORDER BY golden_id COLLATE "C"`, plan, object)
 }
 
 // eachRaw streams a query's rows as received (text columns, none NULL) to fn.

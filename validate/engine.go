@@ -2,6 +2,7 @@ package validate
 
 import (
 	"cmp"
+	"container/heap"
 	"context"
 	"errors"
 	"fmt"
@@ -49,7 +50,6 @@ type goldenSet struct {
 	member hashIndex // hash of SOURCE, ID → golden index
 	newOf  *strs     // id in new from the active crosswalk ("" none)
 	byNew  hashIndex // hash of the id in new → golden index
-	byKey  hashIndex // hash of the crosswalk's canonical key → golden index
 	inNew  hashSet   // hashes of the ids the new CRM holds
 	read   bool      // inNew is filled
 }
@@ -137,9 +137,8 @@ func (v *validator) set(ctx context.Context, obj *plans.Object) (*goldenSet, err
 // elsewhere is what a pass needs to know of the golden records of the other passes: which source
 // records are staged, which ids in new the crosswalk knows, and which pass a canonical key is in.
 type elsewhere struct {
-	staged   hashSet   // SOURCE, ID of every staged record
-	knownNew hashSet   // every id in new of the active crosswalk
-	keyPart  hashIndex // the crosswalk's canonical key → golden position in golden id order
+	staged   hashSet // SOURCE, ID of every staged record
+	knownNew hashSet // every id in new of the active crosswalk
 }
 
 // buildSet builds the golden set of pass p of parts: the golden records at positions (in golden
@@ -189,9 +188,6 @@ func (v *validator) buildSet(ctx context.Context, obj *plans.Object, p, parts in
 		}
 		if g != nil {
 			g.knownNew.add(v.hash(string(newID)))
-			if len(key) > 0 {
-				g.keyPart.add(v.hash(string(key)), int32(gp))
-			}
 		}
 		if gp%parts != p {
 			return nil
@@ -199,20 +195,15 @@ func (v *validator) buildSet(ctx context.Context, obj *plans.Object, p, parts in
 		gi := gp / parts
 		s.newOf.set(gi, string(newID))
 		s.byNew.add(v.hash(string(newID)), int32(gi))
-		if len(key) > 0 {
-			s.byKey.add(v.hash(string(key)), int32(gi))
-		}
 		return nil
 	}); err != nil {
 		return nil, err
 	}
 	s.member.seal()
 	s.byNew.seal()
-	s.byKey.seal()
 	if g != nil {
 		g.staged.seal()
 		g.knownNew.seal()
-		g.keyPart.seal()
 	}
 	return s, nil
 }
@@ -220,7 +211,7 @@ func (v *validator) buildSet(ctx context.Context, obj *plans.Object, p, parts in
 // trim drops what only validating the set's object needs: later objects need of it only what
 // resolves their references (member, newOf, inNew).
 func (s *goldenSet) trim() {
-	s.byNew, s.byKey, s.size, s.ids = hashIndex{}, hashIndex{}, nil, newStrs(0)
+	s.byNew, s.size, s.ids = hashIndex{}, nil, newStrs(0)
 }
 
 // findNew returns the golden index of an id in new, if the crosswalk has it.
@@ -447,7 +438,7 @@ func (v *validator) object(ctx context.Context, obj *plans.Object) (*ObjectResul
 	or.Seconds.Index = time.Since(t0).Seconds()
 	parts := run.parts
 	or.Passes = parts
-	st := &scanState{keys: map[uint64]int32{}, firstIDs: newStrs(0), oldKeys: map[uint64]struct{}{}}
+	st := &scanState{keys: map[uint64]int32{}, firstIDs: newStrs(0), oldFirst: map[uint64]int32{}, oldFirstIDs: newStrs(0)}
 	for p := range parts {
 		run.pass = p
 		if parts > 1 {
@@ -682,7 +673,7 @@ func (r *objectRun) expected(ctx context.Context, p, parts int) error {
 
 // mine says whether this pass handles a source record (h is the hash of its system and id, staged
 // whether this pass's golden records have it): a record of another pass's golden record is not;
-// one clean has not seen goes with the golden record of its canonical key, else with its group.
+// one clean has not seen goes with its group (see unstagedIndex).
 func (r *objectRun) mine(h uint64, staged bool, source, id, key string) bool {
 	if r.parts <= 1 || staged {
 		return true
@@ -691,23 +682,16 @@ func (r *objectRun) mine(h uint64, staged bool, source, id, key string) bool {
 		return false
 	}
 	if key != "" {
-		if g, ok := r.other.keyPart.get(r.v.hash(key)); ok {
-			return int(g)%r.parts == r.pass
-		}
 		return int(r.v.hash("key:"+key)%uint64(r.parts)) == r.pass
 	}
 	return int(r.v.hash("rec:"+source+":"+id)%uint64(r.parts)) == r.pass
 }
 
-// unstagedIndex places a record clean has not seen: with the golden record of its canonical key
-// (the crosswalk's), else in a group of its own key, else alone.
+// unstagedIndex places a record clean has not seen (created in old since the last clean) in a group
+// of its own canonical key, else alone. It does not join the golden record of its key: clean has
+// not merged it, so it is one more record expected in new (and, beside a golden record with that
+// key, a duplicate in old), which the next clean merges.
 func (r *objectRun) unstagedIndex(source, id, key string) int32 {
-	v := r.v
-	if key != "" {
-		if gi, ok := r.set.byKey.get(v.hash(key)); ok {
-			return gi
-		}
-	}
 	group := "rec:" + source + ":" + id
 	if key != "" {
 		group = "key:" + key
@@ -858,11 +842,17 @@ func (r *objectRun) equal(cf comparedField, exp, raw, region string) (bool, stri
 type scanState struct {
 	keys      map[uint64]int32 // canonical keys seen in new → the first record's id (in firstIDs)
 	firstIDs  *strs
-	dups      []newRec            // records in new with a key seen before
-	loose     []newRec            // records in new no expected record claims through the crosswalk
-	unmatched []unmatchedExp      // expected records nothing in new claimed through the crosswalk
-	oldKeys   map[uint64]struct{} // canonical keys of expected records, for duplicates in old
-	expVals   []string
+	dups      []newRec       // records in new with a key seen before
+	loose     []newRec       // records in new no expected record claims through the crosswalk
+	unmatched []unmatchedExp // expected records nothing in new claimed through the crosswalk
+	// Duplicates in old: canonical keys of expected records → the first golden id seen with it (in
+	// oldFirstIDs), and every golden id of a key seen more than once.
+	oldFirst    map[uint64]int32
+	oldFirstIDs *strs
+	oldDups     map[uint64][]string
+	oldDupKey   map[uint64]string
+	pos         int64 // the position of the record in new being read, in stream order
+	expVals     []string
 }
 
 // unmatchedExp is an expected record the crosswalk did not match, kept until the records in new
@@ -885,8 +875,10 @@ func (r *objectRun) compare(ctx context.Context, p, parts int, st *scanState, or
 			or.Old++
 		}
 	}
+	st.pos = 0
 	err := v.eachNew(ctx, r.obj, func(batch []crm.Record) error {
 		for _, rec := range batch {
+			st.pos++
 			region := ""
 			if country >= 0 {
 				region = normalize.RegionOf(rec.Values[country])
@@ -919,7 +911,7 @@ func (r *objectRun) compare(ctx context.Context, p, parts int, st *scanState, or
 					}
 				}
 				if !known && !dup {
-					st.loose = append(st.loose, newRec{id: rec.ID, key: key, golden: -1, rec: cloneRecord(rec), region: region})
+					st.loose = append(st.loose, newRec{id: rec.ID, key: key, golden: -1, rec: cloneRecord(rec), region: region, pos: st.pos})
 				}
 			}
 			if !mine {
@@ -938,7 +930,7 @@ func (r *objectRun) compare(ctx context.Context, p, parts int, st *scanState, or
 				key = r.newValue(r.fields[keyField], rec.Values[r.fields[keyField].idx], region)
 			}
 			st.loose = append(st.loose, newRec{id: rec.ID, key: key, golden: -1, knownGolden: r.goldenID(gi), known: true,
-				rec: cloneRecord(rec), region: region})
+				rec: cloneRecord(rec), region: region, pos: st.pos})
 		}
 		return nil
 	})
@@ -952,11 +944,22 @@ func (r *objectRun) compare(ctx context.Context, p, parts int, st *scanState, or
 		k := r.key.get(i)
 		if k != "" {
 			h := v.hash(k)
-			if _, seen := st.oldKeys[h]; seen {
-				or.DuplicatesInOld++
-				r.drift(or, Drift{Class: DuplicateInOld, GoldenID: r.goldenID(int32(i)), Key: strings.Clone(k)})
+			if first, seen := st.oldFirst[h]; seen {
+				if st.oldDups == nil {
+					st.oldDups = map[uint64][]string{}
+				}
+				if len(st.oldDups[h]) == 0 {
+					st.oldDups[h] = append(st.oldDups[h], strings.Clone(st.oldFirstIDs.get(int(first))))
+					if st.oldDupKey == nil {
+						st.oldDupKey = map[uint64]string{}
+					}
+					st.oldDupKey[h] = strings.Clone(k)
+				}
+				st.oldDups[h] = append(st.oldDups[h], r.goldenID(int32(i)))
+			} else {
+				st.oldFirst[h] = int32(st.oldFirstIDs.len())
+				st.oldFirstIDs.add(r.goldenID(int32(i)))
 			}
-			st.oldKeys[h] = struct{}{}
 		}
 		if matched[i] {
 			continue
@@ -979,12 +982,43 @@ func (r *objectRun) keyField() int {
 	return -1
 }
 
+// drift records a drift row. With a limit, the rows kept are the first ones in the final order
+// (driftOrder), whatever order they are found in: a heap holds the best so far.
 func (r *objectRun) drift(or *ObjectResult, d Drift) {
-	if limit := r.v.opts.Limit; limit < 0 || len(or.Drift) < limit {
+	limit := r.v.opts.Limit
+	switch {
+	case limit < 0:
 		or.Drift = append(or.Drift, d)
-	} else {
+	case len(or.Drift) < limit:
+		heap.Push((*driftHeap)(&or.Drift), d)
+	default:
 		or.DriftTruncated = true
+		if limit > 0 && driftOrder(d, or.Drift[0]) < 0 {
+			or.Drift[0] = d
+			heap.Fix((*driftHeap)(&or.Drift), 0)
+		}
 	}
+}
+
+// driftOrder is the order of drift rows: what is missing first, then what differs, then what is
+// extra; then by golden id, id in new and field.
+func driftOrder(a, b Drift) int {
+	return cmp.Or(cmp.Compare(driftRank(a.Class), driftRank(b.Class)), strings.Compare(a.GoldenID, b.GoldenID),
+		strings.Compare(a.NewID, b.NewID), strings.Compare(a.Field, b.Field), strings.Compare(a.Class, b.Class))
+}
+
+// driftHeap is a max-heap of drift rows by driftOrder.
+type driftHeap []Drift
+
+func (h driftHeap) Len() int           { return len(h) }
+func (h driftHeap) Less(i, j int) bool { return driftOrder(h[i], h[j]) > 0 }
+func (h driftHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *driftHeap) Push(x any)        { *h = append(*h, x.(Drift)) }
+func (h *driftHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
 }
 
 // check compares a matched pair field by field; names gives the expected record's golden id and
@@ -1032,6 +1066,22 @@ func (r *objectRun) check(exp string, names func() (string, string), how string,
 // record, and classifies what is left: missing in old, duplicates in new, missing in new.
 func (r *objectRun) finish(refused map[string]string, st *scanState, or *ObjectResult) {
 	v := r.v
+	// Whatever the passes, the same order: expected records by golden id, records in new as read.
+	slices.SortFunc(st.unmatched, func(a, b unmatchedExp) int { return strings.Compare(a.golden, b.golden) })
+	slices.SortFunc(st.loose, func(a, b newRec) int { return cmp.Compare(a.pos, b.pos) })
+	keys := make([]uint64, 0, len(st.oldDups))
+	for h := range st.oldDups {
+		keys = append(keys, h)
+	}
+	slices.Sort(keys)
+	for _, h := range keys {
+		ids := st.oldDups[h]
+		slices.Sort(ids)
+		for _, g := range ids[1:] { // the lowest golden id is the record; the others duplicate it
+			or.DuplicatesInOld++
+			r.drift(or, Drift{Class: DuplicateInOld, GoldenID: g, Key: st.oldDupKey[h], Reason: "same canonical key as " + ids[0]})
+		}
+	}
 	byKey := map[string]int{}
 	for i, u := range st.unmatched {
 		if u.key != "" {
@@ -1077,12 +1127,12 @@ func (r *objectRun) finish(refused map[string]string, st *scanState, or *ObjectR
 				d.Reason = "written by migrate (id " + u.newOf + " in new), no longer in the new CRM"
 			}
 		}
-		if u.unstaged {
+		if u.unstaged && strings.HasPrefix(u.golden, "rec:") {
 			d.OldIDs = []string{strings.TrimPrefix(u.golden, "rec:")}
 		}
 		r.drift(or, d)
 	}
-	slices.SortStableFunc(or.Drift, func(a, b Drift) int { return cmp.Compare(driftRank(a.Class), driftRank(b.Class)) })
+	slices.SortFunc(or.Drift, driftOrder)
 	union := or.Old + or.New - or.Matched
 	or.Parity = 1
 	if union > 0 {
@@ -1131,6 +1181,7 @@ type newRec struct {
 	knownGolden string // the crosswalk's golden id of a record whose old records are gone
 	rec         crm.Record
 	region      string
+	pos         int64 // in the stream of records in new
 }
 
 func cloneRecord(r crm.Record) crm.Record {

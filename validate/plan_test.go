@@ -318,6 +318,20 @@ func samePasses(t *testing.T, w *world, res *validate.Result) {
 			t.Errorf("%d passes give another result:\n%s\none pass:\n%s", passes, b, a)
 		}
 	}
+	// With a limit, the drift rows listed are the same, in the same order.
+	one, err := validate.Run(context.Background(), w.plan, validate.Options{DB: w.db, Env: w.env(), Limit: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	three, err := validate.Run(context.Background(), w.plan, validate.Options{DB: w.db, Env: w.env(), Limit: 3, Passes: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range one.Objects {
+		if a, b := fmt.Sprintf("%+v %v", one.Objects[i].Drift, one.Objects[i].DriftTruncated), fmt.Sprintf("%+v %v", three.Objects[i].Drift, three.Objects[i].DriftTruncated); a != b {
+			t.Errorf("%s: the first 3 drift rows differ with 3 passes:\n%s\n%s", one.Objects[i].Object, b, a)
+		}
+	}
 	// A budget too small for the objects makes the passes.
 	small, err := validate.Run(context.Background(), w.plan, validate.Options{DB: w.db, Env: w.env(), Limit: -1, MemoryBudget: 64 << 10})
 	if err != nil {
