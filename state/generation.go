@@ -88,8 +88,15 @@ func partPrefixes(plan string) (golden, members string) {
 	return "golden_" + s + "_", "cluster_members_" + s + "_"
 }
 
-// quoteLiteral quotes s as an SQL string literal (DDL takes no parameters). Plan names hold no NUL.
-func quoteLiteral(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+// quoteLiteral quotes s as an SQL string literal (DDL takes no parameters) the way the server
+// reads literals (quote_literal knows its standard_conforming_strings). Plan names hold no NUL.
+func (db *DB) quoteLiteral(ctx context.Context, s string) (string, error) {
+	var q string
+	if err := db.Pool.QueryRow(ctx, `SELECT quote_literal($1::text)`, s).Scan(&q); err != nil {
+		return "", fmt.Errorf("write staging: %w", err)
+	}
+	return q, nil
+}
 
 // goldenCols and memberCols are the columns staging rows are copied into.
 var (
@@ -168,7 +175,10 @@ func (db *DB) BeginGeneration(ctx context.Context, plan string, runID int64) (*N
 	}
 	g := &NewGeneration{db: db, plan: plan, runID: runID,
 		golden: gp + strconv.FormatInt(runID, 10), membs: mp + strconv.FormatInt(runID, 10)}
-	check := quoteLiteral(plan)
+	check, err := db.quoteLiteral(ctx, plan)
+	if err != nil {
+		return nil, err
+	}
 	for i, t := range []struct{ name, parent string }{{g.golden, "golden"}, {g.membs, "cluster_members"}} {
 		conn, err := db.Pool.Acquire(ctx)
 		if err != nil {
@@ -287,6 +297,14 @@ func (g *NewGeneration) swap(ctx context.Context) error {
 		return fmt.Errorf("write staging: swap: %w", err)
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx))
+	// Dropping a partition locks its parent: take both parents in one order (as every writer of
+	// staging does: golden, then cluster_members), and wait a bounded time for readers of other plans.
+	if _, err := tx.Exec(ctx, `SET LOCAL lock_timeout = '5min'`); err != nil {
+		return fmt.Errorf("write staging: swap: %w", err)
+	}
+	if _, err := tx.Exec(ctx, `LOCK TABLE crmigrate.golden, crmigrate.cluster_members IN ACCESS EXCLUSIVE MODE`); err != nil {
+		return fmt.Errorf("write staging: swap: wait for the readers of staging: %w", err)
+	}
 	gp, mp := partPrefixes(g.plan)
 	rows, err := tx.Query(ctx, `SELECT relname FROM pg_class WHERE relnamespace = 'crmigrate'::regnamespace
 		AND relkind = 'r' AND relispartition AND (starts_with(relname, $1) OR starts_with(relname, $2))`, gp, mp)
@@ -302,7 +320,11 @@ func (g *NewGeneration) swap(ctx context.Context) error {
 			return fmt.Errorf("write staging: drop previous generation: %w", err)
 		}
 	}
-	bound := ` FOR VALUES IN (` + quoteLiteral(g.plan) + `)`
+	lit, err := g.db.quoteLiteral(ctx, g.plan)
+	if err != nil {
+		return err
+	}
+	bound := ` FOR VALUES IN (` + lit + `)`
 	for _, t := range []struct{ parent, part string }{{"golden", g.golden}, {"cluster_members", g.membs}} {
 		if _, err := tx.Exec(ctx, `ALTER TABLE crmigrate.`+t.parent+` ATTACH PARTITION crmigrate.`+pgx.Identifier{t.part}.Sanitize()+bound); err != nil {
 			return fmt.Errorf("write staging: swap in %s: %w", t.parent, err)

@@ -169,7 +169,10 @@ func DiffTables(ctx context.Context, spec TableSpec) (*TableDiff, error) {
 	}
 	order := sel[0]
 	if !numeric {
-		order = sel[0] + `::text COLLATE "C"`
+		// Read the key as text, the text ordered byte by byte: what the merge compares is what the
+		// server ordered (a char(n) key's text drops its padding, for one).
+		sel[0] += `::text`
+		order = sel[0] + ` COLLATE "C"`
 	}
 	query := `COPY (SELECT ` + strings.Join(sel, ", ") + ` FROM ` + ident + ` ORDER BY ` + order + `) TO STDOUT`
 
@@ -396,6 +399,16 @@ func lineKey(line []byte) []byte {
 // compareKeys orders two keys as the COPY query did: integers as numbers, anything else byte
 // by byte on its text (decoded from COPY's escapes).
 func compareKeys(a, b []byte, numeric bool) int {
+	// NULL (\N) sorts after every value, as ORDER BY … ASC puts it.
+	if an, bn := string(a) == `\N`, string(b) == `\N`; an || bn {
+		switch {
+		case an && bn:
+			return 0
+		case an:
+			return 1
+		}
+		return -1
+	}
 	if numeric {
 		x, errA := strconv.ParseInt(string(a), 10, 64)
 		y, errB := strconv.ParseInt(string(b), 10, 64)
