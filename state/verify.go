@@ -170,3 +170,18 @@ func (db *DB) StagingSize(ctx context.Context, plan, object string) (golden, mem
 	}
 	return golden, members, nil
 }
+
+// StagingStamp sums up the state of a plan's staging and crosswalk: it changes when a clean swaps
+// a generation in, when a delta migrate replaces clusters, and when migrate writes the crosswalk.
+// Validation compares it before and after, so that it never reports on a mix of two states.
+func (db *DB) StagingStamp(ctx context.Context, plan string) (string, error) {
+	var s string
+	err := db.Pool.QueryRow(ctx, `SELECT concat_ws('/',
+		(SELECT run_id || '@' || written_at FROM crmigrate.staging_generations WHERE plan = $1),
+		(SELECT max(run_id) FROM crmigrate.golden WHERE plan = $1),
+		(SELECT count(*) || ':' || coalesce(max(updated_at)::text, '') FROM crmigrate.crosswalk WHERE plan = $1))`, plan).Scan(&s)
+	if err != nil {
+		return "", fmt.Errorf("read the state of staging of %s: %w", plan, err)
+	}
+	return s, nil
+}

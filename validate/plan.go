@@ -140,6 +140,10 @@ func (r *Result) Counts() map[string]int64 {
 	return c
 }
 
+// ErrChanged is returned when staging or the crosswalk changed while validation read them (a
+// clean or a migrate ran meanwhile): the result would mix two states.
+var ErrChanged = errors.New("staging or the crosswalk changed during validation")
+
 // ErrChecksFailed is wrapped by Failed's error.
 var ErrChecksFailed = errors.New("validation checks failed")
 
@@ -175,6 +179,10 @@ func Run(ctx context.Context, p *plans.Plan, opts Options) (*Result, error) {
 		}
 		want[o] = true
 	}
+	stamp, err := opts.DB.StagingStamp(ctx, p.Name)
+	if err != nil {
+		return nil, err
+	}
 	if err := v.loadUsers(ctx); err != nil {
 		return nil, err
 	}
@@ -190,6 +198,11 @@ func Run(ctx context.Context, p *plans.Plan, opts Options) (*Result, error) {
 			return nil, err
 		}
 		res.Objects = append(res.Objects, *or)
+	}
+	if again, err := opts.DB.StagingStamp(ctx, p.Name); err != nil {
+		return nil, err
+	} else if again != stamp {
+		return nil, fmt.Errorf("%w (a clean or a migrate ran meanwhile); run validate again", ErrChanged)
 	}
 	checks, err := evaluateChecks(ctx, p, opts, res.Objects, want)
 	if err != nil {

@@ -507,3 +507,26 @@ func TestValidateReadsACSVTarget(t *testing.T) {
 		t.Errorf("a duplicate row: %d duplicates, %d missing in old: %+v", c.DuplicatesInNew, c.MissingInOld, c.Drift)
 	}
 }
+
+// A migrate (or clean) that changes the crosswalk while validation reads makes validation fail
+// rather than report on a mix of two states.
+func TestValidateRefusesAStateThatChangedMeanwhile(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	once := false
+	_, err := validate.Run(context.Background(), w.plan, validate.Options{DB: w.db, Env: w.env(), Progress: func(object, side string) {
+		if !once && object == "contact" {
+			once = true
+			if _, err := w.db.Pool.Exec(context.Background(), `UPDATE crmigrate.crosswalk SET updated_at = now() + interval '1 minute'
+				WHERE golden_id = (SELECT min(golden_id) FROM crmigrate.crosswalk)`); err != nil {
+				t.Error(err)
+			}
+		}
+	}})
+	if !errors.Is(err, validate.ErrChanged) || !strings.Contains(err.Error(), "run validate again") {
+		t.Fatalf("validation across a crosswalk change: %v", err)
+	}
+	if _, err := validate.Run(context.Background(), w.plan, validate.Options{DB: w.db, Env: w.env()}); err != nil {
+		t.Fatalf("validation of a quiet state: %v", err)
+	}
+}
