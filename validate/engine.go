@@ -126,7 +126,7 @@ func (v *validator) set(ctx context.Context, obj *plans.Object) (*goldenSet, err
 	if s, ok := v.sets[obj.Name]; ok {
 		return s, nil
 	}
-	s, err := v.buildSet(ctx, obj, 0, 1, nil)
+	s, err := v.buildSet(ctx, obj, 0, 1, nil, false)
 	if err != nil {
 		return nil, err
 	}
@@ -137,14 +137,14 @@ func (v *validator) set(ctx context.Context, obj *plans.Object) (*goldenSet, err
 // elsewhere is what a pass needs to know of the golden records of the other passes: which source
 // records are staged, which ids in new the crosswalk knows, and which pass a canonical key is in.
 type elsewhere struct {
-	staged   hashSet // SOURCE, ID of every staged record
-	knownNew hashSet // every id in new of the active crosswalk
+	staged   hashSet   // SOURCE, ID of every staged record
+	newOwner hashIndex // every id in new of the active crosswalk → its golden record's position (the last one's, as in one pass)
 }
 
 // buildSet builds the golden set of pass p of parts: the golden records at positions (in golden
-// id order) equal to p modulo parts, indexed from 0. With g not nil, it also fills what the other
-// passes hold (once, in pass 0).
-func (v *validator) buildSet(ctx context.Context, obj *plans.Object, p, parts int, g *elsewhere) (*goldenSet, error) {
+// id order) equal to p modulo parts, indexed from 0. With several parts, g is what every pass
+// knows of the others: filled in pass 0 (fill), read in the others.
+func (v *validator) buildSet(ctx context.Context, obj *plans.Object, p, parts int, g *elsewhere, fill bool) (*goldenSet, error) {
 	s := &goldenSet{ids: newStrs(0)}
 	last, pos := "", -1
 	var all *strs // every golden id, to find the crosswalk's (kept only while building)
@@ -164,7 +164,7 @@ func (v *validator) buildSet(ctx context.Context, obj *plans.Object, p, parts in
 			}
 		}
 		h := v.hash(string(source), string(id))
-		if g != nil {
+		if fill {
 			g.staged.add(h)
 		}
 		if pos%parts == p {
@@ -186,8 +186,8 @@ func (v *validator) buildSet(ctx context.Context, obj *plans.Object, p, parts in
 		if gp == ids.len() || ids.get(gp) != string(golden) {
 			return nil // written by migrate, no longer staged: its row in new matches nothing expected
 		}
-		if g != nil {
-			g.knownNew.add(v.hash(string(newID)))
+		if fill {
+			g.newOwner.add(v.hash(string(newID)), int32(gp))
 		}
 		if gp%parts != p {
 			return nil
@@ -201,9 +201,19 @@ func (v *validator) buildSet(ctx context.Context, obj *plans.Object, p, parts in
 	}
 	s.member.seal()
 	s.byNew.seal()
-	if g != nil {
+	if fill {
 		g.staged.seal()
-		g.knownNew.seal()
+		g.newOwner.seal()
+	}
+	if g != nil {
+		// An id in new that two golden records claim belongs to the last one, in one pass or many.
+		kept := s.byNew.e[:0]
+		for _, e := range s.byNew.e {
+			if owner, ok := g.newOwner.get(e.h); ok && int(owner) == int(e.v)*parts+p {
+				kept = append(kept, e)
+			}
+		}
+		s.byNew.e = kept
 	}
 	return s, nil
 }
@@ -446,11 +456,7 @@ func (v *validator) object(ctx context.Context, obj *plans.Object) (*ObjectResul
 			if p == 0 {
 				run.other = &elsewhere{}
 			}
-			other := run.other
-			if p > 0 {
-				other = nil // filled in pass 0
-			}
-			if run.set, err = v.buildSet(ctx, obj, p, parts, other); err != nil {
+			if run.set, err = v.buildSet(ctx, obj, p, parts, run.other, p == 0); err != nil {
 				return nil, err
 			}
 			or.Seconds.Index += time.Since(t1).Seconds()
@@ -884,7 +890,10 @@ func (r *objectRun) compare(ctx context.Context, p, parts int, st *scanState, or
 				region = normalize.RegionOf(rec.Values[country])
 			}
 			gi, mine := v.findNew(r.set, rec.ID) // this pass's golden records
-			known := mine || (r.other != nil && r.other.knownNew.has(v.hash(rec.ID)))
+			known := mine
+			if !known && r.other != nil {
+				_, known = r.other.newOwner.get(v.hash(rec.ID))
+			}
 			if p == 0 {
 				or.New++
 				if parts == 1 && !r.set.read {

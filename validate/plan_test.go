@@ -530,3 +530,22 @@ func TestValidateRefusesAStateThatChangedMeanwhile(t *testing.T) {
 		t.Fatalf("validation of a quiet state: %v", err)
 	}
 }
+
+// Two golden records whose crosswalk entries name the same record in new: it is matched once,
+// with the last in golden id order, in one pass or many; the other finds its own record in new by
+// its key.
+func TestValidateSharedIDInNewIsMatchedOnce(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	if _, err := w.db.Pool.Exec(context.Background(), `UPDATE crmigrate.crosswalk SET new_id = (SELECT new_id FROM crmigrate.crosswalk
+		WHERE object = 'company' AND status = 'active' ORDER BY golden_id DESC LIMIT 1)
+		WHERE object = 'company' AND golden_id = (SELECT min(golden_id) FROM crmigrate.crosswalk WHERE object = 'company' AND status = 'active')`); err != nil {
+		t.Fatal(err)
+	}
+	res := w.validate()
+	samePasses(t, w, res)
+	co := object(t, res, "company")
+	if co.MatchedBy["key"] != 1 || co.LostInNew != 0 || co.MissingInOld != 0 || co.Identical != co.Matched {
+		t.Fatalf("a shared id in new: matched %v, lost %d, missing in old %d: %+v", co.MatchedBy, co.LostInNew, co.MissingInOld, co.Drift)
+	}
+}
