@@ -21,14 +21,17 @@ import (
 
 // Phase names, as runs are recorded in the control database.
 const (
-	Demo        = "demo"
-	Clean       = "clean"
-	Migrate     = "migrate"
-	Undo        = "migrate.undo"
-	Validate    = "validate"
-	ParallelRun = "parallel-run"
-	Reconcile   = "parallel-run.reconcile"
-	Cutover     = "cutover"
+	Demo     = "demo"
+	Clean    = "clean"
+	Migrate  = "migrate"
+	Undo     = "migrate.undo"
+	Validate = "validate"
+	// ValidateSome is a validation of some objects only (--object): recorded, but never the
+	// evidence a later phase requires, which is a validation of every object.
+	ValidateSome = "validate.some"
+	ParallelRun  = "parallel-run"
+	Reconcile    = "parallel-run.reconcile"
+	Cutover      = "cutover"
 )
 
 // WriterLock is the lock shared by the phases that write staging or the new CRM: they exclude each
@@ -52,6 +55,7 @@ var defs = []Def{
 	{Name: ParallelRun, Command: "crmigrate parallel-run diff", Requires: Validate, Lock: ParallelRun, Main: true},
 	{Name: Cutover, Command: "crmigrate cutover", Requires: ParallelRun, Lock: Cutover, Main: true},
 	{Name: Undo, Command: "crmigrate migrate undo", Lock: WriterLock},
+	{Name: ValidateSome, Command: "crmigrate validate --object", Requires: Migrate, Lock: Validate},
 	{Name: Reconcile, Command: "crmigrate parallel-run reconcile", Requires: Validate, Lock: WriterLock},
 	{Name: Demo, Command: "crmigrate demo", Lock: WriterLock},
 }

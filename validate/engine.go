@@ -12,7 +12,6 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -349,6 +348,7 @@ type objectRun struct {
 	layout normalize.Layout // of src
 	valid  merge.Validator
 	src    *plans.Object // the object with the fields read from the sources
+	none   []bool        // len(src.Fields) false values
 	at     []int         // field index in obj → in src (-1: not read)
 	// Expected, per golden index (staged golden records first, then records clean has not seen):
 	exp     *strs    // compared values packed (see pack), valid when present
@@ -561,6 +561,7 @@ func (r *objectRun) expected(ctx context.Context, p, parts int) error {
 	r.src, r.at = obj, at
 	r.layout = normalize.LayoutOf(obj)
 	r.valid = merge.ValidatorFor(v.norm, obj.Fields)
+	r.none = make([]bool, len(obj.Fields)) // a member without invalid values (read-only, shared)
 	n := r.set.ids.len()
 	r.exp, r.key, r.present = newStrs(n), newStrs(n), make([]bool, n)
 	workers := runtime.GOMAXPROCS(0)
@@ -605,33 +606,41 @@ func (r *objectRun) expected(ctx context.Context, p, parts int) error {
 			func(_ context.Context, w int, in []crm.Record) ([]normRec, error) {
 				out := make([]normRec, 0, len(in))
 				for _, rec := range in {
+					// Which pass a staged record belongs to is known before it is normalized (the
+					// costly part); a record clean has not seen is placed by its key.
+					h := v.hash(sys.Name, rec.ID)
+					gi, staged := r.set.member.get(h)
+					if !staged && r.parts > 1 && r.other.staged.has(h) {
+						continue // another pass's
+					}
 					nv := v.norm.Values(obj, r.layout, rec, nil, &scratch[w])
 					if nv.Reject != "" {
 						continue
 					}
-					nr := normRec{m: pmember{src: si, id: rec.ID, updated: nv.Updated, vals: pack(nv.Vals)}}
+					nr := normRec{gi: -1}
+					if nv.Key {
+						nr.key = nv.Vals[r.layout.Key]
+					}
+					if !staged && !r.mine(h, false, sys.Name, rec.ID, nr.key) {
+						continue // another pass's
+					}
+					nr.m = pmember{src: si, id: rec.ID, updated: nv.Updated}
 					if nv.Match != nil {
 						nr.m.invalid = make([]bool, len(nv.Vals))
 						for f := range nv.Vals {
 							nr.m.invalid[f] = nv.Vals[f] != "" && nv.Match[f] == ""
 						}
 					}
-					if nv.Key {
-						nr.key = nv.Vals[r.layout.Key]
-					}
-					nr.gi = -1
-					h := v.hash(sys.Name, rec.ID)
-					gi, staged := r.set.member.get(h)
-					if !r.mine(h, staged, sys.Name, rec.ID, nr.key) {
-						continue // another pass's
+					if staged && r.set.size[gi] == 1 { // most golden records: merged here, on all cores
+						nr.gi = gi
+						nr.merged, nr.done = r.mergeVals([]pmember{{src: si, id: rec.ID, updated: nv.Updated, invalid: nr.m.invalid}}, nv.Vals, &wsc[w]), true
+						out = append(out, nr)
+						continue
 					}
 					if staged {
 						nr.gi = gi
-						if r.set.size[gi] == 1 { // most golden records: merged here, on all cores
-							nr.merged, nr.done = r.mergeVals([]pmember{nr.m}, &wsc[w]), true
-							nr.m.vals = ""
-						}
 					}
+					nr.m.vals = pack(nv.Vals)
 					out = append(out, nr)
 				}
 				return out, nil
@@ -731,13 +740,13 @@ type mergeScratch struct {
 // merge merges a golden record's members by the plan's rules and stores the values the new CRM
 // should hold, packed.
 func (r *objectRun) merge(gi int32, ms []pmember, sc *mergeScratch) {
-	r.exp.set(int(gi), r.mergeVals(ms, sc))
+	r.exp.set(int(gi), r.mergeVals(ms, nil, sc))
 	r.present[gi] = true
 }
 
 // mergeVals merges members by the plan's rules and returns the values the new CRM should hold,
 // packed. It only reads shared state: workers call it at the same time.
-func (r *objectRun) mergeVals(ms []pmember, sc *mergeScratch) string {
+func (r *objectRun) mergeVals(ms []pmember, single []string, sc *mergeScratch) string {
 	v := r.v
 	k := len(r.src.Fields)
 	slices.SortFunc(ms, func(a, b pmember) int { return cmp.Or(cmp.Compare(a.src, b.src), cmp.Compare(a.id, b.id)) })
@@ -746,12 +755,16 @@ func (r *objectRun) mergeVals(ms []pmember, sc *mergeScratch) string {
 		if i == len(sc.bufs) {
 			sc.bufs = append(sc.bufs, nil)
 		}
-		sc.bufs[i] = unpack(m.vals, k, sc.bufs[i])
+		vals := single // a lone member's values, not packed
+		if vals == nil {
+			sc.bufs[i] = unpack(m.vals, k, sc.bufs[i])
+			vals = sc.bufs[i]
+		}
 		inv := m.invalid
 		if inv == nil {
-			inv = noneInvalid(k)
+			inv = r.none
 		}
-		sc.members = append(sc.members, merge.Member{Source: v.p.Systems[m.src].Name, SourceIdx: m.src, ID: m.id, Updated: m.updated, Vals: sc.bufs[i], Invalid: inv})
+		sc.members = append(sc.members, merge.Member{Source: v.p.Systems[m.src].Name, SourceIdx: m.src, ID: m.id, Updated: m.updated, Vals: vals, Invalid: inv})
 	}
 	gold := merge.Cluster(r.src.Fields, sc.members, r.valid)
 	sc.vals = sc.vals[:0]
@@ -776,23 +789,6 @@ func (r *objectRun) mergeVals(ms []pmember, sc *mergeScratch) string {
 		sc.vals = append(sc.vals, val)
 	}
 	return pack(sc.vals)
-}
-
-var (
-	noneInvalidMu    sync.Mutex
-	noneInvalidCache = map[int][]bool{}
-)
-
-// noneInvalid is a shared, read-only slice of n false values.
-func noneInvalid(n int) []bool {
-	noneInvalidMu.Lock()
-	defer noneInvalidMu.Unlock()
-	b, ok := noneInvalidCache[n]
-	if !ok {
-		b = make([]bool, n)
-		noneInvalidCache[n] = b
-	}
-	return b
 }
 
 // moneyAmount drops the currency of a canonical amount ("100.00 EUR" → "100.00"): the new CRM

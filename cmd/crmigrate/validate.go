@@ -151,7 +151,11 @@ func validatePhase(c *cli.Context, ws *workspace.Workspace, objects []string, li
 		return nil, err
 	}
 	p := ws.Plan
-	return phase.Execute(c.Context, rn, phase.Validate, phase.Options{Force: force},
+	name := phase.Validate
+	if len(objects) > 0 {
+		name = phase.ValidateSome
+	}
+	return phase.Execute(c.Context, rn, name, phase.Options{Force: force},
 		func(ctx context.Context, run *phase.Run) (*validate.Result, error) {
 			if os.Getenv("GOMEMLIMIT") == "" { // GOMEMLIMIT overrides it (GOMEMLIMIT=off for none)
 				defer softMemoryLimit(budget / 4 * 3)()

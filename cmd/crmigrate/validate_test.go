@@ -116,6 +116,13 @@ func TestValidatePlanCommand(t *testing.T) {
 	if code, stdout, stderr := run(t, "validate", "--plan", plan); code != 0 || !strings.Contains(stdout, "PASSED") {
 		t.Fatalf("validate after the demo: exit %d\n%s%s", code, stdout, stderr)
 	}
+	// A validation of one object is recorded apart: it is not the evidence of every object.
+	if code, _, stderr := run(t, "validate", "--plan", plan, "--object", "deal"); code != 0 {
+		t.Fatalf("validate --object deal: exit %d\n%s", code, stderr)
+	}
+	if runs := listRuns(t, plan); runs[0].Phase != "validate.some" || runs[1].Phase != "validate" {
+		t.Errorf("runs after validate --object: %+v", runs[:2])
+	}
 	code, stdout, stderr := run(t, "validate", "--plan", plan, "--json")
 	var res struct {
 		Version int    `json:"version"`
