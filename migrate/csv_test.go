@@ -16,30 +16,6 @@ import (
 	"github.com/crmigrate/crmigrate/state"
 )
 
-const csvTargetPlan = `name: csv-target
-timezone: Europe/Stockholm
-default_region: SE
-systems:
-  old: {kind: postgres, url: "${T_OLD}"}
-  new: {kind: csv, dir: import}
-objects:
-  company:
-    key: domain
-    old: {table: accounts, id: account_id, updated_at: modified_at}
-    new: {file: companies.csv, id: "Record ID"}
-    fields:
-      name: {type: text, old: account_name, new: "Company name", merge: longest}
-      domain: {type: domain, old: website, new: "Company Domain Name"}
-  contact:
-    key: email
-    old: {table: contacts, id: contact_id, updated_at: modified_at}
-    new: {file: contacts.csv, id: "Record ID"}
-    fields:
-      email: {type: email, old: email, new: Email}
-      last_name: {type: text, old: last_name, new: "Last Name"}
-      company: {type: ref, to: company, old: account_id, new: "Associated Company ID"}
-`
-
 func readCSV(t *testing.T, path string) [][]string {
 	t.Helper()
 	f, err := os.Open(path)
@@ -70,7 +46,7 @@ func TestCSVTargetWritesImportFiles(t *testing.T) {
 	conn.Close(ctx)
 	dir := t.TempDir()
 	path := filepath.Join(dir, "crmigrate.yaml")
-	if err := os.WriteFile(path, []byte(csvTargetPlan), 0o644); err != nil {
+	if err := os.WriteFile(path, csvTargetPlan(t), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	p, err := plans.LoadWith(path, envOf(map[string]string{"T_OLD": oldURL}))
@@ -138,4 +114,15 @@ func TestCSVTargetWritesImportFiles(t *testing.T) {
 	if len(left) > 0 {
 		t.Errorf("temporary files left: %v", left)
 	}
+}
+
+// csvTargetPlan is the plan of a new CRM that only takes CSV imports (shared with the other
+// packages' tests).
+func csvTargetPlan(t *testing.T) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "testdata", "plans", "csv-target.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

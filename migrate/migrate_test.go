@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -17,6 +15,7 @@ import (
 	_ "github.com/crmigrate/crmigrate/crm/csvfile"
 	_ "github.com/crmigrate/crmigrate/crm/postgres"
 	"github.com/crmigrate/crmigrate/demo"
+	"github.com/crmigrate/crmigrate/demo/demotest"
 	"github.com/crmigrate/crmigrate/internal/pgtest"
 	"github.com/crmigrate/crmigrate/migrate"
 	"github.com/crmigrate/crmigrate/plans"
@@ -36,38 +35,9 @@ type world struct {
 func newWorld(t *testing.T, opts demo.Options, edit func(plan string) string) *world {
 	t.Helper()
 	ctx := context.Background()
-	w := &world{t: t, dir: t.TempDir(), old: pgtest.NewDB(t), new: pgtest.NewDB(t)}
-	for url, create := range map[string]func(*pgx.Conn) error{
-		w.old: func(c *pgx.Conn) error { _, err := demo.CreateOldCRM(ctx, c, opts); return err },
-		w.new: func(c *pgx.Conn) error { return demo.CreateNewCRM(ctx, c, opts) },
-	} {
-		conn, err := pgx.Connect(ctx, url)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := create(conn); err != nil {
-			t.Fatal(err)
-		}
-		conn.Close(ctx)
-	}
-	if _, err := demo.WriteFiles(w.dir, opts); err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(w.dir, "crmigrate.yaml")
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	text := strings.NewReplacer(`"local:demo_old"`, `"${T_OLD}"`, `"local:demo_new"`, `"${T_NEW}"`).Replace(string(raw))
-	if edit != nil {
-		text = edit(text)
-	}
-	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if w.plan, err = plans.LoadWith(path, envOf(map[string]string{"T_OLD": w.old, "T_NEW": w.new})); err != nil {
-		t.Fatal(err)
-	}
+	d := demotest.New(t, opts, edit)
+	w := &world{t: t, dir: d.Dir, old: d.Old, new: d.New, plan: d.Plan}
+	var err error
 	w.ctl = pgtest.NewDB(t)
 	if w.db, err = state.Open(ctx, w.ctl); err != nil {
 		t.Fatal(err)
@@ -159,32 +129,12 @@ func (w *world) undo(runID int64, force bool) (*migrate.UndoSummary, error) {
 
 func (w *world) exec(url string, sqls ...string) {
 	w.t.Helper()
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, url)
-	if err != nil {
-		w.t.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	for _, q := range sqls {
-		if _, err := conn.Exec(ctx, q); err != nil {
-			w.t.Fatalf("%s: %v", q, err)
-		}
-	}
+	pgtest.Exec(w.t, url, sqls...)
 }
 
 func (w *world) count(url, q string) int64 {
 	w.t.Helper()
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, url)
-	if err != nil {
-		w.t.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	var n int64
-	if err := conn.QueryRow(ctx, q).Scan(&n); err != nil {
-		w.t.Fatalf("%s: %v", q, err)
-	}
-	return n
+	return pgtest.Scan[int64](w.t, url, q)
 }
 
 // dumpNew is the new CRM's content without surrogate ids and write times: references are shown

@@ -125,12 +125,33 @@ func (v *validator) set(ctx context.Context, obj *plans.Object) (*goldenSet, err
 	if s, ok := v.sets[obj.Name]; ok {
 		return s, nil
 	}
-	s, err := v.buildSet(ctx, obj, 0, 1, nil, false)
+	golden, members, err := v.opts.DB.StagingSize(ctx, v.p.Name, obj.Name)
+	if err != nil {
+		return nil, err
+	}
+	s, err := v.buildSet(ctx, obj, 0, 1, nil, false, golden, members)
 	if err != nil {
 		return nil, err
 	}
 	v.sets[obj.Name] = s
 	return s, nil
+}
+
+// keepSets drops the golden sets that none of the objects still to validate refers to.
+func (v *validator) keepSets(todo []*plans.Object) {
+	need := map[string]bool{}
+	for _, o := range todo {
+		for _, f := range o.Fields {
+			if f.Type == plans.TypeRef {
+				need[f.To] = true
+			}
+		}
+	}
+	for name := range v.sets {
+		if !need[name] {
+			delete(v.sets, name)
+		}
+	}
 }
 
 // elsewhere is what a pass needs to know of the golden records of the other passes: which source
@@ -143,8 +164,17 @@ type elsewhere struct {
 // buildSet builds the golden set of pass p of parts: the golden records at positions (in golden
 // id order) equal to p modulo parts, indexed from 0. With several parts, g is what every pass
 // knows of the others: filled in pass 0 (fill), read in the others.
-func (v *validator) buildSet(ctx context.Context, obj *plans.Object, p, parts int, g *elsewhere, fill bool) (*goldenSet, error) {
+// golden and members are the object's sizes in staging, for the indexes' capacities.
+func (v *validator) buildSet(ctx context.Context, obj *plans.Object, p, parts int, g *elsewhere, fill bool, golden, members int64) (*goldenSet, error) {
 	s := &goldenSet{ids: newStrs(0)}
+	s.member.e = make([]hashEntry, 0, members/int64(parts)+members/int64(8*parts)+16)
+	s.size = make([]int32, 0, golden/int64(parts)+golden/int64(8*parts)+16)
+	s.byNew.e = make([]hashEntry, 0, cap(s.size))
+	s.ids.start, s.ids.size = make([]uint32, 0, cap(s.size)), make([]uint32, 0, cap(s.size))
+	if fill {
+		g.staged.h = make([]uint64, 0, members+16)
+		g.newOwner.e = make([]hashEntry, 0, golden+16)
+	}
 	last, pos := "", -1
 	var all *strs // every golden id, to find the crosswalk's (kept only while building)
 	if parts > 1 {
@@ -414,12 +444,6 @@ func (v *validator) object(ctx context.Context, obj *plans.Object) (*ObjectResul
 	if err != nil {
 		return nil, err
 	}
-	run.parts = v.passes(golden, members)
-	if run.parts == 1 {
-		if run.set, err = v.set(ctx, obj); err != nil {
-			return nil, err
-		}
-	}
 	if err := v.markDefaulted(ctx, obj, run.fields); err != nil {
 		return nil, err
 	}
@@ -441,6 +465,16 @@ func (v *validator) object(ctx context.Context, obj *plans.Object) (*ObjectResul
 			run.refs[to.Name].trim()
 		}
 	}
+	var held int64 // what the sets kept for this object's references and later ones' hold
+	for _, s := range v.sets {
+		held += s.bytes()
+	}
+	run.parts = v.passes(golden, members, held)
+	if run.parts == 1 {
+		if run.set, err = v.set(ctx, obj); err != nil {
+			return nil, err
+		}
+	}
 	refused, err := v.opts.DB.Refusals(ctx, v.p.Name, obj.Name)
 	if err != nil {
 		return nil, err
@@ -448,7 +482,15 @@ func (v *validator) object(ctx context.Context, obj *plans.Object) (*ObjectResul
 	or.Seconds.Index = time.Since(t0).Seconds()
 	parts := run.parts
 	or.Passes = parts
-	st := &scanState{keys: map[uint64]int32{}, firstIDs: newStrs(0), oldFirst: map[uint64]int32{}, oldFirstIDs: newStrs(0)}
+	st := &scanState{keys: map[uint64]int32{}, oldFirst: map[uint64]int32{}}
+	if st.firstIDs, err = newSpill(""); err != nil {
+		return nil, err
+	}
+	defer st.firstIDs.close()
+	if st.oldFirstIDs, err = newSpill(""); err != nil {
+		return nil, err
+	}
+	defer st.oldFirstIDs.close()
 	for p := range parts {
 		run.pass = p
 		if parts > 1 {
@@ -456,7 +498,7 @@ func (v *validator) object(ctx context.Context, obj *plans.Object) (*ObjectResul
 			if p == 0 {
 				run.other = &elsewhere{}
 			}
-			if run.set, err = v.buildSet(ctx, obj, p, parts, run.other, p == 0); err != nil {
+			if run.set, err = v.buildSet(ctx, obj, p, parts, run.other, p == 0, golden, members); err != nil {
 				return nil, err
 			}
 			or.Seconds.Index += time.Since(t1).Seconds()
@@ -478,7 +520,9 @@ func (v *validator) object(ctx context.Context, obj *plans.Object) (*ObjectResul
 		}
 		or.Seconds.New += time.Since(t0).Seconds()
 	}
-	run.finish(refused, st, or)
+	if err := run.finish(refused, st, or); err != nil {
+		return nil, err
+	}
 	if parts == 1 {
 		run.set.inNew.seal()
 		run.set.read = true // compare listed every id in new
@@ -507,11 +551,13 @@ func (v *validator) object(ctx context.Context, obj *plans.Object) (*ObjectResul
 
 // passes is how many passes validating an object takes to stay within the memory budget: each
 // pass reads both sides and keeps the golden records of one partition (their positions in golden
-// id order modulo the passes), with their indexes. About 320 bytes a golden record (its expected
-// values, key and indexes) and 48 a source record are held per pass; half the budget is theirs,
-// the rest is what the other passes need known (16 bytes a record), the objects referenced and
-// the collector's headroom.
-func (v *validator) passes(golden, members int64) int {
+// id order modulo the passes), with their indexes. Per pass, about 320 bytes a golden record (its
+// expected values, key and indexes) and 48 a source record of its partition; over all passes,
+// about 100 bytes a golden record and 8 a source record (what every pass needs known of the
+// others, and the canonical keys seen, for duplicates) and held, what the objects referenced
+// keep. These get three quarters of the budget (the Go heap's soft limit, see validatePhase)
+// less fixedMemory; the rest is the runtime's and the collector's.
+func (v *validator) passes(golden, members, held int64) int {
 	if v.opts.Passes > 0 {
 		return v.opts.Passes
 	}
@@ -519,9 +565,32 @@ func (v *validator) passes(golden, members int64) int {
 	if budget <= 0 {
 		budget = DefaultMemoryBudget
 	}
-	est := golden*320 + members*48
-	parts := int((est + budget/2 - 1) / (budget / 2))
-	return min(max(parts, 1), 64)
+	budget = min(budget, 4<<30) // a pass's tables address up to 4 GiB
+	usable := budget*3/4 - fixedMemory
+	if usable-held >= golden*320+members*48+golden*80 {
+		return 1 // one pass needs neither the other passes' indexes nor their keys
+	}
+	room := usable - held - golden*100 - members*8
+	// Below a sixteenth of the budget per pass the passes multiply for little: the budget is then
+	// exceeded (docs/validate.md gives what an object needs at least).
+	room = max(room, budget/16)
+	per := golden*320 + members*48
+	return min(max(int((per+room-1)/room), 1), 64)
+}
+
+// fixedMemory is what validation holds whatever the sizes: the program, the phone number cache,
+// the batches in flight between the readers and the normalizing workers.
+const fixedMemory = 32 << 20
+
+// bytes is about what the set holds in memory.
+func (s *goldenSet) bytes() int64 {
+	n := int64(len(s.size))*4 + int64(len(s.member.e)+len(s.byNew.e))*16 + int64(len(s.inNew.h))*8
+	for _, t := range []*strs{s.ids, s.newOf} {
+		if t != nil {
+			n += t.memory()
+		}
+	}
+	return n
 }
 
 // pruned is the object with only the fields validation reads from the sources: the compared
@@ -843,14 +912,14 @@ func (r *objectRun) equal(cf comparedField, exp, raw, region string) (bool, stri
 // scanState is what one object's comparison carries from pass to pass (see passes).
 type scanState struct {
 	keys      map[uint64]int32 // canonical keys seen in new → the first record's id (in firstIDs)
-	firstIDs  *strs
+	firstIDs  *spill
 	dups      []newRec       // records in new with a key seen before
 	loose     []newRec       // records in new no expected record claims through the crosswalk
 	unmatched []unmatchedExp // expected records nothing in new claimed through the crosswalk
 	// Duplicates in old: canonical keys of expected records → the first golden id seen with it (in
 	// oldFirstIDs), and every golden id of a key seen more than once.
 	oldFirst    map[uint64]int32
-	oldFirstIDs *strs
+	oldFirstIDs *spill
 	oldDups     map[uint64][]string
 	oldDupKey   map[uint64]string
 	pos         int64 // the position of the record in new being read, in stream order
@@ -954,7 +1023,11 @@ func (r *objectRun) compare(ctx context.Context, p, parts int, st *scanState, or
 					st.oldDups = map[uint64][]string{}
 				}
 				if len(st.oldDups[h]) == 0 {
-					st.oldDups[h] = append(st.oldDups[h], strings.Clone(st.oldFirstIDs.get(int(first))))
+					id, err := st.oldFirstIDs.get(int(first))
+					if err != nil {
+						return err
+					}
+					st.oldDups[h] = append(st.oldDups[h], id)
 					if st.oldDupKey == nil {
 						st.oldDupKey = map[uint64]string{}
 					}
@@ -1069,7 +1142,7 @@ func (r *objectRun) check(exp string, names func() (string, string), how string,
 
 // finish matches by canonical key the records in new the crosswalk does not tie to an expected
 // record, and classifies what is left: missing in old, duplicates in new, missing in new.
-func (r *objectRun) finish(refused map[string]string, st *scanState, or *ObjectResult) {
+func (r *objectRun) finish(refused map[string]string, st *scanState, or *ObjectResult) error {
 	v := r.v
 	// Whatever the passes, the same order: expected records by golden id, records in new as read.
 	slices.SortFunc(st.unmatched, func(a, b unmatchedExp) int { return strings.Compare(a.golden, b.golden) })
@@ -1112,8 +1185,11 @@ func (r *objectRun) finish(refused map[string]string, st *scanState, or *ObjectR
 	}
 	for _, n := range st.dups {
 		or.DuplicatesInNew++
-		r.drift(or, Drift{Class: DuplicateInNew, NewID: n.id, Key: n.key,
-			Reason: "same canonical key as record " + st.firstIDs.get(int(st.keys[v.hash(n.key)])) + " in new"})
+		first, err := st.firstIDs.get(int(st.keys[v.hash(n.key)]))
+		if err != nil {
+			return err
+		}
+		r.drift(or, Drift{Class: DuplicateInNew, NewID: n.id, Key: n.key, Reason: "same canonical key as record " + first + " in new"})
 	}
 	for _, u := range st.unmatched {
 		if u.matched {
@@ -1143,6 +1219,7 @@ func (r *objectRun) finish(refused map[string]string, st *scanState, or *ObjectR
 	if union > 0 {
 		or.Parity = float64(or.Identical) / float64(union)
 	}
+	return nil
 }
 
 // driftRank orders drift rows: what is missing first, then what differs, then what is extra.

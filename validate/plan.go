@@ -186,6 +186,7 @@ func Run(ctx context.Context, p *plans.Plan, opts Options) (*Result, error) {
 	if err := v.loadUsers(ctx); err != nil {
 		return nil, err
 	}
+	var todo []*plans.Object
 	for _, obj := range p.DependencyOrder() {
 		if obj.Mapping(plans.SystemNew) == nil {
 			continue
@@ -193,6 +194,10 @@ func Run(ctx context.Context, p *plans.Plan, opts Options) (*Result, error) {
 		if len(want) > 0 && !want[obj.Name] {
 			continue
 		}
+		todo = append(todo, obj)
+	}
+	for i, obj := range todo {
+		v.keepSets(todo[i:])
 		or, err := v.object(ctx, obj)
 		if err != nil {
 			return nil, err

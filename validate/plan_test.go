@@ -17,6 +17,7 @@ import (
 	_ "github.com/crmigrate/crmigrate/crm/csvfile"
 	_ "github.com/crmigrate/crmigrate/crm/postgres"
 	"github.com/crmigrate/crmigrate/demo"
+	"github.com/crmigrate/crmigrate/demo/demotest"
 	"github.com/crmigrate/crmigrate/internal/pgtest"
 	"github.com/crmigrate/crmigrate/migrate"
 	"github.com/crmigrate/crmigrate/plans"
@@ -37,37 +38,9 @@ func newWorld(t *testing.T) *world {
 	ctx := context.Background()
 	opts := demo.DefaultOptions()
 	opts.Companies, opts.Contacts, opts.Deals = 60, 300, 120
-	w := &world{t: t, old: pgtest.NewDB(t), new: pgtest.NewDB(t)}
-	for url, create := range map[string]func(*pgx.Conn) error{
-		w.old: func(c *pgx.Conn) error { _, err := demo.CreateOldCRM(ctx, c, opts); return err },
-		w.new: func(c *pgx.Conn) error { return demo.CreateNewCRM(ctx, c, opts) },
-	} {
-		conn, err := pgx.Connect(ctx, url)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := create(conn); err != nil {
-			t.Fatal(err)
-		}
-		conn.Close(ctx)
-	}
-	dir := t.TempDir()
-	if _, err := demo.WriteFiles(dir, opts); err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(dir, "crmigrate.yaml")
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	text := strings.NewReplacer(`"local:demo_old"`, `"${T_OLD}"`, `"local:demo_new"`, `"${T_NEW}"`).Replace(string(raw))
-	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	env := map[string]string{"T_OLD": w.old, "T_NEW": w.new}
-	if w.plan, err = plans.LoadWith(path, func(k string) (string, bool) { v, ok := env[k]; return v, ok }); err != nil {
-		t.Fatal(err)
-	}
+	d := demotest.New(t, opts, nil)
+	w := &world{t: t, old: d.Old, new: d.New, plan: d.Plan}
+	var err error
 	if w.db, err = state.Open(ctx, pgtest.NewDB(t)); err != nil {
 		t.Fatal(err)
 	}
@@ -109,32 +82,12 @@ func (w *world) migrate() {
 
 func (w *world) exec(url string, sqls ...string) {
 	w.t.Helper()
-	ctx := context.Background()
-	c, err := pgx.Connect(ctx, url)
-	if err != nil {
-		w.t.Fatal(err)
-	}
-	defer c.Close(ctx)
-	for _, q := range sqls {
-		if _, err := c.Exec(ctx, q); err != nil {
-			w.t.Fatalf("%s: %v", q, err)
-		}
-	}
+	pgtest.Exec(w.t, url, sqls...)
 }
 
 func (w *world) one(url, q string) string {
 	w.t.Helper()
-	ctx := context.Background()
-	c, err := pgx.Connect(ctx, url)
-	if err != nil {
-		w.t.Fatal(err)
-	}
-	defer c.Close(ctx)
-	var s string
-	if err := c.QueryRow(ctx, q).Scan(&s); err != nil {
-		w.t.Fatalf("%s: %v", q, err)
-	}
-	return s
+	return pgtest.Scan[string](w.t, url, q)
 }
 
 func (w *world) validate() *validate.Result {
@@ -419,30 +372,6 @@ func TestValidateReadsTheCurrentSources(t *testing.T) {
 	}
 }
 
-const csvTargetPlan = `name: csv-target
-timezone: Europe/Stockholm
-default_region: SE
-systems:
-  old: {kind: postgres, url: "${T_OLD}"}
-  new: {kind: csv, dir: import}
-objects:
-  company:
-    key: domain
-    old: {table: accounts, id: account_id, updated_at: modified_at}
-    new: {file: companies.csv, id: "Record ID"}
-    fields:
-      name: {type: text, old: account_name, new: "Company name", merge: longest}
-      domain: {type: domain, old: website, new: "Company Domain Name"}
-  contact:
-    key: email
-    old: {table: contacts, id: contact_id, updated_at: modified_at}
-    new: {file: contacts.csv, id: "Record ID"}
-    fields:
-      email: {type: email, old: email, new: Email}
-      last_name: {type: text, old: last_name, new: "Last Name"}
-      company: {type: ref, to: company, old: account_id, new: "Associated Company ID"}
-`
-
 // A new CRM that only takes CSV imports: validate reads the import files migrate wrote, and a
 // row removed from one is lost in new.
 func TestValidateReadsACSVTarget(t *testing.T) {
@@ -461,7 +390,7 @@ func TestValidateReadsACSVTarget(t *testing.T) {
 	conn.Close(ctx)
 	dir := t.TempDir()
 	path := filepath.Join(dir, "crmigrate.yaml")
-	if err := os.WriteFile(path, []byte(csvTargetPlan), 0o644); err != nil {
+	if err := os.WriteFile(path, csvTargetPlan(t), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if w.plan, err = plans.LoadWith(path, func(k string) (string, bool) { return w.old, k == "T_OLD" }); err != nil {
@@ -548,4 +477,15 @@ func TestValidateSharedIDInNewIsMatchedOnce(t *testing.T) {
 	if co.MatchedBy["key"] != 1 || co.LostInNew != 0 || co.MissingInOld != 0 || co.Identical != co.Matched {
 		t.Fatalf("a shared id in new: matched %v, lost %d, missing in old %d: %+v", co.MatchedBy, co.LostInNew, co.MissingInOld, co.Drift)
 	}
+}
+
+// csvTargetPlan is the plan of a new CRM that only takes CSV imports (shared with the other
+// packages' tests).
+func csvTargetPlan(t *testing.T) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "testdata", "plans", "csv-target.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
