@@ -564,7 +564,12 @@ func (d *decoder) parallelRun(top *mnode, p *Plan) {
 	if m == nil {
 		return
 	}
-	m.only("min_days", "max_days", "every", "grace", "overlap", "full_every")
+	m.only("min_days", "max_days", "every", "grace", "overlap", "full_every", "ignore", "critical", "reconcile_old")
+	if n := m.get("reconcile_old"); n != nil {
+		pr.ReconcileOld, _ = d.boolean(n, "parallel_run.reconcile_old")
+	}
+	pr.Ignore = d.ignoreRules(m.get("ignore"), p)
+	pr.Critical = d.criticalRules(m.get("critical"), p)
 	minOK, maxOK := true, true
 	if v, ok := m.integer("min_days", 1, 365); ok {
 		pr.MinDays = v
@@ -609,6 +614,109 @@ func (d *decoder) parallelRun(top *mnode, p *Plan) {
 			}
 		}
 	}
+}
+
+// driftClasses are the classes of drift the parallel run finds (validate's).
+var driftClasses = []string{"missing_in_new", "refused_in_new", "lost_in_new", "missing_in_old", "field_mismatch",
+	"duplicate_in_new", "duplicate_in_old", "broken_ref"}
+
+// ruleTarget decodes the object: and field: of a parallel_run rule; field is optional unless
+// needField.
+func (d *decoder) ruleTarget(m *mnode, path string, p *Plan, needField bool) (obj, field string, ok bool) {
+	if !m.require("object", "add object: OBJECT") {
+		return "", "", false
+	}
+	o, n, good := m.str("object")
+	if !good || !d.checkObjectRef(n, path+".object", o) {
+		return "", "", false
+	}
+	if needField && !m.require("field", "add field: FIELD, the field whose differences are known") {
+		return o, "", false
+	}
+	f, fn, has := m.str("field")
+	if !has {
+		return o, "", true
+	}
+	if ob := p.Object(o); ob != nil && ob.FieldIndex(f) < 0 {
+		d.errf(fn, path+".field", oneOf(f, fieldNames(ob)), "object %s has no field %s", o, d.show(fn))
+		return o, "", false
+	}
+	return o, f, true
+}
+
+func fieldNames(o *Object) []string {
+	out := make([]string, len(o.Fields))
+	for i, f := range o.Fields {
+		out[i] = f.Name
+	}
+	return out
+}
+
+// ignoreRules decodes parallel_run.ignore: known differences.
+func (d *decoder) ignoreRules(n *yaml.Node, p *Plan) []IgnoreRule {
+	items, ok := d.list(n, "parallel_run.ignore")
+	if !ok {
+		return nil
+	}
+	var out []IgnoreRule
+	for i, it := range items {
+		path := fmt.Sprintf("parallel_run.ignore[%d]", i)
+		m := d.mapping(it, it, path)
+		if m == nil {
+			continue
+		}
+		m.only("object", "field", "reason", "until")
+		o, f, ok := d.ruleTarget(m, path, p, true)
+		r := IgnoreRule{Object: o, Field: f, Line: it.Line}
+		if !m.require("reason", "add reason: why the difference is expected (it is shown in every report)") {
+			ok = false
+		}
+		r.Reason, _, _ = m.str("reason")
+		if n := m.get("until"); n != nil {
+			if v, good := d.date(n, path+".until"); good {
+				r.Until = v
+			} else {
+				ok = false
+			}
+		}
+		if ok {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// criticalRules decodes parallel_run.critical: drift listed first and gated on.
+func (d *decoder) criticalRules(n *yaml.Node, p *Plan) []CriticalRule {
+	items, ok := d.list(n, "parallel_run.critical")
+	if !ok {
+		return nil
+	}
+	var out []CriticalRule
+	for i, it := range items {
+		path := fmt.Sprintf("parallel_run.critical[%d]", i)
+		m := d.mapping(it, it, path)
+		if m == nil {
+			continue
+		}
+		m.only("object", "class", "field", "description")
+		o, f, ok := d.ruleTarget(m, path, p, false)
+		r := CriticalRule{Object: o, Field: f, Line: it.Line}
+		if m.require("class", "add class: one of "+strings.Join(driftClasses, ", ")) {
+			if v, good := m.enum("class", driftClasses); good {
+				r.Class = v
+			} else {
+				ok = false
+			}
+		} else {
+			ok = false
+		}
+		r.Description, _, _ = m.str("description")
+		if ok {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 var dateRE = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}$`)

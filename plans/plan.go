@@ -567,6 +567,30 @@ type ParallelRun struct {
 	Overlap Duration `json:"overlap"`
 	// FullEvery is the interval between full (non-incremental) passes.
 	FullEvery Duration `json:"full_every"`
+	// Ignore lists known differences: counted apart, never as drift, until their date.
+	Ignore []IgnoreRule `json:"ignore,omitempty"`
+	// Critical lists the drift that reports show first and cutover can gate on.
+	Critical []CriticalRule `json:"critical,omitempty"`
+	// ReconcileOld lets reconcile write to the old CRM (default false).
+	ReconcileOld bool `json:"reconcile_old"`
+}
+
+// IgnoreRule is a known difference of one field of an object (e.g. a field the new CRM computes).
+type IgnoreRule struct {
+	Object string `json:"object"`
+	Field  string `json:"field"`
+	Reason string `json:"reason"`
+	Until  string `json:"until,omitempty"` // YYYY-MM-DD, the last day it applies ("" for ever)
+	Line   int    `json:"-"`
+}
+
+// CriticalRule marks drift of a class (of one field, when Field is set) of an object as critical.
+type CriticalRule struct {
+	Object      string `json:"object"`
+	Class       string `json:"class"`
+	Field       string `json:"field,omitempty"`
+	Description string `json:"description,omitempty"`
+	Line        int    `json:"-"`
 }
 
 // Cutover holds the go/no-go rules.

@@ -237,18 +237,22 @@ func maskedResult(res *validate.Result) *validate.Result {
 	for i, o := range res.Objects {
 		o.Drift = slices.Clone(o.Drift)
 		for j := range o.Drift {
-			d := &o.Drift[j]
-			d.Old, d.New = pii.Mask(d.Type, d.Old), pii.Mask(d.Type, d.New)
-			if d.Class != validate.FieldMismatch && d.Class != validate.BrokenRef {
-				d.Key = maskKey(d.Key)
-			}
-			if d.Key != "" && strings.Contains(d.Key, "@") {
-				d.Key = pii.MaskEmail(d.Key)
-			}
+			maskDrift(&o.Drift[j])
 		}
 		out.Objects[i] = o
 	}
 	return &out
+}
+
+// maskDrift masks the emails and phones of a drift row: its values by field type, its key.
+func maskDrift(d *validate.Drift) {
+	d.Old, d.New = pii.Mask(d.Type, d.Old), pii.Mask(d.Type, d.New)
+	if d.Class != validate.FieldMismatch && d.Class != validate.BrokenRef {
+		d.Key = maskKey(d.Key)
+	}
+	if d.Key != "" && strings.Contains(d.Key, "@") {
+		d.Key = pii.MaskEmail(d.Key)
+	}
 }
 
 // maskKey masks a canonical key that is an email or a phone number.
@@ -303,26 +307,8 @@ func RenderValidation(w io.Writer, p *plans.Plan, res *validate.Result, format s
 			fmt.Fprintf(w, "%s: not compared (mapped on one side only): %s\n", o.Object, strings.Join(o.Skipped, ", "))
 		}
 	}
-	if len(res.Checks) > 0 {
-		fmt.Fprintln(w)
-		if md {
-			fmt.Fprint(w, "## Checks\n\n")
-		}
-		crows := make([][]string, 0, len(res.Checks))
-		for _, c := range res.Checks {
-			what := c.Limit
-			if c.Object != "" {
-				what = c.Object + " " + c.Limit
-			}
-			obs := strconv.FormatFloat(c.Observed, 'f', -1, 64)
-			if c.Detail != "" {
-				obs = c.Detail
-			}
-			crows = append(crows, []string{c.Name, what, obs, c.Threshold, c.Severity, strings.ToUpper(c.Result)})
-		}
-		if err := renderRows(w, md, []string{"check", "what", "observed", "threshold", "severity", "result"}, crows); err != nil {
-			return err
-		}
+	if err := renderChecks(w, md, res.Checks); err != nil {
+		return err
 	}
 	var drows [][]string
 	for _, o := range res.Objects {
@@ -330,21 +316,7 @@ func RenderValidation(w io.Writer, p *plans.Plan, res *validate.Result, format s
 			if len(drows) >= 20 {
 				break
 			}
-			id := d.GoldenID
-			if id == "" {
-				id = "new " + d.NewID
-			}
-			detail := d.Reason
-			if d.Field != "" {
-				detail = fmt.Sprintf("%s: %q in old, %q in new", d.Field, d.Old, d.New)
-				if d.Reason != "" {
-					detail += "; " + d.Reason
-				}
-			}
-			if r := []rune(detail); len(r) > 110 {
-				detail = string(r[:109]) + "…"
-			}
-			drows = append(drows, []string{o.Object, d.Class, id, detail})
+			drows = append(drows, []string{o.Object, d.Class, driftRecord(d), driftDetail(d)})
 		}
 	}
 	if len(drows) > 0 {
@@ -362,6 +334,53 @@ func RenderValidation(w io.Writer, p *plans.Plan, res *validate.Result, format s
 		return renderRows(w, md, []string{"object", "class", "record", "detail"}, drows)
 	}
 	return nil
+}
+
+// renderChecks renders the checks' table (nothing when there are none).
+func renderChecks(w io.Writer, md bool, checks []validate.CheckResult) error {
+	if len(checks) == 0 {
+		return nil
+	}
+	fmt.Fprintln(w)
+	if md {
+		fmt.Fprint(w, "## Checks\n\n")
+	}
+	crows := make([][]string, 0, len(checks))
+	for _, c := range checks {
+		what := c.Limit
+		if c.Object != "" {
+			what = c.Object + " " + c.Limit
+		}
+		obs := strconv.FormatFloat(c.Observed, 'f', -1, 64)
+		if c.Detail != "" {
+			obs = c.Detail
+		}
+		crows = append(crows, []string{c.Name, what, obs, c.Threshold, c.Severity, strings.ToUpper(c.Result)})
+	}
+	return renderRows(w, md, []string{"check", "what", "observed", "threshold", "severity", "result"}, crows)
+}
+
+// driftRecord names a drift row's record: its golden id, or its id in new.
+func driftRecord(d validate.Drift) string {
+	if d.GoldenID != "" {
+		return d.GoldenID
+	}
+	return "new " + d.NewID
+}
+
+// driftDetail says what differs, in at most 110 characters.
+func driftDetail(d validate.Drift) string {
+	detail := d.Reason
+	if d.Field != "" {
+		detail = fmt.Sprintf("%s: %q in old, %q in new", d.Field, d.Old, d.New)
+		if d.Reason != "" {
+			detail += "; " + d.Reason
+		}
+	}
+	if r := []rune(detail); len(r) > 110 {
+		detail = string(r[:109]) + "…"
+	}
+	return detail
 }
 
 // topFields names the n fields with the most mismatches: "email 12, phone 3".

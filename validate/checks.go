@@ -10,9 +10,9 @@ import (
 	"github.com/crmigrate/crmigrate/plans"
 )
 
-// evaluateChecks evaluates the plan's checks against the objects' results (object checks of
+// EvaluateChecks evaluates the plan's checks against the objects' results (object checks of
 // objects not validated are left out) and runs its SQL checks.
-func evaluateChecks(ctx context.Context, p *plans.Plan, opts Options, objects []ObjectResult, only map[string]bool) ([]CheckResult, error) {
+func EvaluateChecks(ctx context.Context, p *plans.Plan, opts Options, objects []ObjectResult, only map[string]bool) ([]CheckResult, error) {
 	out := []CheckResult{}
 	byName := map[string]*ObjectResult{}
 	for i := range objects {

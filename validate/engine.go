@@ -384,6 +384,7 @@ type objectRun struct {
 	exp     *strs    // compared values packed (see pack), valid when present
 	key     *strs    // canonical key
 	present []bool   // some source record of it was read
+	changed []int64  // the latest change of its source records read (Unix seconds; 0 unknown)
 	extra   []string // ids of the unstaged groups, for indexes past len(set.ids)
 	// Clusters waiting for members: golden index → members read so far.
 	pending  map[int32][]pmember
@@ -571,9 +572,9 @@ func (v *validator) passes(golden, members, held int64) int {
 		return 1 // one pass needs neither the other passes' indexes nor their keys
 	}
 	room := usable - held - golden*100 - members*8
-	// Below a sixteenth of the budget per pass the passes multiply for little: the budget is then
-	// exceeded (docs/validate.md gives what an object needs at least).
-	room = max(room, budget/16)
+	// Below a quarter of the budget per pass the passes multiply (each reads both sides again) for
+	// little memory: the budget is then exceeded rather than the time (docs/validate.md).
+	room = max(room, budget/4)
 	per := golden*320 + members*48
 	return min(max(int((per+room-1)/room), 1), 64)
 }
@@ -632,7 +633,7 @@ func (r *objectRun) expected(ctx context.Context, p, parts int) error {
 	r.valid = merge.ValidatorFor(v.norm, obj.Fields)
 	r.none = make([]bool, len(obj.Fields)) // a member without invalid values (read-only, shared)
 	n := r.set.ids.len()
-	r.exp, r.key, r.present = newStrs(n), newStrs(n), make([]bool, n)
+	r.exp, r.key, r.present, r.changed = newStrs(n), newStrs(n), make([]bool, n), make([]int64, n)
 	workers := runtime.GOMAXPROCS(0)
 	scratch := make([]normalize.Scratch, workers)
 	type normRec struct {
@@ -720,6 +721,9 @@ func (r *objectRun) expected(ctx context.Context, p, parts int) error {
 					if gi < 0 {
 						gi = r.unstagedIndex(sys.Name, nr.m.id, nr.key)
 					}
+					if !nr.m.updated.IsZero() {
+						r.changed[gi] = max(r.changed[gi], nr.m.updated.Unix())
+					}
 					if k := r.key.get(int(gi)); nr.key != "" && (k == "" || nr.key < k) {
 						r.key.set(int(gi), nr.key)
 					}
@@ -789,7 +793,28 @@ func (r *objectRun) unstagedIndex(source, id, key string) int32 {
 	r.exp.add("")
 	r.key.add("")
 	r.present = append(r.present, false)
+	r.changed = append(r.changed, 0)
 	return gi
+}
+
+// unixTime is a change time as the drift rows give it: RFC 3339 in UTC ("" unknown).
+func unixTime(sec int64) string {
+	if sec == 0 {
+		return ""
+	}
+	return time.Unix(sec, 0).UTC().Format(time.RFC3339)
+}
+
+// newChanged is when a record in new last changed, as the drift rows give it ("" unknown).
+func (r *objectRun) newChanged(rec crm.Record) string {
+	if rec.UpdatedAt == "" {
+		return ""
+	}
+	t, st := r.v.norm.DateTime(rec.UpdatedAt)
+	if st != normalize.Normalized && st != normalize.Unchanged {
+		return ""
+	}
+	return t
 }
 
 // goldenID names golden index gi: its staged id, or its group's.
@@ -932,6 +957,7 @@ type unmatchedExp struct {
 	golden, key, exp, newOf string
 	unstaged                bool
 	matched                 bool
+	changed                 int64 // Unix seconds
 }
 
 // compare compares the object's expected records of partition p (of parts) with the records in
@@ -978,7 +1004,7 @@ func (r *objectRun) compare(ctx context.Context, p, parts int, st *scanState, or
 					h := v.hash(key)
 					if _, seen := st.keys[h]; seen {
 						dup = true
-						st.dups = append(st.dups, newRec{id: rec.ID, key: key})
+						st.dups = append(st.dups, newRec{id: rec.ID, key: key, changed: r.newChanged(rec)})
 					} else {
 						st.keys[h] = int32(st.firstIDs.len())
 						st.firstIDs.add(rec.ID)
@@ -993,7 +1019,7 @@ func (r *objectRun) compare(ctx context.Context, p, parts int, st *scanState, or
 			}
 			if r.present[gi] {
 				matched[gi] = true
-				r.check(r.exp.get(int(gi)), func() (string, string) { return r.goldenID(gi), strings.Clone(r.key.get(int(gi))) },
+				r.check(r.exp.get(int(gi)), r.changed[gi], func() (string, string) { return r.goldenID(gi), strings.Clone(r.key.get(int(gi))) },
 					"crosswalk", rec, region, st, or)
 				continue
 			}
@@ -1042,7 +1068,8 @@ func (r *objectRun) compare(ctx context.Context, p, parts int, st *scanState, or
 		if matched[i] {
 			continue
 		}
-		u := unmatchedExp{golden: r.goldenID(int32(i)), key: strings.Clone(k), exp: strings.Clone(r.exp.get(i)), unstaged: i >= r.set.ids.len()}
+		u := unmatchedExp{golden: r.goldenID(int32(i)), key: strings.Clone(k), exp: strings.Clone(r.exp.get(i)), unstaged: i >= r.set.ids.len(),
+			changed: r.changed[i]}
 		if i < r.set.newOf.len() {
 			u.newOf = strings.Clone(r.set.newOf.get(i))
 		}
@@ -1101,8 +1128,9 @@ func (h *driftHeap) Pop() any {
 
 // check compares a matched pair field by field; names gives the expected record's golden id and
 // key, for drift rows.
-func (r *objectRun) check(exp string, names func() (string, string), how string, rec crm.Record, region string, st *scanState, or *ObjectResult) {
+func (r *objectRun) check(exp string, changed int64, names func() (string, string), how string, rec crm.Record, region string, st *scanState, or *ObjectResult) {
 	or.Matched++
+	oldAt, newAt := unixTime(changed), r.newChanged(rec)
 	or.MatchedBy[how]++
 	st.expVals = unpack(exp, len(r.fields), st.expVals)
 	golden, gkey := "", ""
@@ -1120,7 +1148,7 @@ func (r *objectRun) check(exp string, names func() (string, string), how string,
 				or.BrokenRefs++
 				same = false
 				r.drift(or, Drift{Class: BrokenRef, GoldenID: golden, NewID: rec.ID, Key: gkey, MatchedBy: how, Field: cf.f.Name,
-					Type: cf.f.Type, Old: strings.Clone(ev), New: strings.TrimSpace(raw), Reason: reason})
+					Type: cf.f.Type, Old: strings.Clone(ev), New: strings.TrimSpace(raw), Reason: reason, OldChanged: oldAt, NewChanged: newAt})
 			}
 			continue
 		}
@@ -1132,7 +1160,7 @@ func (r *objectRun) check(exp string, names func() (string, string), how string,
 			named()
 			or.Fields[cf.f.Name]++
 			r.drift(or, Drift{Class: FieldMismatch, GoldenID: golden, NewID: rec.ID, Key: gkey, MatchedBy: how, Field: cf.f.Name,
-				Type: cf.f.Type, Old: strings.Clone(ev), New: nv})
+				Type: cf.f.Type, Old: strings.Clone(ev), New: nv, OldChanged: oldAt, NewChanged: newAt})
 		}
 	}
 	if same {
@@ -1172,11 +1200,11 @@ func (r *objectRun) finish(refused map[string]string, st *scanState, or *ObjectR
 		if i, ok := byKey[n.key]; ok && n.key != "" && !st.unmatched[i].matched {
 			u := &st.unmatched[i]
 			u.matched = true
-			r.check(u.exp, func() (string, string) { return u.golden, u.key }, "key", n.rec, n.region, st, or)
+			r.check(u.exp, u.changed, func() (string, string) { return u.golden, u.key }, "key", n.rec, n.region, st, or)
 			continue
 		}
 		or.MissingInOld++
-		d := Drift{Class: MissingInOld, NewID: n.id, Key: n.key}
+		d := Drift{Class: MissingInOld, NewID: n.id, Key: n.key, NewChanged: r.newChanged(n.rec)}
 		if n.known {
 			d.GoldenID = n.knownGolden
 			d.Reason = "written by migrate; its old records are no longer in the sources"
@@ -1189,14 +1217,14 @@ func (r *objectRun) finish(refused map[string]string, st *scanState, or *ObjectR
 		if err != nil {
 			return err
 		}
-		r.drift(or, Drift{Class: DuplicateInNew, NewID: n.id, Key: n.key, Reason: "same canonical key as record " + first + " in new"})
+		r.drift(or, Drift{Class: DuplicateInNew, NewID: n.id, Key: n.key, Reason: "same canonical key as record " + first + " in new", NewChanged: n.changed})
 	}
 	for _, u := range st.unmatched {
 		if u.matched {
 			continue
 		}
 		or.MissingInNew++
-		d := Drift{Class: MissingInNew, GoldenID: u.golden, Key: u.key}
+		d := Drift{Class: MissingInNew, GoldenID: u.golden, Key: u.key, OldChanged: unixTime(u.changed)}
 		if reason, ok := refused[u.golden]; ok {
 			or.RefusedInNew++
 			d.Class, d.Reason = RefusedInNew, reason
@@ -1263,7 +1291,8 @@ type newRec struct {
 	knownGolden string // the crosswalk's golden id of a record whose old records are gone
 	rec         crm.Record
 	region      string
-	pos         int64 // in the stream of records in new
+	pos         int64  // in the stream of records in new
+	changed     string // when it last changed (duplicates)
 }
 
 func cloneRecord(r crm.Record) crm.Record {

@@ -107,6 +107,10 @@ type Drift struct {
 	Old       string `json:"old,omitempty"`
 	New       string `json:"new,omitempty"`
 	Reason    string `json:"reason,omitempty"` // refused_in_new: the new CRM's reason; broken_ref: what is wrong
+	// When the record last changed on each side, as far as the mappings' updated_at say (RFC 3339,
+	// UTC): the latest of its source records in old, the record in new.
+	OldChanged string `json:"old_changed,omitempty"`
+	NewChanged string `json:"new_changed,omitempty"`
 }
 
 // CheckResult is one of the plan's checks, evaluated.
@@ -209,7 +213,7 @@ func Run(ctx context.Context, p *plans.Plan, opts Options) (*Result, error) {
 	} else if again != stamp {
 		return nil, fmt.Errorf("%w (a clean or a migrate ran meanwhile); run validate again", ErrChanged)
 	}
-	checks, err := evaluateChecks(ctx, p, opts, res.Objects, want)
+	checks, err := EvaluateChecks(ctx, p, opts, res.Objects, want)
 	if err != nil {
 		return nil, err
 	}

@@ -12,14 +12,12 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/crmigrate/crmigrate/clean"
 	"github.com/crmigrate/crmigrate/crm"
 	_ "github.com/crmigrate/crmigrate/crm/csvfile"
 	_ "github.com/crmigrate/crmigrate/crm/postgres"
 	"github.com/crmigrate/crmigrate/demo"
 	"github.com/crmigrate/crmigrate/demo/demotest"
 	"github.com/crmigrate/crmigrate/internal/pgtest"
-	"github.com/crmigrate/crmigrate/migrate"
 	"github.com/crmigrate/crmigrate/plans"
 	"github.com/crmigrate/crmigrate/state"
 	"github.com/crmigrate/crmigrate/validate"
@@ -31,54 +29,21 @@ type world struct {
 	plan     *plans.Plan
 	db       *state.DB
 	old, new string
+	d        *demotest.World // runs clean and migrate
 }
 
 func newWorld(t *testing.T) *world {
 	t.Helper()
-	ctx := context.Background()
 	opts := demo.DefaultOptions()
 	opts.Companies, opts.Contacts, opts.Deals = 60, 300, 120
-	d := demotest.New(t, opts, nil)
-	w := &world{t: t, old: d.Old, new: d.New, plan: d.Plan}
-	var err error
-	if w.db, err = state.Open(ctx, pgtest.NewDB(t)); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(w.db.Close)
-	w.clean()
-	w.migrate()
-	return w
+	d := demotest.Staged(t, opts, nil)
+	return &world{t: t, old: d.Old, new: d.New, plan: d.Plan, db: d.DB, d: d}
 }
 
 func (w *world) env() crm.Env { return crm.Env{Plan: w.plan} }
 
-func (w *world) clean() {
-	w.t.Helper()
-	ctx := context.Background()
-	run, err := w.db.StartRun(ctx, state.RunSpec{Plan: w.plan.Name, Phase: "clean"})
-	if err != nil {
-		w.t.Fatal(err)
-	}
-	_, err = clean.Run(ctx, w.plan, clean.Options{DB: w.db, RunID: run.ID, Env: w.env()})
-	_ = run.Finish(ctx, state.StatusPassed, nil, err)
-	if err != nil {
-		w.t.Fatal(err)
-	}
-}
-
-func (w *world) migrate() {
-	w.t.Helper()
-	ctx := context.Background()
-	run, err := w.db.StartRun(ctx, state.RunSpec{Plan: w.plan.Name, Phase: migrate.Phase})
-	if err != nil {
-		w.t.Fatal(err)
-	}
-	_, err = migrate.Run(ctx, w.plan, migrate.Options{DB: w.db, Env: w.env(), RunID: run.ID})
-	_ = run.Finish(ctx, state.StatusPassed, nil, err)
-	if err != nil {
-		w.t.Fatal(err)
-	}
-}
+func (w *world) clean()   { w.t.Helper(); w.d.Clean(w.t) }
+func (w *world) migrate() { w.t.Helper(); w.d.Migrate(w.t) }
 
 func (w *world) exec(url string, sqls ...string) {
 	w.t.Helper()
@@ -324,13 +289,18 @@ func comparable(r *validate.Result) string {
 func TestValidateReadsTheCurrentSources(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
-	w.exec(w.old, `UPDATE contacts SET title = 'Head of Validation' WHERE contact_id = (SELECT min(contact_id) FROM contacts WHERE email LIKE '%@%.%')`)
+	w.exec(w.old, `UPDATE contacts SET title = 'Head of Validation', modified_at = '2031-02-03 04:05:06' WHERE contact_id = (SELECT min(contact_id) FROM contacts WHERE email LIKE '%@%.%')`)
 	res := w.validate()
 	samePasses(t, w, res)
 	c := object(t, res, "contact")
 	ds := driftOf(c, validate.FieldMismatch)
 	if c.Mismatched != 1 || len(ds) != 1 || ds[0].Field != "title" || ds[0].Old != "Head of Validation" || ds[0].MatchedBy != "crosswalk" {
 		t.Fatalf("title changed in old: %d mismatched: %+v", c.Mismatched, ds)
+	}
+	// Each side's change time comes with the drift row (the parallel run's grace window reads it);
+	// the old CRM writes local times (the plan's time zone, Europe/Stockholm).
+	if ds[0].OldChanged != "2031-02-03T03:05:06Z" || ds[0].NewChanged == "" || ds[0].NewChanged >= ds[0].OldChanged {
+		t.Errorf("change times: old %q, new %q", ds[0].OldChanged, ds[0].NewChanged)
 	}
 
 	// A company created on both sides after migrate (by an integration) is matched by its key.
@@ -400,6 +370,7 @@ func TestValidateReadsACSVTarget(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(w.db.Close)
+	w.d = &demotest.World{Plan: w.plan, DB: w.db}
 	w.clean()
 	w.migrate()
 	res := w.validate()

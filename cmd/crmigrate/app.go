@@ -44,6 +44,7 @@ func newApp(stdout, stderr io.Writer, lookupEnv func(string) (string, bool)) *cl
 			reviewCommand(),
 			migrateCommand(),
 			validateCommand(),
+			parallelRunCommand(),
 			dbCommand(),
 			runsCommand(),
 		},

@@ -11,16 +11,23 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/crmigrate/crmigrate/clean"
+	"github.com/crmigrate/crmigrate/crm"
+	_ "github.com/crmigrate/crmigrate/crm/csvfile"  // the demo's marketing export
+	_ "github.com/crmigrate/crmigrate/crm/postgres" // the demo's CRMs
 	"github.com/crmigrate/crmigrate/demo"
 	"github.com/crmigrate/crmigrate/internal/pgtest"
+	"github.com/crmigrate/crmigrate/migrate"
 	"github.com/crmigrate/crmigrate/plans"
+	"github.com/crmigrate/crmigrate/state"
 )
 
 // World is the demo's CRMs and plan, made by New.
 type World struct {
 	Dir      string // the demo's files: the plan, its CSV exports
 	Plan     *plans.Plan
-	Old, New string // the CRMs' database URLs
+	Old, New string    // the CRMs' database URLs
+	DB       *state.DB // the control database (Staged)
 }
 
 // New creates the demo's old CRM and empty new CRM with opts in two new databases, writes the
@@ -63,4 +70,68 @@ func New(t *testing.T, opts demo.Options, edit func(plan string) string) *World 
 		t.Fatal(err)
 	}
 	return w
+}
+
+// Staged is New with a control database, cleaned and migrated as recorded runs: the world right
+// after the demo's migrate.
+func Staged(t *testing.T, opts demo.Options, edit func(plan string) string) *World {
+	t.Helper()
+	w := New(t, opts, edit)
+	var err error
+	if w.DB, err = state.Open(context.Background(), pgtest.NewDB(t)); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(w.DB.Close)
+	w.Clean(t)
+	w.Migrate(t)
+	return w
+}
+
+// Clean runs clean as a recorded run.
+func (w *World) Clean(t *testing.T) {
+	t.Helper()
+	w.MustRecord(t, "clean", func(ctx context.Context, runID int64) error {
+		_, err := clean.Run(ctx, w.Plan, clean.Options{DB: w.DB, RunID: runID, Env: w.Env()})
+		return err
+	})
+}
+
+// Migrate runs a full migrate as a recorded run.
+func (w *World) Migrate(t *testing.T) {
+	t.Helper()
+	w.MustRecord(t, migrate.Phase, func(ctx context.Context, runID int64) error {
+		_, err := migrate.Run(ctx, w.Plan, migrate.Options{DB: w.DB, Env: w.Env(), RunID: runID})
+		return err
+	})
+}
+
+// Env is the connectors' environment of the world's plan.
+func (w *World) Env() crm.Env { return crm.Env{Plan: w.Plan} }
+
+// Record runs body as a run of phase in the control database: passed when body returns nil,
+// failed otherwise. It returns body's error.
+func (w *World) Record(t *testing.T, phase string, body func(ctx context.Context, runID int64) error) error {
+	t.Helper()
+	ctx := context.Background()
+	run, err := w.DB.StartRun(ctx, state.RunSpec{Plan: w.Plan.Name, Phase: phase})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = body(ctx, run.ID)
+	status := state.StatusPassed
+	if err != nil {
+		status = state.StatusFailed
+	}
+	if ferr := run.Finish(ctx, status, nil, err); ferr != nil {
+		t.Fatal(ferr)
+	}
+	return err
+}
+
+// MustRecord is Record failing the test on an error.
+func (w *World) MustRecord(t *testing.T, phase string, body func(ctx context.Context, runID int64) error) {
+	t.Helper()
+	if err := w.Record(t, phase, body); err != nil {
+		t.Fatal(err)
+	}
 }

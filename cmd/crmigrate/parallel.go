@@ -1,0 +1,122 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"os"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/crmigrate/crmigrate/crm"
+	"github.com/crmigrate/crmigrate/parallelrun"
+	"github.com/crmigrate/crmigrate/phase"
+	"github.com/crmigrate/crmigrate/reports"
+)
+
+func parallelRunCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "parallel-run",
+		Usage: "the daily comparison of old and new while both run: consistency snapshots with drift history",
+		Description: "Old and new run side by side for 30–60 days. Every day (or every few minutes), `parallel-run diff`\n" +
+			"compares them through the plan's mapping, as validate does, and keeps the drift it finds: since when\n" +
+			"each difference exists, and when it went away. See docs/parallel-run.md.",
+		OnUsageError: onUsageError,
+		Subcommands: []*cli.Command{
+			{
+				Name:  "diff",
+				Usage: "take one consistency snapshot of old against new, and record it as the parallel run's day",
+				Description: "Needs a validate that passed after the last full migrate (--force to run anyway, audited).\n" +
+					"Differences changed on either side within parallel_run.grace are in flight, not drift; differences\n" +
+					"of a field that parallel_run.ignore names are counted apart; parallel_run.critical marks drift to\n" +
+					"list first. Exit 3 when a fail-severity check fails on the drift.",
+				Flags: append([]cli.Flag{planFlag(), stateURLFlag(),
+					&cli.StringFlag{Name: "as-of", Usage: "label the snapshot with `TIME` and use it as now for the grace window (RFC 3339, or YYYY-MM-DD[ HH:MM[:SS]] in the plan's time zone; a date alone is its last second); the CRMs are read as they are"},
+					&cli.BoolFlag{Name: "full", Usage: "a full pass (every snapshot is one in this version)"},
+					&cli.BoolFlag{Name: "force", Usage: "take the snapshot even without a validate that passed since the last full migrate (audited)"},
+					&cli.IntFlag{Name: "memory", Value: 1024, Usage: "memory budget in `MiB` (as validate's)"},
+					&cli.IntFlag{Name: "limit", Value: 100, Usage: "list at most `N` drift rows per object (the history keeps them all; 0: all)"},
+					&cli.BoolFlag{Name: "show-pii", Usage: "show emails and phone numbers unmasked"},
+				}, formatFlags(reports.ValidateFormats...)...),
+				OnUsageError: onUsageError,
+				Action:       runParallelDiff,
+			},
+		},
+	}
+}
+
+// asOfLayouts are the forms --as-of takes in the plan's time zone.
+var asOfLayouts = []string{"2006-01-02 15:04:05", "2006-01-02T15:04:05", "2006-01-02 15:04", "2006-01-02T15:04"}
+
+// parseAsOf reads --as-of: RFC 3339, or a local time or date in loc.
+func parseAsOf(s string, loc *time.Location) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	for _, l := range asOfLayouts {
+		if t, err := time.ParseInLocation(l, s, loc); err == nil {
+			return t, nil
+		}
+	}
+	if t, err := time.ParseInLocation(time.DateOnly, s, loc); err == nil {
+		return t.AddDate(0, 0, 1).Add(-time.Second), nil
+	}
+	return time.Time{}, usageError("--as-of %q is not a time: write 2026-12-04T18:00:00+01:00, 2026-12-04 18:00 or 2026-12-04", s)
+}
+
+func runParallelDiff(c *cli.Context) error {
+	format, err := formatOf(c, reports.ValidateFormats...)
+	if err != nil {
+		return err
+	}
+	if c.Int("limit") < 0 {
+		return usageError("--limit must be 0 or more")
+	}
+	if c.Int("memory") < 64 {
+		return usageError("--memory must be at least 64 (MiB)")
+	}
+	ws, err := openWorkspace(c, false)
+	if err != nil {
+		return err
+	}
+	defer ws.Close()
+	p := ws.Plan
+	var asOf time.Time
+	if s := c.String("as-of"); s != "" {
+		loc := p.Location
+		if loc == nil {
+			loc = time.UTC
+		}
+		if asOf, err = parseAsOf(s, loc); err != nil {
+			return err
+		}
+	}
+	rn, err := phaseRunner(c, ws)
+	if err != nil {
+		return err
+	}
+	limit := c.Int("limit")
+	if limit == 0 {
+		limit = -1
+	}
+	budget := int64(c.Int("memory")) << 20
+	force := c.Bool("force")
+	snap, err := phase.Execute(c.Context, rn, phase.ParallelRun, phase.Options{Force: force},
+		func(ctx context.Context, run *phase.Run) (*parallelrun.Snapshot, error) {
+			if os.Getenv("GOMEMLIMIT") == "" {
+				defer softMemoryLimit(budget / 4 * 3)()
+			}
+			prog := newProgress(c.App.ErrWriter)
+			defer prog.done()
+			return parallelrun.Diff(ctx, p, parallelrun.Options{DB: rn.DB, Env: crm.Env{Plan: p, URL: ws.SystemURL}, RunID: run.ID,
+				AsOf: asOf, Full: c.Bool("full"), Force: force, Limit: limit, MemoryBudget: budget, Progress: prog.validate})
+		})
+	var checkFailed *phase.CheckFailedError
+	if err != nil && !errors.As(err, &checkFailed) {
+		return err
+	}
+	if rerr := reports.RenderSnapshot(c.App.Writer, p, snap, format, c.Bool("show-pii")); rerr != nil {
+		return rerr
+	}
+	return err
+}

@@ -1,0 +1,203 @@
+package state
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// SnapshotInfo is a parallel-run snapshot as pr_snapshots lists it.
+type SnapshotInfo struct {
+	RunID       int64     `json:"run_id"`
+	Day         int       `json:"day"`
+	AsOf        time.Time `json:"as_of"`
+	Incremental bool      `json:"incremental"`
+	Drift       int64     `json:"drift"`
+}
+
+// Snapshots lists a plan's parallel-run snapshots, oldest first.
+func (db *DB) Snapshots(ctx context.Context, plan string) ([]SnapshotInfo, error) {
+	rows, err := db.Pool.Query(ctx, `SELECT run_id, day, as_of, incremental, drift FROM crmigrate.pr_snapshots
+		WHERE plan = $1 ORDER BY as_of, run_id`, plan)
+	if err != nil {
+		return nil, fmt.Errorf("list the parallel run's snapshots: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (SnapshotInfo, error) {
+		var s SnapshotInfo
+		err := r.Scan(&s.RunID, &s.Day, &s.AsOf, &s.Incremental, &s.Drift)
+		return s, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list the parallel run's snapshots: %w", err)
+	}
+	return out, nil
+}
+
+// SnapshotBody returns the JSON of a snapshot.
+func (db *DB) SnapshotBody(ctx context.Context, runID int64) ([]byte, error) {
+	var b []byte
+	if err := db.Pool.QueryRow(ctx, `SELECT body FROM crmigrate.pr_snapshots WHERE run_id = $1`, runID).Scan(&b); err != nil {
+		return nil, fmt.Errorf("read snapshot %d: %w", runID, err)
+	}
+	return b, nil
+}
+
+// DriftSeen is one drift a snapshot found: what identifies it across snapshots (object, class,
+// field, record), how it stands, and its drift row.
+type DriftSeen struct {
+	Object   string
+	Class    string
+	Field    string
+	Record   string // the golden id, or new:ID
+	State    string // drift, in_flight or ignored
+	Critical bool
+	Detail   any // encoded as JSON
+}
+
+// DriftHistory is a drift as the history knows it after a snapshot.
+type DriftHistory struct {
+	Object    string          `json:"object"`
+	Class     string          `json:"class"`
+	Field     string          `json:"field,omitempty"`
+	Record    string          `json:"record"`
+	State     string          `json:"state"`
+	Critical  bool            `json:"critical,omitempty"`
+	FirstSeen time.Time       `json:"first_seen"`
+	FirstDay  int             `json:"first_day"`
+	LastSeen  time.Time       `json:"last_seen"`
+	LastDay   int             `json:"last_day"`
+	ClosedAt  *time.Time      `json:"closed_at,omitempty"`
+	ClosedDay *int            `json:"closed_day,omitempty"`
+	Detail    json.RawMessage `json:"detail"`
+}
+
+// Snapshot is what RecordSnapshot writes.
+type Snapshot struct {
+	Plan        string
+	RunID       int64
+	Day         int
+	AsOf        time.Time
+	Incremental bool
+	Drift       int64 // open drift (state drift)
+	Limit       int   // drift rows per object given to Body, in each list (0: all)
+	// Body makes the snapshot's JSON from how many drift rows it opened and closed, the open drift
+	// and the drift it closed (at most Limit per object each).
+	Body func(opened, closedN int64, open, closed []DriftHistory) (any, error)
+}
+
+// RecordSnapshot writes a snapshot and its drift into the history, in one transaction: drift seen
+// before stays open (its first sighting kept), new drift opens, open drift not seen is closed as
+// of the snapshot. Body is called inside the transaction with the open drift and the drift this
+// snapshot closed, and its result is stored as the snapshot's JSON.
+func (db *DB) RecordSnapshot(ctx context.Context, s Snapshot, seen []DriftSeen) (open, closed []DriftHistory, err error) {
+	err = pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `CREATE TEMP TABLE pr_seen (object text, class text, field text, record text, state text,
+			critical boolean, detail jsonb) ON COMMIT DROP`); err != nil {
+			return err
+		}
+		rows := make([][]any, 0, len(seen))
+		for _, d := range seen {
+			b, err := json.Marshal(d.Detail)
+			if err != nil {
+				return err
+			}
+			rows = append(rows, []any{d.Object, d.Class, d.Field, d.Record, d.State, d.Critical, string(b)})
+		}
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"pr_seen"}, []string{"object", "class", "field", "record", "state", "critical", "detail"},
+			pgx.CopyFromRows(rows)); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE crmigrate.pr_drift d SET state = s.state, critical = s.critical, last_seen = $2,
+				last_day = $3, last_run = $4, detail = s.detail
+			FROM pr_seen s WHERE d.plan = $1 AND d.closed_at IS NULL
+			AND (d.object, d.class, d.field, d.record) = (s.object, s.class, s.field, s.record)`,
+			s.Plan, s.AsOf, s.Day, s.RunID); err != nil {
+			return err
+		}
+		ins, err := tx.Exec(ctx, `INSERT INTO crmigrate.pr_drift (plan, object, class, field, record, state, critical,
+				first_seen, first_day, first_run, last_seen, last_day, last_run, detail)
+			SELECT $1, s.object, s.class, s.field, s.record, s.state, s.critical, $2, $3, $4, $2, $3, $4, s.detail
+			FROM pr_seen s WHERE NOT EXISTS (SELECT 1 FROM crmigrate.pr_drift d WHERE d.plan = $1 AND d.closed_at IS NULL
+				AND (d.object, d.class, d.field, d.record) = (s.object, s.class, s.field, s.record))`,
+			s.Plan, s.AsOf, s.Day, s.RunID)
+		if err != nil {
+			return err
+		}
+		cl, err := tx.Exec(ctx, `UPDATE crmigrate.pr_drift SET closed_at = $2, closed_day = $3, closed_run = $4
+			WHERE plan = $1 AND closed_at IS NULL AND last_run <> $4`, s.Plan, s.AsOf, s.Day, s.RunID)
+		if err != nil {
+			return err
+		}
+		if open, err = driftHistory(ctx, tx, s.Limit, `plan = $1 AND closed_at IS NULL`, s.Plan); err != nil {
+			return err
+		}
+		if closed, err = driftHistory(ctx, tx, s.Limit, `plan = $1 AND closed_run = $2`, s.Plan, s.RunID); err != nil {
+			return err
+		}
+		body, err := s.Body(ins.RowsAffected(), cl.RowsAffected(), open, closed)
+		if err != nil {
+			return err
+		}
+		b, err := json.Marshal(body)
+		if err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `INSERT INTO crmigrate.pr_snapshots (run_id, plan, day, as_of, incremental, drift, body)
+			VALUES ($1, $2, $3, $4, $5, $6, $7)`, s.RunID, s.Plan, s.Day, s.AsOf, s.Incremental, s.Drift, b)
+		return err
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("record the snapshot of run %d: %w", s.RunID, err)
+	}
+	return open, closed, nil
+}
+
+// driftHistory reads drift rows, at most limit per object (0: all): critical first, then drift,
+// in flight and ignored, the oldest first, then by class, field and record.
+func driftHistory(ctx context.Context, q interface {
+	Query(context.Context, string, ...any) (pgx.Rows, error)
+}, limit int, where string, args ...any) ([]DriftHistory, error) {
+	order := `NOT critical, CASE state WHEN 'drift' THEN 0 WHEN 'in_flight' THEN 1 ELSE 2 END, first_seen,
+		class COLLATE "C", field COLLATE "C", record COLLATE "C"`
+	rows, err := q.Query(ctx, `SELECT object, class, field, record, state, critical, first_seen, first_day, last_seen, last_day,
+		closed_at, closed_day, detail FROM (
+			SELECT *, row_number() OVER (PARTITION BY object ORDER BY `+order+`) AS n FROM crmigrate.pr_drift WHERE `+where+`) d
+		WHERE $`+fmt.Sprint(len(args)+1)+` = 0 OR n <= $`+fmt.Sprint(len(args)+1)+`
+		ORDER BY object COLLATE "C", n`, append(args, limit)...)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (DriftHistory, error) {
+		var h DriftHistory
+		err := r.Scan(&h.Object, &h.Class, &h.Field, &h.Record, &h.State, &h.Critical, &h.FirstSeen, &h.FirstDay,
+			&h.LastSeen, &h.LastDay, &h.ClosedAt, &h.ClosedDay, &h.Detail)
+		return h, err
+	})
+}
+
+// OpenDrift returns the plan's open drift (of every state), as the last snapshot left it.
+func (db *DB) OpenDrift(ctx context.Context, plan string) ([]DriftHistory, error) {
+	out, err := driftHistory(ctx, db.Pool, 0, `plan = $1 AND closed_at IS NULL`, plan)
+	if err != nil {
+		return nil, fmt.Errorf("read the open drift: %w", err)
+	}
+	return out, nil
+}
+
+// ValidatedSinceFullMigrate returns the plan's last passed full (not delta) migrate run and its
+// last passed validate run (0 for none): the parallel run needs the validation to be the later.
+func (db *DB) ValidatedSinceFullMigrate(ctx context.Context, plan string) (migrateRun, validateRun int64, err error) {
+	err = db.Pool.QueryRow(ctx, `SELECT
+		coalesce((SELECT max(r.id) FROM crmigrate.runs r LEFT JOIN crmigrate.run_reports rr ON rr.run_id = r.id
+			WHERE r.plan = $1 AND r.phase = 'migrate' AND r.status = 'passed'
+			AND coalesce(rr.body->>'delta', 'false') <> 'true' AND coalesce(rr.body->>'dry_run', 'false') <> 'true'), 0),
+		coalesce((SELECT max(id) FROM crmigrate.runs WHERE plan = $1 AND phase = 'validate' AND status = 'passed'), 0)`,
+		plan).Scan(&migrateRun, &validateRun)
+	if err != nil {
+		return 0, 0, fmt.Errorf("find the last migrate and validate: %w", err)
+	}
+	return migrateRun, validateRun, nil
+}
