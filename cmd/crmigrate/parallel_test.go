@@ -1,0 +1,99 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// parallel-run diff as a user runs it: after the demo, a snapshot per day with its JSON, exit 3
+// when a check fails on the drift, usage errors for a bad --as-of, and snapshots that go forward.
+func TestParallelRunDiffCommand(t *testing.T) {
+	t.Parallel()
+	dir := projectDir(t)
+	fresh := filepath.Join(dir, "fresh")
+	if code, _, stderr := run(t, "demo", "--dir", fresh, "--companies", "10", "--contacts", "40", "--deals", "10", "--seed", "5", "--validate=false"); code != 0 {
+		t.Fatalf("demo --validate=false: exit %d\n%s", code, stderr)
+	}
+	if code, _, stderr := run(t, "parallel-run", "diff", "--plan", filepath.Join(fresh, "crmigrate.yaml")); code == 0 || !strings.Contains(stderr, "validate") {
+		t.Errorf("diff before validate: exit %d\n%s", code, stderr)
+	}
+
+	demoDir := filepath.Join(dir, "demo")
+	plan := filepath.Join(demoDir, "crmigrate.yaml")
+	if code, _, stderr := run(t, "demo", "--dir", demoDir, "--companies", "30", "--contacts", "150", "--deals", "40", "--seed", "11"); code != 0 {
+		t.Fatalf("demo: exit %d\n%s", code, stderr)
+	}
+	if code, _, stderr := run(t, "parallel-run", "diff", "--plan", plan, "--as-of", "yesterday"); code != ExitUsage || !strings.Contains(stderr, "--as-of") {
+		t.Errorf("a bad --as-of: exit %d\n%s", code, stderr)
+	}
+	code, stdout, stderr := run(t, "parallel-run", "diff", "--plan", plan, "--as-of", "2031-03-01", "--json")
+	var snap struct {
+		Version     int    `json:"version"`
+		Result      string `json:"result"`
+		Day         int    `json:"day"`
+		AsOf        string `json:"as_of"`
+		Incremental *bool  `json:"incremental"`
+		Opened      int64  `json:"opened"`
+		Objects     []struct {
+			Object       string `json:"object"`
+			MissingInNew int64  `json:"missing_in_new"`
+			InFlight     *int64 `json:"in_flight"`
+			Ignored      *int64 `json:"ignored"`
+			Drift        []struct {
+				Class     string `json:"class"`
+				Key       string `json:"key"`
+				State     string `json:"state"`
+				FirstSeen string `json:"first_seen"`
+			} `json:"drift"`
+		} `json:"objects"`
+		Checks []struct{ Name, Result string } `json:"checks"`
+	}
+	if code != 0 || json.Unmarshal([]byte(stdout), &snap) != nil || snap.Version != 1 || snap.Result != "passed" || snap.Day != 1 ||
+		snap.Incremental == nil || *snap.Incremental || len(snap.Objects) != 4 || len(snap.Checks) == 0 || snap.Opened == 0 {
+		t.Fatalf("diff --json: exit %d\n%s%s", code, stdout, stderr)
+	}
+	if !strings.HasPrefix(snap.AsOf, "2031-03-01T22:59:59Z") { // the date's last second in Europe/Stockholm
+		t.Errorf("as_of %s", snap.AsOf)
+	}
+	for _, o := range snap.Objects {
+		if o.InFlight == nil || o.Ignored == nil {
+			t.Errorf("%s: no in_flight or ignored", o.Object)
+		}
+		for _, d := range o.Drift {
+			if d.State != "drift" || d.FirstSeen == "" || strings.Contains(d.Key, "@") && !strings.Contains(d.Key, "***") {
+				t.Errorf("%s drift %+v (emails are masked without --show-pii)", o.Object, d)
+			}
+		}
+	}
+
+	// A deal deleted from the new CRM: drift the checks fail on, the next day.
+	if code, _, stderr := run(t, "db", "start", "--plan", plan); code != 0 {
+		t.Fatalf("db start: exit %d\n%s", code, stderr)
+	}
+	_, url, _ := run(t, "db", "url", "--plan", plan, "demo_new")
+	ctx := context.Background()
+	c, err := pgx.Connect(ctx, strings.TrimSpace(url))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Exec(ctx, `DELETE FROM activities WHERE opportunity_id = (SELECT min(id) FROM opportunities);
+		DELETE FROM opportunities WHERE id = (SELECT min(id) FROM opportunities)`); err != nil {
+		t.Fatal(err)
+	}
+	c.Close(ctx)
+	code, stdout, stderr = run(t, "parallel-run", "diff", "--plan", plan, "--as-of", "2031-03-02 09:00")
+	if code != ExitFailed || !strings.Contains(stdout, "day 2") || !strings.Contains(stdout, "lost_in_new") || !strings.Contains(stdout, "2 opened") /* the deal and its activity */ {
+		t.Fatalf("diff after deleting a deal: exit %d (want 3)\n%s%s", code, stdout, stderr)
+	}
+	if runs := listRuns(t, plan); runs[0].Phase != "parallel-run" || runs[0].Status != "failed" {
+		t.Errorf("the snapshot is recorded as %+v", runs[0])
+	}
+	if code, _, stderr := run(t, "parallel-run", "diff", "--plan", plan, "--as-of", "2031-03-01"); code != ExitError || !strings.Contains(stderr, "forward") {
+		t.Errorf("a snapshot before the last one: exit %d\n%s", code, stderr)
+	}
+}
