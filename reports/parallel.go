@@ -140,3 +140,18 @@ func age(days int) string {
 	}
 	return fmt.Sprintf("%d days", days)
 }
+
+// SnapshotLine sums a snapshot up in one line (watch prints one per snapshot).
+func SnapshotLine(p *plans.Plan, s *parallelrun.Snapshot) string {
+	c := s.Counts()
+	at := s.AsOf
+	if p.Location != nil {
+		at = at.In(p.Location)
+	}
+	verdict := "PASSED"
+	if s.Result != "passed" {
+		verdict = "FAILED"
+	}
+	return fmt.Sprintf("%s day %d (run %d): %s; %d open drift (%d critical), %d in flight, %d ignored; %d opened, %d closed",
+		at.Format("2006-01-02 15:04:05"), s.Day, s.RunID, verdict, c["drift"], c["critical"], c["in_flight"], c["ignored"], s.Opened, s.Closed)
+}

@@ -3,12 +3,14 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"time"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/crmigrate/crmigrate/crm"
+	"github.com/crmigrate/crmigrate/internal/workspace"
 	"github.com/crmigrate/crmigrate/parallelrun"
 	"github.com/crmigrate/crmigrate/phase"
 	"github.com/crmigrate/crmigrate/reports"
@@ -41,8 +43,47 @@ func parallelRunCommand() *cli.Command {
 				OnUsageError: onUsageError,
 				Action:       runParallelDiff,
 			},
+			{
+				Name:  "watch",
+				Usage: "take a snapshot now and then every --every (default parallel_run.every) until stopped",
+				Description: "Snapshots never overlap (nor with another diff of the plan: that one is waited for, or the tick\n" +
+					"reports it). When the control database or a CRM goes away, the snapshot is tried again with a\n" +
+					"doubling wait until its next tick; other errors are reported and the next tick runs. Ctrl-C lets\n" +
+					"a running snapshot finish, then stops (a second Ctrl-C aborts it; it is then not recorded).\n" +
+					"Prints one line per snapshot; the snapshots themselves are in the control database.",
+				Flags: []cli.Flag{planFlag(), stateURLFlag(),
+					&cli.DurationFlag{Name: "every", Usage: "time between the starts of two snapshots (default: the plan's parallel_run.every)"},
+					&cli.BoolFlag{Name: "force", Usage: "take snapshots even without a validate that passed since the last full migrate (audited)"},
+					&cli.IntFlag{Name: "memory", Value: 1024, Usage: "memory budget in `MiB` (as validate's)"},
+					&cli.IntFlag{Name: "limit", Value: 100, Usage: "keep at most `N` drift rows per object in each snapshot's JSON (the history keeps them all; 0: all)"},
+					&cli.IntFlag{Name: "ticks", Usage: "stop after `N` snapshots (0: until stopped)"},
+				},
+				OnUsageError: onUsageError,
+				Action:       runParallelWatch,
+			},
 		},
 	}
+}
+
+// takeSnapshot runs parallel-run diff as a phase run, with c's flags.
+func takeSnapshot(ctx context.Context, c *cli.Context, ws *workspace.Workspace, rn *phase.Runner, asOf time.Time) (*parallelrun.Snapshot, error) {
+	p := ws.Plan
+	limit := c.Int("limit")
+	if limit == 0 {
+		limit = -1
+	}
+	budget := int64(c.Int("memory")) << 20
+	force := c.Bool("force")
+	return phase.Execute(ctx, rn, phase.ParallelRun, phase.Options{Force: force},
+		func(ctx context.Context, run *phase.Run) (*parallelrun.Snapshot, error) {
+			if os.Getenv("GOMEMLIMIT") == "" {
+				defer softMemoryLimit(budget / 4 * 3)()
+			}
+			prog := newProgress(c.App.ErrWriter)
+			defer prog.done()
+			return parallelrun.Diff(ctx, p, parallelrun.Options{DB: rn.DB, Env: crm.Env{Plan: p, URL: ws.SystemURL}, RunID: run.ID,
+				AsOf: asOf, Full: c.Bool("full"), Force: force, Limit: limit, MemoryBudget: budget, Progress: prog.validate})
+		})
 }
 
 // asOfLayouts are the forms --as-of takes in the plan's time zone.
@@ -95,22 +136,7 @@ func runParallelDiff(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	limit := c.Int("limit")
-	if limit == 0 {
-		limit = -1
-	}
-	budget := int64(c.Int("memory")) << 20
-	force := c.Bool("force")
-	snap, err := phase.Execute(c.Context, rn, phase.ParallelRun, phase.Options{Force: force},
-		func(ctx context.Context, run *phase.Run) (*parallelrun.Snapshot, error) {
-			if os.Getenv("GOMEMLIMIT") == "" {
-				defer softMemoryLimit(budget / 4 * 3)()
-			}
-			prog := newProgress(c.App.ErrWriter)
-			defer prog.done()
-			return parallelrun.Diff(ctx, p, parallelrun.Options{DB: rn.DB, Env: crm.Env{Plan: p, URL: ws.SystemURL}, RunID: run.ID,
-				AsOf: asOf, Full: c.Bool("full"), Force: force, Limit: limit, MemoryBudget: budget, Progress: prog.validate})
-		})
+	snap, err := takeSnapshot(c.Context, c, ws, rn, asOf)
 	var checkFailed *phase.CheckFailedError
 	if err != nil && !errors.As(err, &checkFailed) {
 		return err
@@ -119,4 +145,69 @@ func runParallelDiff(c *cli.Context) error {
 		return rerr
 	}
 	return err
+}
+
+func runParallelWatch(c *cli.Context) error {
+	if c.Int("limit") < 0 || c.Int("ticks") < 0 {
+		return usageError("--limit and --ticks must be 0 or more")
+	}
+	if c.Int("memory") < 64 {
+		return usageError("--memory must be at least 64 (MiB)")
+	}
+	ws, err := openWorkspace(c, false)
+	if err != nil {
+		return err
+	}
+	defer ws.Close()
+	every := time.Duration(ws.Plan.ParallelRun.Every)
+	if c.IsSet("every") {
+		every = c.Duration("every")
+	}
+	if every < time.Second {
+		return usageError("--every must be at least 1s")
+	}
+	if _, err := phaseRunner(c, ws); err != nil {
+		return err
+	}
+	out, errw := c.App.Writer, c.App.ErrWriter
+	loc := ws.Plan.Location
+	if loc == nil {
+		loc = time.UTC
+	}
+	failed := false
+	parallelrun.Watch(c.Context, parallelrun.WatchOptions{Every: every, Ticks: c.Int("ticks")},
+		func(ctx context.Context) error {
+			rn, err := phaseRunner(c, ws)
+			if err != nil {
+				return err
+			}
+			snap, err := takeSnapshot(ctx, c, ws, rn, time.Time{})
+			if err != nil && ws.Reconnect(ctx) {
+				fmt.Fprintln(errw, "crmigrate: the private PostgreSQL went away; it is started again for the next try")
+			}
+			var checkFailed *phase.CheckFailedError
+			if snap != nil && (err == nil || errors.As(err, &checkFailed)) {
+				fmt.Fprintln(out, reports.SnapshotLine(ws.Plan, snap))
+				return nil
+			}
+			return err
+		},
+		func(ev parallelrun.WatchEvent) {
+			switch {
+			case ev.Stopped:
+				fmt.Fprintln(errw, "crmigrate: watch stopped")
+			case ev.Err != nil && ev.Retry > 0:
+				fmt.Fprintf(errw, "crmigrate: snapshot %d: %v; trying again in %s\n", ev.Tick, ev.Err, ev.Retry)
+			case ev.Err != nil:
+				failed = true
+				fmt.Fprintf(errw, "crmigrate: snapshot %d: %v\n", ev.Tick, ev.Err)
+			}
+			if !ev.Stopped && !ev.Next.IsZero() && ev.Retry == 0 {
+				fmt.Fprintf(errw, "crmigrate: next snapshot at %s\n", ev.Next.In(loc).Format("2006-01-02 15:04:05 MST"))
+			}
+		})
+	if failed && c.Int("ticks") > 0 {
+		return &ExitCodeError{Code: ExitError, Err: errors.New("some snapshots failed (see above)")}
+	}
+	return nil
 }

@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -95,5 +97,63 @@ func TestParallelRunDiffCommand(t *testing.T) {
 	}
 	if code, _, stderr := run(t, "parallel-run", "diff", "--plan", plan, "--as-of", "2031-03-01"); code != ExitError || !strings.Contains(stderr, "forward") {
 		t.Errorf("a snapshot before the last one: exit %d\n%s", code, stderr)
+	}
+}
+
+// watch takes a snapshot every --every and survives a crash of the private server between two:
+// the snapshot that finds no server brings it back and is taken.
+func TestParallelRunWatchSurvivesAServerCrash(t *testing.T) {
+	t.Parallel()
+	dir := projectDir(t)
+	demoDir := filepath.Join(dir, "demo")
+	plan := filepath.Join(demoDir, "crmigrate.yaml")
+	if code, _, stderr := run(t, "demo", "--dir", demoDir, "--companies", "20", "--contacts", "80", "--deals", "20", "--seed", "3"); code != 0 {
+		t.Fatalf("demo: exit %d\n%s", code, stderr)
+	}
+	type result struct {
+		code           int
+		stdout, stderr string
+	}
+	done := make(chan result, 1)
+	go func() {
+		code, stdout, stderr := run(t, "parallel-run", "watch", "--plan", plan, "--every", "3s", "--ticks", "3")
+		done <- result{code, stdout, stderr}
+	}()
+	// After the first snapshot, kill -9 the postmaster.
+	snapshots := func() int {
+		n := 0
+		for _, r := range listRuns(t, plan) {
+			if r.Phase == "parallel-run" && r.Status == "passed" {
+				n++
+			}
+		}
+		return n
+	}
+	for deadline := time.Now().Add(60 * time.Second); snapshots() < 1; time.Sleep(200 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("no first snapshot within a minute")
+		}
+	}
+	code, stdout, _ := run(t, "db", "status", "--plan", plan, "--json")
+	var st struct {
+		PID int `json:"postmaster_pid"`
+	}
+	if code != 0 || json.Unmarshal([]byte(stdout), &st) != nil || st.PID == 0 {
+		t.Fatalf("db status: exit %d: %s", code, stdout)
+	}
+	if err := syscall.Kill(st.PID, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	var r result
+	select {
+	case r = <-done:
+	case <-time.After(3 * time.Minute):
+		t.Fatal("watch did not end")
+	}
+	if r.code != 0 || strings.Count(r.stdout, "PASSED") != 3 {
+		t.Fatalf("watch: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if n := snapshots(); n != 3 {
+		t.Errorf("%d snapshots recorded, want 3\n%s", n, r.stderr)
 	}
 }

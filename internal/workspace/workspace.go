@@ -134,6 +134,23 @@ func (w *Workspace) State(ctx context.Context) (*state.DB, error) {
 	return db, nil
 }
 
+// Reconnect lets a long-running command survive a private cluster that went away (a crash, a
+// reboot): when the cluster no longer answers, the control database is closed and the cluster
+// released, so that the next State or SystemURL starts it again (on a new port) and connects anew.
+// It says whether it did so.
+func (w *Workspace) Reconnect(ctx context.Context) bool {
+	if w.handle == nil || w.handle.Alive(ctx) {
+		return false
+	}
+	if w.state != nil {
+		w.state.Close()
+		w.state = nil
+	}
+	_ = w.handle.Release()
+	w.handle = nil
+	return true
+}
+
 // Close closes the control database and releases the private cluster (which stops when no other
 // crmigrate process uses it, unless kept).
 func (w *Workspace) Close() error {
