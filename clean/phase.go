@@ -415,17 +415,10 @@ func unpackValues(data string, k int, buf []string) []string {
 	return buf
 }
 
-// dedupObject finds duplicates and assigns golden ids; the golden records are merged while they
-// are written (stageRows).
-func dedupObject(ctx context.Context, p *plans.Plan, obj *plans.Object, st *recStore, opts Options, osum *ObjectSummary, sum *Summary) (*objectRun, error) {
-	t0 := time.Now()
-	n := st.Len()
-	cfg := dedup.Config{Workers: opts.Workers}
-	if opts.Progress != nil {
-		cfg.Progress = func(stage string, done, total int64) {
-			opts.Progress(Event{Object: obj.Name, Stage: stage, Done: done, Total: total})
-		}
-	}
+// DedupConfig is the dedup engine's configuration for an object: its fields in plan order, and
+// its plan's blocking, comparisons and thresholds (none: exact keys only).
+func DedupConfig(obj *plans.Object, workers int) dedup.Config {
+	cfg := dedup.Config{Workers: workers}
 	for _, f := range obj.Fields {
 		cfg.Fields = append(cfg.Fields, f.Name)
 	}
@@ -437,6 +430,20 @@ func dedupObject(ctx context.Context, p *plans.Plan, obj *plans.Object, st *recS
 			cfg.Compare = append(cfg.Compare, dedup.CompareSpec{Field: obj.FieldIndex(c.Field), Method: c.Method, Weight: c.Weight})
 		}
 		cfg.AutoMerge, cfg.Review, cfg.MaxBlock = d.AutoMerge, d.Review, d.MaxBlock
+	}
+	return cfg
+}
+
+// dedupObject finds duplicates and assigns golden ids; the golden records are merged while they
+// are written (stageRows).
+func dedupObject(ctx context.Context, p *plans.Plan, obj *plans.Object, st *recStore, opts Options, osum *ObjectSummary, sum *Summary) (*objectRun, error) {
+	t0 := time.Now()
+	n := st.Len()
+	cfg := DedupConfig(obj, opts.Workers)
+	if opts.Progress != nil {
+		cfg.Progress = func(stage string, done, total int64) {
+			opts.Progress(Event{Object: obj.Name, Stage: stage, Done: done, Total: total})
+		}
 	}
 	sysIdx := make(map[string]int, len(p.Systems))
 	for i, sys := range p.Systems {

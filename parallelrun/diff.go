@@ -43,6 +43,9 @@ type Options struct {
 	AsOf time.Time
 	// Full asks for a full pass (every snapshot of this version is one).
 	Full bool
+	// Dedup runs the plan's dedup rules against the new CRM in this snapshot; without it they run
+	// when no snapshot ran them within parallel_run.full_every.
+	Dedup bool
 	// Force takes a snapshot even when no validation passed since the last full migrate (the
 	// phase runner audits it).
 	Force bool
@@ -62,6 +65,7 @@ type Snapshot struct {
 	Day         int                    `json:"day"`
 	AsOf        time.Time              `json:"as_of"`
 	Incremental bool                   `json:"incremental"`
+	Dedup       bool                   `json:"dedup"` // it ran the dedup rules against the new CRM
 	Objects     []Object               `json:"objects"`
 	Checks      []validate.CheckResult `json:"checks"`
 	Opened      int64                  `json:"opened"` // drift first seen in this snapshot (any state)
@@ -137,6 +141,14 @@ func Diff(ctx context.Context, p *plans.Plan, opts Options) (*Snapshot, error) {
 		return nil, err
 	}
 	day := 1
+	// A dedup pass is due when none ran within full_every (a week by default), or asked for.
+	dedupPass := true
+	for _, sn := range snaps {
+		if sn.Dedup && sn.AsOf.After(asOf.Add(-time.Duration(p.ParallelRun.FullEvery))) {
+			dedupPass = false
+		}
+	}
+	dedupPass = dedupPass || opts.Dedup
 	if len(snaps) > 0 {
 		last := snaps[len(snaps)-1]
 		if asOf.Before(last.AsOf) {
@@ -145,7 +157,7 @@ func Diff(ctx context.Context, p *plans.Plan, opts Options) (*Snapshot, error) {
 		}
 		day = calendarDays(snaps[0].AsOf, asOf, loc) + 1
 	}
-	snap := &Snapshot{Version: SnapshotVersion, Plan: p.Name, RunID: opts.RunID, Day: day, AsOf: asOf,
+	snap := &Snapshot{Version: SnapshotVersion, Plan: p.Name, RunID: opts.RunID, Day: day, AsOf: asOf, Dedup: dedupPass,
 		Objects: []Object{}, Checks: []validate.CheckResult{}, ClosedDrift: []Drift{}, Warnings: []string{}}
 	pr := p.ParallelRun
 	if pr.MaxDays > 0 && day > pr.MaxDays {
@@ -162,9 +174,37 @@ func Diff(ctx context.Context, p *plans.Plan, opts Options) (*Snapshot, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Duplicates in new that the dedup rules find: from this snapshot's dedup pass, or, between
+	// passes, as the last one left them (open until a pass finds them gone).
+	var found map[string][]validate.Drift
+	if dedupPass {
+		found = map[string][]validate.Drift{}
+		for _, or := range res.Objects {
+			if opts.Progress != nil {
+				opts.Progress(or.Object, "dedup")
+			}
+			if found[or.Object], err = validate.DuplicatesInNew(ctx, p, vopts, or.Object); err != nil {
+				return nil, err
+			}
+		}
+	} else {
+		open, err := opts.DB.OpenDriftFound(ctx, p.Name, validate.FoundByDedup)
+		if err != nil {
+			return nil, err
+		}
+		found = map[string][]validate.Drift{}
+		for _, h := range open {
+			var d validate.Drift
+			if err := json.Unmarshal(h.Detail, &d); err != nil {
+				return nil, fmt.Errorf("read drift %s/%s/%s: %w", h.Object, h.Class, h.Record, err)
+			}
+			found[h.Object] = append(found[h.Object], d)
+		}
+	}
 	grace := time.Duration(pr.Grace)
 	var seen []state.DriftSeen
 	for _, or := range res.Objects {
+		or.Drift = withFound(or.Drift, found[or.Object])
 		o := classify(or, rules, pr.Critical, asOf, grace)
 		for _, d := range o.Drift {
 			seen = append(seen, state.DriftSeen{Object: or.Object, Class: d.Class, Field: d.Field, Record: recordOf(d.Drift),
@@ -197,7 +237,8 @@ func Diff(ctx context.Context, p *plans.Plan, opts Options) (*Snapshot, error) {
 	case limit < 0:
 		limit = 0
 	}
-	_, _, err = opts.DB.RecordSnapshot(ctx, state.Snapshot{Plan: p.Name, RunID: opts.RunID, Day: day, AsOf: asOf, Drift: drift, Limit: limit,
+	_, _, err = opts.DB.RecordSnapshot(ctx, state.Snapshot{Plan: p.Name, RunID: opts.RunID, Day: day, AsOf: asOf, Dedup: dedupPass,
+		Drift: drift, Limit: limit,
 		Body: func(opened, closedN int64, open, closed []state.DriftHistory) (any, error) {
 			snap.Opened, snap.Closed = opened, closedN
 			byObject := map[string][]Drift{}
@@ -228,6 +269,24 @@ func Diff(ctx context.Context, p *plans.Plan, opts Options) (*Snapshot, error) {
 		return nil, err
 	}
 	return snap, nil
+}
+
+// withFound adds to an object's drift the rows another pass found, except those the comparison
+// found too (the same class and record).
+func withFound(drift, found []validate.Drift) []validate.Drift {
+	if len(found) == 0 {
+		return drift
+	}
+	have := map[string]bool{}
+	for _, d := range drift {
+		have[d.Class+"\x00"+d.Field+"\x00"+recordOf(d)] = true
+	}
+	for _, d := range found {
+		if !have[d.Class+"\x00"+d.Field+"\x00"+recordOf(d)] {
+			drift = append(drift, d)
+		}
+	}
+	return drift
 }
 
 // calendarDays is the number of calendar days (in loc) from a to b.

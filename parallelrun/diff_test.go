@@ -191,3 +191,73 @@ func TestDiffKeepsTheDriftHistory(t *testing.T) {
 		t.Errorf("%d snapshots recorded, want 6 (refused ones are not)", len(snaps))
 	}
 }
+
+// An integration that creates a duplicate in the new CRM: the dedup pass (the first snapshot's,
+// then one a week, or --dedup) names it as duplicate_in_new; between passes it stays open as the
+// last pass left it, and a later pass that finds it gone closes it.
+func TestDiffFindsDuplicatesCreatedInNew(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, nil)
+	day := func(d int) time.Time { return time.Date(2031, 5, d, 9, 0, 0, 0, time.UTC) }
+	diff := func(at time.Time, dedup bool) *parallelrun.Snapshot {
+		t.Helper()
+		var snap *parallelrun.Snapshot
+		w.MustRecord(t, "parallel-run", func(ctx context.Context, runID int64) error {
+			var err error
+			snap, err = parallelrun.Diff(ctx, w.Plan, parallelrun.Options{DB: w.DB, Env: w.Env(), RunID: runID, AsOf: at, Limit: -1, Dedup: dedup})
+			return err
+		})
+		return snap
+	}
+	dups := func(s *parallelrun.Snapshot) []parallelrun.Drift {
+		var out []parallelrun.Drift
+		for _, d := range objectOf(t, s, "contact").Drift {
+			if d.Class == validate.DuplicateInNew {
+				out = append(out, d)
+			}
+		}
+		return out
+	}
+	s := diff(day(1), false)
+	if !s.Dedup || len(dups(s)) != 0 {
+		t.Fatalf("the first snapshot runs the dedup rules and finds no duplicate right after migrate: dedup %v, %+v", s.Dedup, dups(s))
+	}
+	// The same person again, under another email address (the integration's spelling).
+	orig := pgtest.Scan[string](t, w.New, `SELECT id::text FROM people WHERE phone IS NOT NULL AND company_id IS NOT NULL
+		AND first_name IS NOT NULL AND last_name IS NOT NULL ORDER BY id LIMIT 1`)
+	dup := pgtest.Scan[string](t, w.New, `INSERT INTO people (first_name, last_name, email, phone, mobile, job_title, company_id, owner_id, stage)
+		SELECT first_name, last_name, 'integration.' || coalesce(email, 'x@example.com'), phone, mobile, job_title, company_id, owner_id, stage
+		FROM people WHERE id = `+orig+` RETURNING id::text`)
+	if s = diff(day(2), false); s.Dedup || len(dups(s)) != 0 {
+		t.Fatalf("no dedup pass on day 2: dedup %v, %+v", s.Dedup, dups(s))
+	}
+	s = diff(day(3), true)
+	ds := dups(s)
+	if !s.Dedup || len(ds) != 1 || ds[0].NewID != dup || ds[0].Found != validate.FoundByDedup || !strings.Contains(ds[0].Reason, "same entity as record "+orig+" in new") {
+		t.Fatalf("--dedup on day 3: dedup %v, %+v", s.Dedup, ds)
+	}
+	if c := objectOf(t, s, "contact"); c.DuplicatesInNew != 1 {
+		t.Errorf("duplicates_in_new %d, want 1", c.DuplicatesInNew)
+	}
+	// Between passes the duplicate stays open as found, even once deleted.
+	s = diff(day(4), false)
+	if ds = dups(s); s.Dedup || len(ds) != 1 || ds[0].FirstDay != 3 || objectOf(t, s, "contact").DuplicatesInNew != 1 {
+		t.Fatalf("day 4: dedup %v, %+v", s.Dedup, ds)
+	}
+	pgtest.Exec(t, w.New, `DELETE FROM people WHERE id = `+dup)
+	if s = diff(day(5), false); len(dups(s)) != 1 {
+		t.Fatalf("day 5, deleted, no pass: %+v", dups(s))
+	}
+	// A week after the last pass, the next snapshot runs one: the duplicate is gone.
+	s = diff(day(10), false)
+	if !s.Dedup || len(dups(s)) != 0 {
+		t.Fatalf("day 10: dedup %v, %+v", s.Dedup, dups(s))
+	}
+	closed := false
+	for _, d := range s.ClosedDrift {
+		closed = closed || d.Class == validate.DuplicateInNew && d.NewID == dup
+	}
+	if !closed {
+		t.Errorf("the duplicate's drift is not closed: %+v", s.ClosedDrift)
+	}
+}

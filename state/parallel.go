@@ -15,19 +15,20 @@ type SnapshotInfo struct {
 	Day         int       `json:"day"`
 	AsOf        time.Time `json:"as_of"`
 	Incremental bool      `json:"incremental"`
+	Dedup       bool      `json:"dedup"`
 	Drift       int64     `json:"drift"`
 }
 
 // Snapshots lists a plan's parallel-run snapshots, oldest first.
 func (db *DB) Snapshots(ctx context.Context, plan string) ([]SnapshotInfo, error) {
-	rows, err := db.Pool.Query(ctx, `SELECT run_id, day, as_of, incremental, drift FROM crmigrate.pr_snapshots
+	rows, err := db.Pool.Query(ctx, `SELECT run_id, day, as_of, incremental, dedup, drift FROM crmigrate.pr_snapshots
 		WHERE plan = $1 ORDER BY as_of, run_id`, plan)
 	if err != nil {
 		return nil, fmt.Errorf("list the parallel run's snapshots: %w", err)
 	}
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (SnapshotInfo, error) {
 		var s SnapshotInfo
-		err := r.Scan(&s.RunID, &s.Day, &s.AsOf, &s.Incremental, &s.Drift)
+		err := r.Scan(&s.RunID, &s.Day, &s.AsOf, &s.Incremental, &s.Dedup, &s.Drift)
 		return s, err
 	})
 	if err != nil {
@@ -81,6 +82,7 @@ type Snapshot struct {
 	Day         int
 	AsOf        time.Time
 	Incremental bool
+	Dedup       bool  // it ran the dedup rules against the new CRM
 	Drift       int64 // open drift (state drift)
 	Limit       int   // drift rows per object given to Body, in each list (0: all)
 	// Body makes the snapshot's JSON from how many drift rows it opened and closed, the open drift
@@ -145,8 +147,8 @@ func (db *DB) RecordSnapshot(ctx context.Context, s Snapshot, seen []DriftSeen) 
 		if err != nil {
 			return err
 		}
-		_, err = tx.Exec(ctx, `INSERT INTO crmigrate.pr_snapshots (run_id, plan, day, as_of, incremental, drift, body)
-			VALUES ($1, $2, $3, $4, $5, $6, $7)`, s.RunID, s.Plan, s.Day, s.AsOf, s.Incremental, s.Drift, b)
+		_, err = tx.Exec(ctx, `INSERT INTO crmigrate.pr_snapshots (run_id, plan, day, as_of, incremental, dedup, drift, body)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, s.RunID, s.Plan, s.Day, s.AsOf, s.Incremental, s.Dedup, s.Drift, b)
 		return err
 	})
 	if err != nil {
@@ -176,6 +178,16 @@ func driftHistory(ctx context.Context, q interface {
 			&h.LastSeen, &h.LastDay, &h.ClosedAt, &h.ClosedDay, &h.Detail)
 		return h, err
 	})
+}
+
+// OpenDriftFound returns the plan's open drift that a pass other than the comparison found (its
+// drift row's found, e.g. "dedup").
+func (db *DB) OpenDriftFound(ctx context.Context, plan, found string) ([]DriftHistory, error) {
+	out, err := driftHistory(ctx, db.Pool, 0, `plan = $1 AND closed_at IS NULL AND detail->>'found' = $2`, plan, found)
+	if err != nil {
+		return nil, fmt.Errorf("read the open drift found by %s: %w", found, err)
+	}
+	return out, nil
 }
 
 // OpenDrift returns the plan's open drift (of every state), as the last snapshot left it.

@@ -111,6 +111,8 @@ type Drift struct {
 	// UTC): the latest of its source records in old, the record in new.
 	OldChanged string `json:"old_changed,omitempty"`
 	NewChanged string `json:"new_changed,omitempty"`
+	// Found says which pass found it when not the comparison: "dedup" (DuplicatesInNew).
+	Found string `json:"found,omitempty"`
 }
 
 // CheckResult is one of the plan's checks, evaluated.

@@ -35,6 +35,7 @@ func parallelRunCommand() *cli.Command {
 				Flags: append([]cli.Flag{planFlag(), stateURLFlag(),
 					&cli.StringFlag{Name: "as-of", Usage: "label the snapshot with `TIME` and use it as now for the grace window (RFC 3339, or YYYY-MM-DD[ HH:MM[:SS]] in the plan's time zone; a date alone is its last second); the CRMs are read as they are"},
 					&cli.BoolFlag{Name: "full", Usage: "a full pass (every snapshot is one in this version)"},
+					&cli.BoolFlag{Name: "dedup", Usage: "run the plan's dedup rules against the new CRM now (they run by themselves once every parallel_run.full_every)"},
 					&cli.BoolFlag{Name: "force", Usage: "take the snapshot even without a validate that passed since the last full migrate (audited)"},
 					&cli.IntFlag{Name: "memory", Value: 1024, Usage: "memory budget in `MiB` (as validate's)"},
 					&cli.IntFlag{Name: "limit", Value: 100, Usage: "list at most `N` drift rows per object (the history keeps them all; 0: all)"},
@@ -82,7 +83,7 @@ func takeSnapshot(ctx context.Context, c *cli.Context, ws *workspace.Workspace, 
 			prog := newProgress(c.App.ErrWriter)
 			defer prog.done()
 			return parallelrun.Diff(ctx, p, parallelrun.Options{DB: rn.DB, Env: crm.Env{Plan: p, URL: ws.SystemURL}, RunID: run.ID,
-				AsOf: asOf, Full: c.Bool("full"), Force: force, Limit: limit, MemoryBudget: budget, Progress: prog.validate})
+				AsOf: asOf, Full: c.Bool("full"), Dedup: c.Bool("dedup"), Force: force, Limit: limit, MemoryBudget: budget, Progress: prog.validate})
 		})
 }
 

@@ -12,6 +12,7 @@ CREATE TABLE crmigrate.pr_snapshots (
     day         integer NOT NULL,            -- 1 = the date of the plan's first snapshot
     as_of       timestamptz NOT NULL,
     incremental boolean NOT NULL,
+    dedup       boolean NOT NULL,            -- it ran the plan's dedup rules against the new CRM
     drift       bigint NOT NULL,             -- open drift after it (not in flight, not ignored)
     body        jsonb NOT NULL,              -- the snapshot (as the run's report, written with it)
     created_at  timestamptz NOT NULL DEFAULT now()
