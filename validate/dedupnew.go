@@ -19,10 +19,11 @@ const FoundByDedup = "dedup"
 
 // DuplicatesInNew runs an object's dedup rules against the records in the new CRM, with clean's
 // engine, as clean runs them against the sources: records sharing the canonical key, and records
-// whose fields match as well as the plan's auto_merge asks, are one entity. Memory: the records'
+// whose fields match as well as the plan's auto_merge asks, are one entity. Only records created
+// in new since migrate (unknown to the crosswalk) are reported: clean decided the others. Memory: the records'
 // ids and the values dedup reads, and what dedup needs (docs/dedup.md). It returns a
-// duplicate_in_new drift row for every record of such a group but the first read (Found
-// "dedup"), naming the first, and for the second record of each pair that scores between the
+// duplicate_in_new drift row for every record of such a group but the first migrate wrote (or
+// the first read) (Found "dedup"), naming that one, and for the second record of each pair that scores between the
 // plan's review and auto_merge (a possible duplicate, which clean would queue for review). The
 // new CRM's values are read through the plan's mapping and
 // normalized as validate reads them; fields the new CRM does not map are empty.
@@ -74,7 +75,7 @@ func DuplicatesInNew(ctx context.Context, p *plans.Plan, opts Options, object st
 			}
 			vals := make([]string, len(obj.Fields))
 			for _, cf := range fields {
-				vals[cf.idx] = run.newValue(cf, rec.Values[cf.idx], region)
+				vals[cf.idx] = run.matchValue(cf, rec.Values[cf.idx], region)
 			}
 			r := dedup.Record{Source: plans.SystemNew, ID: rec.ID, Values: vals}
 			if key >= 0 {
@@ -85,6 +86,15 @@ func DuplicatesInNew(ctx context.Context, p *plans.Plan, opts Options, object st
 		return nil
 	})
 	if err != nil {
+		return nil, err
+	}
+	// Records migrate wrote were kept apart by clean (or wait for its review): only a record the
+	// crosswalk does not know, created in new since, is a duplicate found here.
+	known := map[string]bool{}
+	if err := opts.DB.EachActiveCrosswalk(ctx, p.Name, object, func(_, newID, _ []byte) error {
+		known[string(newID)] = true
+		return nil
+	}); err != nil {
 		return nil, err
 	}
 	res, err := dedup.Run(ctx, recs, clean.DedupConfig(obj, 0))
@@ -99,8 +109,18 @@ func DuplicatesInNew(ctx context.Context, p *plans.Plan, opts Options, object st
 		}
 		c = slices.Clone(c)
 		slices.Sort(c)
-		first := recs[c[0]]
-		for _, i := range c[1:] {
+		anchor := c[0] // the record the others duplicate: the first migrate wrote, else the first read
+		for _, i := range c {
+			if known[recs[i].ID] {
+				anchor = i
+				break
+			}
+		}
+		first := recs[anchor]
+		for _, i := range c {
+			if i == anchor || known[recs[i].ID] {
+				continue
+			}
 			how := "the same canonical key"
 			if res.Decision[i] != dedup.DecisionExact {
 				how = fmt.Sprintf("a match scoring %.2f", res.Score[i])
@@ -123,14 +143,37 @@ func DuplicatesInNew(ctx context.Context, p *plans.Plan, opts Options, object st
 		}
 	}
 	for _, r := range res.Review {
-		if named[r.B] {
+		a, b := r.A, r.B
+		if known[recs[b].ID] {
+			a, b = b, a
+		}
+		if named[b] || known[recs[b].ID] {
 			continue
 		}
-		named[r.B] = true
-		out = append(out, Drift{Class: DuplicateInNew, NewID: recs[r.B].ID, Key: recs[r.B].Key, Found: FoundByDedup,
+		named[b] = true
+		out = append(out, Drift{Class: DuplicateInNew, NewID: recs[b].ID, Key: recs[b].Key, Found: FoundByDedup,
 			Reason: fmt.Sprintf("possibly the same entity as record %s in new (dedup: a match scoring %.2f, between review and auto_merge)",
-				recs[r.A].ID, r.Score)})
+				recs[a].ID, r.Score)})
 	}
 	slices.SortFunc(out, driftOrder)
 	return out, nil
+}
+
+// matchValue is a value read from new as dedup compares it: canonical, or "" when it is empty or
+// invalid (an email "no email" is no key, as in clean).
+func (r *objectRun) matchValue(cf comparedField, raw, region string) string {
+	switch cf.f.Type {
+	case plans.TypeRef, plans.TypeUser:
+		return r.newValue(cf, raw, region)
+	}
+	spec := cf.spec
+	spec.Region = region
+	val, st := r.v.norm.Value(cf.f.Type, raw, spec)
+	if st != normalize.Normalized && st != normalize.Unchanged {
+		return ""
+	}
+	if cf.f.Type == plans.TypeMoney {
+		val = moneyAmount(val)
+	}
+	return val
 }
