@@ -30,6 +30,9 @@ type WriteSpec struct {
 	// DryRun writes each batch in a transaction that is rolled back: the outcomes (and refusals)
 	// are real, nothing stays.
 	DryRun bool
+	// Keep lists columns (of Columns) whose value in a row that exists is kept when it is not
+	// empty: the new CRM owns them (a field whose authority is new, during the parallel run).
+	Keep []string
 }
 
 // Row is one record to write.

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/crmigrate/crmigrate/demo/demotest"
 	"github.com/crmigrate/crmigrate/migrate"
 	"github.com/crmigrate/crmigrate/phase"
 	"github.com/crmigrate/crmigrate/state"
@@ -20,7 +21,7 @@ import (
 // killed one included) blocks migrate unless --force. Runs the real binary.
 func TestWritersExcludeEachOtherAndAKilledCleanBlocksMigrate(t *testing.T) {
 	t.Parallel()
-	bin := buildBinary(t)
+	bin := demotest.Binary(t)
 	w := newWorld(t, small(), nil)
 	w.mustMigrate(migrate.Options{})
 	ctx := context.Background()
@@ -111,7 +112,7 @@ func stagingState(t *testing.T, w *world) string {
 // object as the new one did, never a mix; and no table of the killed clean stays behind.
 func TestKilledCleanLeavesStagingWhole(t *testing.T) {
 	t.Parallel()
-	bin := buildBinary(t)
+	bin := demotest.Binary(t)
 	o := small()
 	o.Companies, o.Contacts, o.Deals = 300, 4000, 600
 	w := newWorld(t, o, nil)

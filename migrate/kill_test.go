@@ -10,19 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/crmigrate/crmigrate/demo/demotest"
 	"github.com/crmigrate/crmigrate/migrate"
 )
-
-// buildBinary builds crmigrate for tests that run the real command.
-func buildBinary(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "crmigrate")
-	out, err := exec.Command("go", "build", "-o", bin, "github.com/crmigrate/crmigrate/cmd/crmigrate").CombinedOutput()
-	if err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
-}
 
 // TestKilledRunsResumeToTheStateOfAnUninterruptedRun starts the real binary, kills it with
 // SIGKILL at several points of the load, starts it again each time, and compares the new CRM and
@@ -30,7 +20,7 @@ func buildBinary(t *testing.T) string {
 // final run (which adopted the killed runs' work) empties the new CRM.
 func TestKilledRunsResumeToTheStateOfAnUninterruptedRun(t *testing.T) {
 	t.Parallel()
-	bin := buildBinary(t)
+	bin := demotest.Binary(t)
 	smallBatches := func(plan string) string { return plan + "\nmigrate: {batch_size: 40, workers: 2}\n" }
 	ref := newWorld(t, small(), smallBatches)
 	refSum := ref.mustMigrate(migrate.Options{})

@@ -395,6 +395,15 @@ func loadObject(ctx context.Context, p *plans.Plan, obj *plans.Object, target cr
 		return err
 	}
 	l.spec.DryRun = opts.DryRun
+	if opts.Delta {
+		// The daily sync of the parallel run leaves what the new CRM owns: a field whose authority
+		// is new keeps its value in a row that exists, once it has one.
+		for c, fi := range l.fields {
+			if obj.Fields[fi].Authority == plans.AuthorityNew {
+				l.spec.Keep = append(l.spec.Keep, l.spec.Columns[c])
+			}
+		}
+	}
 	if opts.DryRun {
 		// Each dry batch is rolled back, so rows it inserted (or rows missing in the new CRM that a
 		// real run writes again) are not there for references to point at: such a reference is

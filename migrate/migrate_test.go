@@ -645,3 +645,49 @@ func TestInterruptedRunStopsAfterTheBatchInFlightAndResumes(t *testing.T) {
 		t.Errorf("after the interrupt and resume:\n%s", firstDiff(got, want))
 	}
 }
+
+// The daily sync of the parallel run (a delta run) leaves a field whose authority is new as the
+// new CRM has it, once it has a value there: the contact's owner (authority: new in the demo's
+// plan) that the new CRM reassigned stays, while its title (authority old) follows old.
+func TestDeltaLeavesFieldsTheNewCRMOwns(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, small(), nil)
+	ctx := context.Background()
+	w.mustMigrate(migrate.Options{})
+	// Two contacts that changed in old, owner and title: one reassigned in new, one without an
+	// owner in new.
+	var ids [2]string
+	if err := w.db.Pool.QueryRow(ctx, `SELECT min(m.source_id), max(m.source_id) FROM crmigrate.cluster_members m
+		JOIN crmigrate.golden g USING (plan, object, golden_id) JOIN crmigrate.crosswalk c USING (plan, object, golden_id)
+		WHERE m.object = 'contact' AND m.source = 'old' AND m.source_id LIKE 'C-%' AND g.members = 1 AND c.new_id <> ''`).Scan(&ids[0], &ids[1]); err != nil {
+		t.Fatal(err)
+	}
+	var newIDs [2]string
+	for i, id := range ids {
+		if err := w.db.Pool.QueryRow(ctx, `SELECT c.new_id FROM crmigrate.crosswalk c JOIN crmigrate.cluster_members m
+			ON m.plan = c.plan AND m.object = c.object AND m.golden_id = c.golden_id WHERE m.source = 'old' AND m.source_id = $1`, id).
+			Scan(&newIDs[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.exec(w.new,
+		`UPDATE people SET owner_id = (SELECT max(id) FROM users WHERE id <> coalesce(people.owner_id, -1)) WHERE id = `+newIDs[0],
+		`UPDATE people SET owner_id = NULL WHERE id = `+newIDs[1])
+	reassigned := w.count(w.new, `SELECT owner_id FROM people WHERE id = `+newIDs[0])
+	for i, id := range ids {
+		w.exec(w.old, fmt.Sprintf(`UPDATE contacts SET title = 'Keeper %d', owner_email = (SELECT min(email) FROM users),
+			modified_at = now() + interval '1 day' WHERE 'C-' || contact_id = '%s'`, i, id))
+	}
+	if _, err := w.migrate(migrate.Options{Delta: true}); err != nil {
+		t.Fatal(err)
+	}
+	if n := w.count(w.new, `SELECT count(*) FROM people WHERE job_title LIKE 'Keeper %'`); n != 2 {
+		t.Errorf("titles (authority old) written to %d rows, want 2", n)
+	}
+	if got := w.count(w.new, `SELECT owner_id FROM people WHERE id = `+newIDs[0]); got != reassigned {
+		t.Errorf("the owner the new CRM assigned (%d) was overwritten with %d", reassigned, got)
+	}
+	if n := w.count(w.new, `SELECT count(*) FROM people WHERE owner_id IS NOT NULL AND id = `+newIDs[1]); n != 1 {
+		t.Error("an owner empty in new was not written")
+	}
+}

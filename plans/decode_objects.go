@@ -12,7 +12,7 @@ var (
 	objectAttrs  = []string{"key", "fields", "dedup", "on_delete", "description"}
 	fieldAttrs   = []string{"type", "merge", "authority", "values", "to", "currency", "required", "description"}
 	fieldTypes   = []string{TypeText, TypeEmail, TypePhone, TypeDomain, TypeURL, TypeNumber, TypeMoney, TypeDate, TypeDateTime, TypeBool, TypeEnum, TypeRef, TypeUser}
-	authorities  = []string{"old", "new", "most_recent", "review"}
+	authorities  = []string{AuthorityOld, AuthorityNew, AuthorityMostRecent, AuthorityReview}
 	mergeRules   = []string{"most_recent", "longest", "non_empty", "prefer:SYSTEM", "max", "sum", "review"}
 	onDeletes    = []string{"ignore", "archive", "delete"}
 	pgMapKeys    = []string{"table", "query", "id", "updated_at", "external_id", "where", "archived"}

@@ -652,19 +652,24 @@ func fieldNames(o *Object) []string {
 	return out
 }
 
+// ruleList decodes a list of mappings at path, calling each for every item with its keys.
+func (d *decoder) ruleList(n *yaml.Node, path string, each func(m *mnode, it *yaml.Node, path string)) {
+	items, ok := d.list(n, path)
+	if !ok {
+		return
+	}
+	for i, it := range items {
+		ipath := fmt.Sprintf("%s[%d]", path, i)
+		if m := d.mapping(it, it, ipath); m != nil {
+			each(m, it, ipath)
+		}
+	}
+}
+
 // ignoreRules decodes parallel_run.ignore: known differences.
 func (d *decoder) ignoreRules(n *yaml.Node, p *Plan) []IgnoreRule {
-	items, ok := d.list(n, "parallel_run.ignore")
-	if !ok {
-		return nil
-	}
 	var out []IgnoreRule
-	for i, it := range items {
-		path := fmt.Sprintf("parallel_run.ignore[%d]", i)
-		m := d.mapping(it, it, path)
-		if m == nil {
-			continue
-		}
+	d.ruleList(n, "parallel_run.ignore", func(m *mnode, it *yaml.Node, path string) {
 		m.only("object", "field", "reason", "until")
 		o, f, ok := d.ruleTarget(m, path, p, true)
 		r := IgnoreRule{Object: o, Field: f, Line: it.Line}
@@ -682,23 +687,14 @@ func (d *decoder) ignoreRules(n *yaml.Node, p *Plan) []IgnoreRule {
 		if ok {
 			out = append(out, r)
 		}
-	}
+	})
 	return out
 }
 
 // criticalRules decodes parallel_run.critical: drift listed first and gated on.
 func (d *decoder) criticalRules(n *yaml.Node, p *Plan) []CriticalRule {
-	items, ok := d.list(n, "parallel_run.critical")
-	if !ok {
-		return nil
-	}
 	var out []CriticalRule
-	for i, it := range items {
-		path := fmt.Sprintf("parallel_run.critical[%d]", i)
-		m := d.mapping(it, it, path)
-		if m == nil {
-			continue
-		}
+	d.ruleList(n, "parallel_run.critical", func(m *mnode, it *yaml.Node, path string) {
 		m.only("object", "class", "field", "description")
 		o, f, ok := d.ruleTarget(m, path, p, false)
 		r := CriticalRule{Object: o, Field: f, Line: it.Line}
@@ -715,7 +711,7 @@ func (d *decoder) criticalRules(n *yaml.Node, p *Plan) []CriticalRule {
 		if ok {
 			out = append(out, r)
 		}
-	}
+	})
 	return out
 }
 

@@ -555,6 +555,14 @@ func (c *Check) Compare(v float64) bool {
 	return false
 }
 
+// Authorities: which side is right for a field during the parallel run (Field.Authority).
+const (
+	AuthorityOld        = "old"
+	AuthorityNew        = "new"
+	AuthorityMostRecent = "most_recent"
+	AuthorityReview     = "review"
+)
+
 // ParallelRun holds the settings of the daily old-vs-new comparison.
 type ParallelRun struct {
 	MinDays int `json:"min_days"`

@@ -66,6 +66,17 @@ func parallelRunCommand() *cli.Command {
 	}
 }
 
+// snapshotFlags checks the flags that diff and watch share.
+func snapshotFlags(c *cli.Context) error {
+	if c.Int("limit") < 0 {
+		return usageError("--limit must be 0 or more")
+	}
+	if c.Int("memory") < 64 {
+		return usageError("--memory must be at least 64 (MiB)")
+	}
+	return nil
+}
+
 // takeSnapshot runs parallel-run diff as a phase run, with c's flags.
 func takeSnapshot(ctx context.Context, c *cli.Context, ws *workspace.Workspace, rn *phase.Runner, asOf time.Time) (*parallelrun.Snapshot, error) {
 	p := ws.Plan
@@ -111,11 +122,8 @@ func runParallelDiff(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	if c.Int("limit") < 0 {
-		return usageError("--limit must be 0 or more")
-	}
-	if c.Int("memory") < 64 {
-		return usageError("--memory must be at least 64 (MiB)")
+	if err := snapshotFlags(c); err != nil {
+		return err
 	}
 	ws, err := openWorkspace(c, false)
 	if err != nil {
@@ -149,11 +157,11 @@ func runParallelDiff(c *cli.Context) error {
 }
 
 func runParallelWatch(c *cli.Context) error {
-	if c.Int("limit") < 0 || c.Int("ticks") < 0 {
-		return usageError("--limit and --ticks must be 0 or more")
+	if err := snapshotFlags(c); err != nil {
+		return err
 	}
-	if c.Int("memory") < 64 {
-		return usageError("--memory must be at least 64 (MiB)")
+	if c.Int("ticks") < 0 {
+		return usageError("--ticks must be 0 or more")
 	}
 	ws, err := openWorkspace(c, false)
 	if err != nil {

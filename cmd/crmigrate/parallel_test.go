@@ -1,15 +1,12 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 )
 
 // parallel-run diff as a user runs it: after the demo, a snapshot per day with its JSON, exit 3
@@ -74,20 +71,7 @@ func TestParallelRunDiffCommand(t *testing.T) {
 	}
 
 	// A deal deleted from the new CRM: drift the checks fail on, the next day.
-	if code, _, stderr := run(t, "db", "start", "--plan", plan); code != 0 {
-		t.Fatalf("db start: exit %d\n%s", code, stderr)
-	}
-	_, url, _ := run(t, "db", "url", "--plan", plan, "demo_new")
-	ctx := context.Background()
-	c, err := pgx.Connect(ctx, strings.TrimSpace(url))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.Exec(ctx, `DELETE FROM activities WHERE opportunity_id = (SELECT min(id) FROM opportunities);
-		DELETE FROM opportunities WHERE id = (SELECT min(id) FROM opportunities)`); err != nil {
-		t.Fatal(err)
-	}
-	c.Close(ctx)
+	deleteADeal(t, plan)
 	code, stdout, stderr = run(t, "parallel-run", "diff", "--plan", plan, "--as-of", "2031-03-02 09:00")
 	if code != ExitFailed || !strings.Contains(stdout, "day 2") || !strings.Contains(stdout, "lost_in_new") || !strings.Contains(stdout, "2 opened") /* the deal and its activity */ {
 		t.Fatalf("diff after deleting a deal: exit %d (want 3)\n%s%s", code, stdout, stderr)

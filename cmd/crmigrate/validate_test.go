@@ -161,20 +161,7 @@ func TestValidatePlanCommand(t *testing.T) {
 		}
 	}
 
-	if code, _, stderr := run(t, "db", "start", "--plan", plan); code != 0 {
-		t.Fatalf("db start: exit %d\n%s", code, stderr)
-	}
-	_, url, _ := run(t, "db", "url", "--plan", plan, "demo_new")
-	ctx := context.Background()
-	c, err := pgx.Connect(ctx, strings.TrimSpace(url))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.Exec(ctx, `DELETE FROM activities WHERE opportunity_id = (SELECT min(id) FROM opportunities);
-		DELETE FROM opportunities WHERE id = (SELECT min(id) FROM opportunities)`); err != nil {
-		t.Fatal(err)
-	}
-	c.Close(ctx)
+	deleteADeal(t, plan)
 	code, stdout, stderr = run(t, "validate", "--plan", plan)
 	if code != ExitFailed || !strings.Contains(stderr, "deals-present") || !strings.Contains(stdout, "lost_in_new") {
 		t.Fatalf("validate after deleting a deal: exit %d (want 3)\n%s%s", code, stdout, stderr)
@@ -182,4 +169,15 @@ func TestValidatePlanCommand(t *testing.T) {
 	if runs := listRuns(t, plan); runs[0].Phase != "validate" || runs[0].Status != "failed" {
 		t.Errorf("the failed validation is recorded as %+v", runs[0])
 	}
+}
+
+// deleteADeal deletes the first deal of the demo's new CRM, and its activities.
+func deleteADeal(t *testing.T, plan string) {
+	t.Helper()
+	if code, _, stderr := run(t, "db", "start", "--plan", plan); code != 0 {
+		t.Fatalf("db start: exit %d\n%s", code, stderr)
+	}
+	_, url, _ := run(t, "db", "url", "--plan", plan, "demo_new")
+	sqlExec(t, strings.TrimSpace(url), `DELETE FROM activities WHERE opportunity_id = (SELECT min(id) FROM opportunities)`,
+		`DELETE FROM opportunities WHERE id = (SELECT min(id) FROM opportunities)`)
 }

@@ -193,15 +193,28 @@ func (w *writer) build() {
 			keyInCols = true
 		}
 	}
+	// A kept column keeps the row's value unless it is empty (Keep).
+	keep := func(q, v string) string {
+		return "CASE WHEN t." + q + " IS NULL OR t." + q + "::text = '' THEN " + v + " ELSE t." + q + " END"
+	}
+	kept := map[string]bool{}
+	for _, c := range spec.Keep {
+		kept[pgx.Identifier{c}.Sanitize()] = true
+	}
 	if !keyInCols {
 		cols = append(cols, key)
 		vals = append(vals, keyCast)
 		insVals = append(insVals, keyCast)
 	}
 	var tcols, excl []string
-	for _, c := range cols {
+	for i, c := range cols {
 		tcols = append(tcols, "t."+c)
-		excl = append(excl, "EXCLUDED."+c)
+		x := "EXCLUDED." + c
+		if kept[c] {
+			x = keep(c, x)
+			vals[i] = keep(c, vals[i])
+		}
+		excl = append(excl, x)
 	}
 	set := "(" + strings.Join(cols, ", ") + ") = ROW(" + strings.Join(vals, ", ") + ")"
 	setEx := "(" + strings.Join(cols, ", ") + ") = ROW(" + strings.Join(excl, ", ") + ")"

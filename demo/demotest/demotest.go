@@ -5,6 +5,7 @@ package demotest
 import (
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -28,6 +29,7 @@ type World struct {
 	Plan     *plans.Plan
 	Old, New string    // the CRMs' database URLs
 	DB       *state.DB // the control database (Staged)
+	StateURL string    // its URL
 }
 
 // New creates the demo's old CRM and empty new CRM with opts in two new databases, writes the
@@ -78,7 +80,8 @@ func Staged(t *testing.T, opts demo.Options, edit func(plan string) string) *Wor
 	t.Helper()
 	w := New(t, opts, edit)
 	var err error
-	if w.DB, err = state.Open(context.Background(), pgtest.NewDB(t)); err != nil {
+	w.StateURL = pgtest.NewDB(t)
+	if w.DB, err = state.Open(context.Background(), w.StateURL); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(w.DB.Close)
@@ -103,6 +106,26 @@ func (w *World) Migrate(t *testing.T) {
 		_, err := migrate.Run(ctx, w.Plan, migrate.Options{DB: w.DB, Env: w.Env(), RunID: runID})
 		return err
 	})
+}
+
+// Command runs the real crmigrate binary (see Binary) on the world's plan and control database,
+// with the plan's ${T_OLD} and ${T_NEW} set; --plan and --state-url are added after args.
+func (w *World) Command(bin string, args ...string) *exec.Cmd {
+	args = append(args, "--plan", filepath.Join(w.Dir, "crmigrate.yaml"), "--state-url", w.StateURL)
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), "T_OLD="+w.Old, "T_NEW="+w.New)
+	return cmd
+}
+
+// Binary builds crmigrate for tests that run the real command (to kill it, for one).
+func Binary(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "crmigrate")
+	out, err := exec.Command("go", "build", "-o", bin, "github.com/crmigrate/crmigrate/cmd/crmigrate").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
 }
 
 // Env is the connectors' environment of the world's plan.

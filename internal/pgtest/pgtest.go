@@ -151,14 +151,21 @@ func sanitize(s string) string {
 	return b.String()
 }
 
+// connect connects to url, failing the test on an error; the caller closes the connection.
+func connect(t testing.TB, url string) *pgx.Conn {
+	t.Helper()
+	conn, err := pgx.Connect(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return conn
+}
+
 // Exec runs each statement on the database at url, failing the test on an error.
 func Exec(t testing.TB, url string, sqls ...string) {
 	t.Helper()
 	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
+	conn := connect(t, url)
 	defer conn.Close(ctx)
 	for _, q := range sqls {
 		if _, err := conn.Exec(ctx, q); err != nil {
@@ -170,14 +177,10 @@ func Exec(t testing.TB, url string, sqls ...string) {
 // Scan returns the one value the query q gives on the database at url.
 func Scan[T any](t testing.TB, url, q string, args ...any) T {
 	t.Helper()
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
+	conn := connect(t, url)
+	defer conn.Close(context.Background())
 	var v T
-	if err := conn.QueryRow(ctx, q, args...).Scan(&v); err != nil {
+	if err := conn.QueryRow(context.Background(), q, args...).Scan(&v); err != nil {
 		t.Fatalf("%s: %v", q, err)
 	}
 	return v

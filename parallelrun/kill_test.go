@@ -1,0 +1,79 @@
+package parallelrun_test
+
+import (
+	"context"
+	"fmt"
+	"os/exec"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/crmigrate/crmigrate/demo/demotest"
+	"github.com/crmigrate/crmigrate/internal/pgtest"
+)
+
+// A diff killed with SIGKILL at any point leaves its snapshot whole or absent, never half: the
+// history's open drift is always exactly what the last recorded snapshot left, every drift was
+// opened by a recorded snapshot, and the next diff runs normally.
+func TestKilledDiffLeavesNoHalfSnapshot(t *testing.T) {
+	t.Parallel()
+	bin := demotest.Binary(t)
+	w := newWorld(t, nil)
+	ctx := context.Background()
+	check := func(when string) int {
+		t.Helper()
+		var snaps, stale, orphans int
+		if err := w.DB.Pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM crmigrate.pr_snapshots),
+			(SELECT count(*) FROM crmigrate.pr_drift WHERE closed_at IS NULL AND last_run <> coalesce(
+				(SELECT run_id FROM crmigrate.pr_snapshots ORDER BY as_of DESC, run_id DESC LIMIT 1), -1)),
+			(SELECT count(*) FROM crmigrate.pr_drift d WHERE NOT EXISTS (SELECT 1 FROM crmigrate.pr_snapshots s WHERE s.run_id = d.first_run)
+				OR d.closed_run IS NOT NULL AND NOT EXISTS (SELECT 1 FROM crmigrate.pr_snapshots s WHERE s.run_id = d.closed_run))`).
+			Scan(&snaps, &stale, &orphans); err != nil {
+			t.Fatal(err)
+		}
+		if stale != 0 || orphans != 0 {
+			t.Fatalf("%s: %d open drift rows not left by the last snapshot, %d rows of unrecorded snapshots", when, stale, orphans)
+		}
+		return snaps
+	}
+	// An uninterrupted diff first, to know how long one takes; then kills spread over that time.
+	start := time.Now()
+	if err := w.Command(bin, "parallel-run", "diff", "--as-of", "2031-03-31 09:00").Run(); err != nil {
+		t.Fatalf("diff: %v", err)
+	}
+	took := time.Since(start)
+	recorded := check("after the first diff")
+	for i := range 10 {
+		delay := took * time.Duration(i+4) / 10 // from 40 % of the way to a little after its end
+		// Each day something else differs, so that every snapshot opens and closes drift.
+		pgtest.Exec(t, w.New, fmt.Sprintf(`UPDATE people SET job_title = 'Day %d' WHERE id = (SELECT min(id) + %d FROM people)`, i, i))
+		cmd := w.Command(bin, "parallel-run", "diff", "--as-of", fmt.Sprintf("2031-04-%02d 09:00", i+1))
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		exited := make(chan error, 1)
+		go func() { exited <- cmd.Wait() }()
+		select {
+		case <-exited:
+		case <-time.After(delay):
+			_ = cmd.Process.Signal(syscall.SIGKILL)
+			<-exited
+		}
+		n := check(fmt.Sprintf("killed after %s", delay))
+		if n != recorded && n != recorded+1 {
+			t.Fatalf("%d snapshots after %d", n, recorded)
+		}
+		recorded = n
+	}
+	// The next diff, uninterrupted, is recorded and agrees with the history.
+	// (exit 3: the changed titles fail the plan's max_mismatched check)
+	if err := w.Command(bin, "parallel-run", "diff", "--as-of", "2031-04-20 09:00").Run(); err != nil {
+		if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 3 {
+			t.Fatalf("diff after the kills: %v", err)
+		}
+	}
+	if n := check("after the kills"); n != recorded+1 {
+		t.Fatalf("%d snapshots, want %d", n, recorded+1)
+	}
+	t.Logf("a diff takes %s; %d of the 10 killed ones had recorded their snapshot", took, recorded-1)
+}
