@@ -51,6 +51,11 @@ type Options struct {
 	Progress func(Event) // optional; called from one goroutine at a time
 	// Retry is the backoff schedule for transient faults (default 0.5 s doubling, 6 tries).
 	Retry []time.Duration
+	// Only, when not nil, writes exactly these golden records (object → sorted golden ids), each
+	// sent again even when its digest says it is written (the parallel run's reconcile): no other
+	// record is written, archived or deleted, and the run does not resume another. With Delta, the
+	// records changed in the sources are re-cleaned into staging first.
+	Only map[string][]string
 
 	rewrite map[string]bool   // dry run: OBJECT\x00GOLDEN of rows missing in the new CRM
 	losers  map[string]string // OBJECT\x00GOLDEN → why its row is not written (settleUniques)
@@ -258,7 +263,7 @@ func Run(ctx context.Context, p *plans.Plan, opts Options) (*Summary, error) {
 		return nil, err
 	}
 	checkpoints := map[string]state.Checkpoint{}
-	if !opts.DryRun {
+	if !opts.DryRun && opts.Only == nil {
 		prev, cps, err := opts.DB.Resume(ctx, p.Name, Phase, opts.RunID)
 		if err != nil {
 			return nil, err
@@ -299,6 +304,20 @@ func Run(ctx context.Context, p *plans.Plan, opts Options) (*Summary, error) {
 				ids = d.changed
 			}
 		}
+		if opts.Only != nil {
+			if file {
+				return sum, fmt.Errorf("object %s: the new system is written as whole files; run `crmigrate migrate` to write them again", obj.Name)
+			}
+			ids = opts.Only[obj.Name]
+			if len(ids) == 0 {
+				continue
+			}
+			if !opts.DryRun {
+				if err := opts.DB.ForgetDigestsOf(ctx, p.Name, obj.Name, ids); err != nil {
+					return sum, err
+				}
+			}
+		}
 		// The new CRM itself, not our records, says what is there: rows the crosswalk says were
 		// written but the target no longer has are written again.
 		missing, err := checkTarget(ctx, p, obj, src, opts)
@@ -310,7 +329,7 @@ func Run(ctx context.Context, p *plans.Plan, opts Options) (*Summary, error) {
 				cp = state.Checkpoint{}
 				*osum = ObjectSummary{Object: osum.Object, Table: osum.Table}
 			}
-			if ids != nil {
+			if ids != nil && opts.Only == nil {
 				ids = union(ids, missing)
 			}
 			if opts.DryRun { // the crosswalk was left alone: the dry run treats them as never written
@@ -348,7 +367,7 @@ func Run(ctx context.Context, p *plans.Plan, opts Options) (*Summary, error) {
 	// Records gone (deleted in old, or no longer staged) get on_delete once everything is loaded,
 	// children first: no row is deleted while rows loaded after it could still refer to it. A
 	// resumed run does this again; what is archived or deleted already is not touched twice.
-	for i := len(sum.Objects) - 1; i >= 0; i-- {
+	for i := len(sum.Objects) - 1; i >= 0 && opts.Only == nil; i-- {
 		osum := sum.Objects[i]
 		if err := deleteGone(ctx, p, p.Object(osum.Object), target, opts, deltas[osum.Object], osum); err != nil {
 			sum.total()

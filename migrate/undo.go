@@ -79,8 +79,8 @@ func Undo(ctx context.Context, p *plans.Plan, opts UndoOptions) (*UndoSummary, e
 	if err != nil {
 		return nil, err
 	}
-	if rec == nil || rec.Phase != Phase {
-		return nil, fmt.Errorf("run %d is not a migrate run of plan %s; `crmigrate runs` lists them", opts.Undo, p.Name)
+	if rec == nil || rec.Phase != Phase && rec.Phase != phase.Reconcile { // reconcile writes through migrate
+		return nil, fmt.Errorf("run %d is not a migrate or reconcile run of plan %s; `crmigrate runs` lists them", opts.Undo, p.Name)
 	}
 	later, err := opts.DB.LaterRuns(ctx, p.Name, opts.Undo)
 	if err != nil {

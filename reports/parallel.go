@@ -155,3 +155,60 @@ func SnapshotLine(p *plans.Plan, s *parallelrun.Snapshot) string {
 	return fmt.Sprintf("%s day %d (run %d): %s; %d open drift (%d critical), %d in flight, %d ignored; %d opened, %d closed",
 		at.Format("2006-01-02 15:04:05"), s.Day, s.RunID, verdict, c["drift"], c["critical"], c["in_flight"], c["ignored"], s.Opened, s.Closed)
 }
+
+// RenderReconciliation renders what reconcile did: per fix how many drift rows, what migrate wrote,
+// then the first actions with why a fix was not written.
+func RenderReconciliation(w io.Writer, r *parallelrun.Reconciliation, format string) error {
+	if r == nil {
+		return nil
+	}
+	switch format {
+	case "json":
+		return WriteJSON(w, r)
+	case "table", "", "md":
+	default:
+		return badFormat(format, ValidateFormats)
+	}
+	md := format == "md"
+	what := "Reconciled"
+	if r.DryRun {
+		what = "Dry run: would reconcile"
+	}
+	fmt.Fprintf(w, "%s the drift of snapshot run %d: %d fixed, %d left for a person or for old.\n", what, r.Snapshot, r.Applied, r.Left)
+	if m := r.Migrate; m != nil {
+		fmt.Fprintf(w, "Written to new: %d inserted, %d updated, %d unchanged, %d refused", m.Inserted, m.Updated, m.Unchanged, m.Rejected)
+		if !r.DryRun {
+			fmt.Fprintf(w, " (undo: crmigrate migrate undo --run %d)", r.RunID)
+		}
+		fmt.Fprintln(w)
+	}
+	if len(r.Actions) == 0 {
+		fmt.Fprintln(w, "No open drift to reconcile.")
+		return nil
+	}
+	byFix := map[string]int64{}
+	for _, a := range r.Actions {
+		byFix[a.Fix]++
+	}
+	var rows [][]string
+	for _, f := range byCount(byFix) {
+		rows = append(rows, []string{f, n(byFix[f])})
+	}
+	fmt.Fprintln(w)
+	if err := renderRows(w, md, []string{"fix", "drift rows"}, rows); err != nil {
+		return err
+	}
+	rows = rows[:0]
+	for _, a := range r.Actions {
+		if len(rows) >= 30 {
+			break
+		}
+		done := "written"
+		if !a.Applied {
+			done = a.Why
+		}
+		rows = append(rows, []string{a.Object, a.Class, a.Record, a.Field, a.Fix, done})
+	}
+	fmt.Fprintln(w)
+	return renderRows(w, md, []string{"object", "class", "record", "field", "fix", "done"}, rows)
+}

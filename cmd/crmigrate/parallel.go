@@ -25,6 +25,7 @@ func parallelRunCommand() *cli.Command {
 			"each difference exists, and when it went away. See docs/parallel-run.md.",
 		OnUsageError: onUsageError,
 		Subcommands: []*cli.Command{
+			reconcileCommand(),
 			{
 				Name:  "diff",
 				Usage: "take one consistency snapshot of old against new, and record it as the parallel run's day",
@@ -219,4 +220,58 @@ func runParallelWatch(c *cli.Context) error {
 		return &ExitCodeError{Code: ExitError, Err: errors.New("some snapshots failed (see above)")}
 	}
 	return nil
+}
+
+func reconcileCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "reconcile",
+		Usage: "apply the plan's per-field authority to the open drift of the last snapshot",
+		Description: "Where old is right (authority old, most_recent with old changed last, a record lost in new), the\n" +
+			"record is written to new again through migrate's write path: crosswalk, journal, and undo with\n" +
+			"`crmigrate migrate undo --run N`. Every other fix is listed with why it is not written (new is\n" +
+			"right, a person decides, the new CRM refuses the data, duplicates to merge). Run `parallel-run diff`\n" +
+			"afterwards: what was fixed shows closed. Takes the writer lock (not with migrate or clean).",
+		Flags: append([]cli.Flag{planFlag(), stateURLFlag(),
+			&cli.BoolFlag{Name: "dry-run", Usage: "say what would be done and predict the writes; write nothing"},
+			&cli.StringFlag{Name: "class", Usage: "only drift of `CLASS` (missing_in_new names both of its kinds)"},
+			&cli.StringFlag{Name: "object", Usage: "only drift of `OBJECT`"},
+			&cli.IntFlag{Name: "limit", Usage: "act on at most `N` drift rows (0: all)"},
+			&cli.BoolFlag{Name: "force", Usage: "reconcile even if the last validate did not pass (audited)"},
+		}, formatFlags(reports.ValidateFormats...)...),
+		OnUsageError: onUsageError,
+		Action:       runReconcile,
+	}
+}
+
+func runReconcile(c *cli.Context) error {
+	format, err := formatOf(c, reports.ValidateFormats...)
+	if err != nil {
+		return err
+	}
+	if c.Int("limit") < 0 {
+		return usageError("--limit must be 0 or more")
+	}
+	ws, err := openWorkspace(c, false)
+	if err != nil {
+		return err
+	}
+	defer ws.Close()
+	p := ws.Plan
+	if o := c.String("object"); o != "" && p.Object(o) == nil {
+		return usageError("the plan has no object %q", o)
+	}
+	rn, err := phaseRunner(c, ws)
+	if err != nil {
+		return err
+	}
+	dry := c.Bool("dry-run")
+	rec, err := phase.Execute(c.Context, rn, phase.Reconcile, phase.Options{Force: c.Bool("force"), DryRun: dry},
+		func(ctx context.Context, run *phase.Run) (*parallelrun.Reconciliation, error) {
+			return parallelrun.Reconcile(ctx, p, parallelrun.ReconcileOptions{DB: rn.DB, Env: crm.Env{Plan: p, URL: ws.SystemURL},
+				RunID: run.ID, DryRun: dry, Class: c.String("class"), Object: c.String("object"), Limit: c.Int("limit")})
+		})
+	if rerr := reports.RenderReconciliation(c.App.Writer, rec, format); rerr != nil {
+		return rerr
+	}
+	return err
 }

@@ -82,6 +82,20 @@ func TestParallelRunDiffCommand(t *testing.T) {
 	if code, _, stderr := run(t, "parallel-run", "diff", "--plan", plan, "--as-of", "2031-03-01"); code != ExitError || !strings.Contains(stderr, "forward") {
 		t.Errorf("a snapshot before the last one: exit %d\n%s", code, stderr)
 	}
+
+	// Reconcile writes the deal and its activity again (authority old); the next snapshot passes.
+	code, stdout, stderr = run(t, "parallel-run", "reconcile", "--plan", plan, "--dry-run")
+	if code != 0 || !strings.Contains(stdout, "Dry run: would reconcile") || !strings.Contains(stdout, "create_in_new") {
+		t.Fatalf("reconcile --dry-run: exit %d\n%s%s", code, stdout, stderr)
+	}
+	code, stdout, stderr = run(t, "parallel-run", "reconcile", "--plan", plan)
+	if code != 0 || !strings.Contains(stdout, "2 inserted") || !strings.Contains(stdout, "migrate undo --run") {
+		t.Fatalf("reconcile: exit %d\n%s%s", code, stdout, stderr)
+	}
+	code, stdout, stderr = run(t, "parallel-run", "diff", "--plan", plan, "--as-of", "2031-03-03 09:00")
+	if code != 0 || !strings.Contains(stdout, "2 closed") {
+		t.Fatalf("diff after reconcile: exit %d\n%s%s", code, stdout, stderr)
+	}
 }
 
 // watch takes a snapshot every --every and survives a crash of the private server between two:

@@ -1,0 +1,209 @@
+package parallelrun
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/crmigrate/crmigrate/crm"
+	"github.com/crmigrate/crmigrate/migrate"
+	"github.com/crmigrate/crmigrate/plans"
+	"github.com/crmigrate/crmigrate/state"
+	"github.com/crmigrate/crmigrate/validate"
+)
+
+// ReconcileVersion is the version of the reconciliation's JSON (docs/parallel-run.md).
+const ReconcileVersion = 1
+
+// Fixes reconcile recommends.
+const (
+	FixOldToNew  = "copy_old_to_new" // write the golden record's values to new again (migrate's write path)
+	FixCreateNew = "create_in_new"   // write the missing record to new
+	FixNewToOld  = "copy_new_to_old" // new is right: old should take its value
+	FixReview    = "review"          // a person decides
+	FixData      = "fix_data"        // the new CRM refuses the record: fix its data or the plan, then migrate
+	FixMergeNew  = "merge_in_new"    // two records in new are one: merge them there
+	FixOldSide   = "fix_old"         // the difference is old's to settle (duplicates in old, records only in new)
+	FixSync      = "sync"            // a record clean has not staged yet: the next migrate --delta writes it
+)
+
+// staged says whether a golden id is staging's (records clean has not seen have group ids).
+func staged(golden string) bool {
+	return golden != "" && !strings.HasPrefix(golden, "key:") && !strings.HasPrefix(golden, "rec:")
+}
+
+// ReconcileOptions configure a reconciliation.
+type ReconcileOptions struct {
+	DB     *state.DB
+	Env    crm.Env
+	RunID  int64 // the reconcile run; the writes are journaled under it (migrate undo --run undoes them)
+	DryRun bool  // say what would be done, and predict the writes (migrate's dry run), write nothing
+	Class  string
+	Object string
+	Limit  int // at most this many drift rows acted on (0: all)
+}
+
+// Reconciliation is what reconcile did, stored as its run's report.
+type Reconciliation struct {
+	Version  int              `json:"version"`
+	Plan     string           `json:"plan"`
+	RunID    int64            `json:"run_id"`
+	DryRun   bool             `json:"dry_run"`
+	Actions  []Action         `json:"actions"`
+	Applied  int64            `json:"applied"`  // drift rows whose fix was written
+	Left     int64            `json:"left"`     // drift rows whose fix reconcile does not write
+	Migrate  *migrate.Summary `json:"migrate"`  // the writes to new (nil when none)
+	Snapshot int64            `json:"snapshot"` // the snapshot whose drift it read (run id)
+	Seconds  float64          `json:"seconds"`
+}
+
+// Action is one drift row and its fix.
+type Action struct {
+	Object    string `json:"object"`
+	Class     string `json:"class"`
+	Field     string `json:"field,omitempty"`
+	Record    string `json:"record"`
+	Authority string `json:"authority,omitempty"`
+	Fix       string `json:"fix"`
+	Applied   bool   `json:"applied"`
+	Why       string `json:"why,omitempty"` // when not applied: why not, and what to do
+}
+
+// Counts are the reconciliation's figures for its run record.
+func (r *Reconciliation) Counts() map[string]int64 {
+	c := map[string]int64{"applied": r.Applied, "left": r.Left}
+	if r.Migrate != nil {
+		c["inserted"], c["updated"], c["rejected"] = r.Migrate.Inserted, r.Migrate.Updated, r.Migrate.Rejected
+	}
+	return c
+}
+
+// Reconcile applies the plan's per-field authority to the open drift of the last snapshot: where
+// old is right (authority old, or most_recent with old changed last, or a record lost in new), the
+// golden record is written to new again through migrate's write path (crosswalk, journal, undo);
+// every other fix is listed with why reconcile does not write it. The next diff shows what it
+// fixed closed.
+func Reconcile(ctx context.Context, p *plans.Plan, opts ReconcileOptions) (*Reconciliation, error) {
+	start := time.Now()
+	rec := &Reconciliation{Version: ReconcileVersion, Plan: p.Name, RunID: opts.RunID, DryRun: opts.DryRun, Actions: []Action{}}
+	snaps, err := opts.DB.Snapshots(ctx, p.Name)
+	if err != nil {
+		return nil, err
+	}
+	if len(snaps) == 0 {
+		return nil, fmt.Errorf("no snapshot to reconcile: run `crmigrate parallel-run diff` first")
+	}
+	rec.Snapshot = snaps[len(snaps)-1].RunID
+	open, err := opts.DB.OpenDrift(ctx, p.Name)
+	if err != nil {
+		return nil, err
+	}
+	only := map[string][]string{}
+	for _, h := range open {
+		if h.State != StateDrift || opts.Class != "" && !classMatches(opts.Class, h.Class) || opts.Object != "" && h.Object != opts.Object {
+			continue
+		}
+		if opts.Limit > 0 && len(rec.Actions) >= opts.Limit {
+			break
+		}
+		var d validate.Drift
+		if err := json.Unmarshal(h.Detail, &d); err != nil {
+			return nil, fmt.Errorf("read drift %s/%s/%s: %w", h.Object, h.Class, h.Record, err)
+		}
+		a := fixOf(p, h, d)
+		if a.Fix == FixOldToNew || a.Fix == FixCreateNew {
+			a.Applied = true
+			only[h.Object] = append(only[h.Object], d.GoldenID)
+		}
+		rec.Actions = append(rec.Actions, a)
+	}
+	if len(only) > 0 {
+		for o, ids := range only {
+			slices.Sort(ids)
+			only[o] = slices.Compact(ids)
+		}
+		// As a delta run: the records changed in the sources since the last migrate are re-cleaned
+		// into staging first, so that what is written is old as it is now, as the diff compared it.
+		sum, err := migrate.Run(ctx, p, migrate.Options{DB: opts.DB, Env: opts.Env, RunID: opts.RunID, DryRun: opts.DryRun,
+			Delta: true, Only: only})
+		rec.Migrate = sum
+		if err != nil {
+			return rec, err
+		}
+	}
+	for _, a := range rec.Actions {
+		if a.Applied {
+			rec.Applied++
+		} else {
+			rec.Left++
+		}
+	}
+	rec.Seconds = time.Since(start).Seconds()
+	return rec, nil
+}
+
+// fixOf decides a drift row's fix by its class and its field's authority.
+func fixOf(p *plans.Plan, h state.DriftHistory, d validate.Drift) Action {
+	a := Action{Object: h.Object, Class: h.Class, Field: h.Field, Record: h.Record}
+	switch h.Class {
+	case validate.RefusedInNew:
+		a.Fix, a.Why = FixData, "the new CRM refused it ("+d.Reason+"): fix the record in old or the plan's value maps, then clean and migrate"
+		return a
+	case validate.LostInNew:
+		a.Fix = FixCreateNew
+		if !staged(d.GoldenID) {
+			a.Fix, a.Why = FixSync, "created in old since the last clean: the next `crmigrate migrate --delta` writes it"
+		}
+		return a
+	case validate.MissingInOld:
+		a.Fix, a.Why = FixOldSide, "only in new: create it in old, or delete it in new (reconcile does neither)"
+		return a
+	case validate.DuplicateInNew:
+		a.Fix, a.Why = FixMergeNew, "merge the two records in the new CRM ("+d.Reason+")"
+		return a
+	case validate.DuplicateInOld:
+		a.Fix, a.Why = FixOldSide, "two golden records share a key: decide them in `crmigrate review`, then clean"
+		return a
+	}
+	// field_mismatch, broken_ref: the field's authority says which side is right.
+	auth := plans.AuthorityOld
+	if o := p.Object(h.Object); o != nil {
+		if i := o.FieldIndex(h.Field); i >= 0 {
+			auth = o.Fields[i].Authority
+		}
+	}
+	a.Authority = auth
+	oldRight := false
+	switch auth {
+	case plans.AuthorityOld:
+		oldRight = true
+	case plans.AuthorityMostRecent:
+		switch {
+		case d.OldChanged == "" || d.NewChanged == "":
+			a.Fix, a.Why = FixReview, "authority most_recent, but a side has no change time (updated_at): a person decides"
+			return a
+		case d.OldChanged >= d.NewChanged:
+			oldRight = true
+		}
+	case plans.AuthorityReview:
+		a.Fix, a.Why = FixReview, "authority review: a person decides; reconcile writes nothing"
+		return a
+	}
+	if oldRight {
+		a.Fix = FixOldToNew
+		if !staged(d.GoldenID) {
+			a.Fix, a.Why = FixSync, "changed in old since the last clean: the next `crmigrate migrate --delta` writes it"
+		}
+		return a
+	}
+	a.Fix = FixNewToOld
+	if !p.ParallelRun.ReconcileOld {
+		a.Why = "new is right (authority " + auth + "): old takes the value by hand, or set parallel_run.reconcile_old (writing old is not built yet)"
+	} else {
+		a.Why = "new is right (authority " + auth + "): writing to the old CRM is not built yet; change it there by hand"
+	}
+	return a
+}
