@@ -77,3 +77,64 @@ func TestKilledDiffLeavesNoHalfSnapshot(t *testing.T) {
 	}
 	t.Logf("a diff takes %s; %d of the 10 killed ones had recorded their snapshot", took, recorded-1)
 }
+
+// A reconcile killed with SIGKILL at any point and run again ends as one that was not killed:
+// every drift it fixes is closed by the next diff, and nothing is written twice (as many deals and
+// people in new as before they were damaged).
+func TestKilledReconcileEndsAsAnUninterruptedOne(t *testing.T) {
+	t.Parallel()
+	bin := demotest.Binary(t)
+	w := newWorld(t, nil)
+	people := pgtest.Scan[int64](t, w.New, `SELECT count(*) FROM people`)
+	deals := pgtest.Scan[int64](t, w.New, `SELECT count(*) FROM opportunities`)
+	// Damage in new that reconcile repairs: titles edited (authority old), deals and their
+	// activities deleted.
+	pgtest.Exec(t, w.New, `UPDATE people SET job_title = 'Damaged' WHERE id % 3 = 0`,
+		`DELETE FROM activities WHERE opportunity_id IN (SELECT id FROM opportunities WHERE id % 4 = 0)`,
+		`DELETE FROM opportunities WHERE id % 4 = 0`)
+	diff := func(day string) {
+		t.Helper()
+		err := w.Command(bin, "parallel-run", "diff", "--as-of", day).Run()
+		if ee, ok := err.(*exec.ExitError); err != nil && (!ok || ee.ExitCode() != 3) {
+			t.Fatalf("diff: %v", err)
+		}
+	}
+	diff("2031-07-01 09:00")
+	start := time.Now()
+	if err := w.Command(bin, "parallel-run", "reconcile", "--dry-run").Run(); err != nil {
+		t.Fatalf("reconcile --dry-run: %v", err)
+	}
+	took := time.Since(start)
+	for i := range 5 {
+		cmd := w.Command(bin, "parallel-run", "reconcile")
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		exited := make(chan error, 1)
+		go func() { exited <- cmd.Wait() }()
+		select {
+		case <-exited:
+		case <-time.After(took * time.Duration(i+2) / 6):
+			_ = cmd.Process.Signal(syscall.SIGKILL)
+			<-exited
+		}
+	}
+	if out, err := w.Command(bin, "parallel-run", "reconcile").CombinedOutput(); err != nil {
+		t.Fatalf("reconcile after the kills: %v\n%s", err, out)
+	}
+	diff("2031-07-02 09:00")
+	if n := pgtest.Scan[int64](t, w.New, `SELECT count(*) FROM people WHERE job_title = 'Damaged'`); n != 0 {
+		t.Errorf("%d titles still damaged", n)
+	}
+	if p, d := pgtest.Scan[int64](t, w.New, `SELECT count(*) FROM people`), pgtest.Scan[int64](t, w.New, `SELECT count(*) FROM opportunities`); p != people || d != deals {
+		t.Errorf("%d people and %d deals in new, want %d and %d", p, d, people, deals)
+	}
+	var open int64
+	if err := w.DB.Pool.QueryRow(context.Background(), `SELECT count(*) FROM crmigrate.pr_drift WHERE closed_at IS NULL
+		AND state = 'drift' AND (class = 'lost_in_new' OR class = 'field_mismatch' AND field = 'title')`).Scan(&open); err != nil {
+		t.Fatal(err)
+	}
+	if open != 0 {
+		t.Errorf("%d title or lost drift rows still open after reconcile", open)
+	}
+}
