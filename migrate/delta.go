@@ -44,6 +44,9 @@ func prepareDelta(ctx context.Context, p *plans.Plan, opts Options, sum *Summary
 		return nil, errors.New("--delta needs an earlier successful migrate run to start from; run `crmigrate migrate` once without --delta")
 	}
 	since := last.StartedAt.Add(-p.ParallelRun.Overlap.D())
+	if !opts.Since.IsZero() {
+		since = opts.Since
+	}
 	sum.Since = &since
 	norm := normalize.New(normalize.OptionsFromPlan(p))
 	out := map[string]*deltaObject{}

@@ -79,7 +79,7 @@ type Snapshot struct {
 // flight or ignored are counted apart and agree for parity), and its open drift.
 type Object struct {
 	validate.ObjectResult
-	InFlight int64   `json:"in_flight"` // records whose differences are in flight
+	InFlight int64   `json:"in_flight"` // records without drift with a difference in flight
 	Ignored  int64   `json:"ignored"`   // records whose differences are all known (parallel_run.ignore)
 	Critical int64   `json:"critical"`  // drift rows that a parallel_run.critical rule names
 	Drift    []Drift `json:"drift"`     // open drift: critical first, then drift, in flight, ignored; oldest first
@@ -210,7 +210,7 @@ func Diff(ctx context.Context, p *plans.Plan, opts Options) (*Snapshot, error) {
 			seen = append(seen, state.DriftSeen{Object: or.Object, Class: d.Class, Field: d.Field, Record: recordOf(d.Drift),
 				State: d.State, Critical: d.Critical, Detail: d})
 		}
-		o.Drift = nil
+		o.Drift, o.ObjectResult.Drift = nil, nil // kept in seen until recorded
 		snap.Objects = append(snap.Objects, o)
 	}
 	objs := make([]validate.ObjectResult, len(snap.Objects))
@@ -395,19 +395,23 @@ func classify(or validate.ObjectResult, ignore []plans.IgnoreRule, critical []pl
 		}
 	}
 	o.Mismatched = int64(len(mismatched))
-	// A matched record whose differences are all in flight or known agrees, for parity.
+	// A matched record whose differences are all in flight or known agrees, for parity; records
+	// with no drift are counted in flight (some difference in flight) or ignored (all known).
 	var agree int64
+	counted := map[string]bool{}
 	for _, d := range or.Drift {
-		if d.Class != validate.FieldMismatch && d.Class != validate.BrokenRef {
+		rec := recordOf(d)
+		if d.Class != validate.FieldMismatch && d.Class != validate.BrokenRef || counted[rec] {
 			continue
 		}
-		if st := records[recordOf(d)]; st != nil && !st.drift {
+		counted[rec] = true
+		if !records[rec].drift {
 			agree++
-			st.drift = true // count each record once
 		}
 	}
 	for _, st := range records {
 		switch {
+		case st.drift:
 		case st.inFlight:
 			o.InFlight++
 		case st.ignored:

@@ -38,7 +38,7 @@ func TestKilledDiffLeavesNoHalfSnapshot(t *testing.T) {
 	}
 	// An uninterrupted diff first, to know how long one takes; then kills spread over that time.
 	start := time.Now()
-	if err := w.Command(bin, "parallel-run", "diff", "--as-of", "2031-03-31 09:00").Run(); err != nil {
+	if err := w.Command(bin, "parallel-run", "diff", "--as-of", "2025-03-31 09:00").Run(); err != nil {
 		t.Fatalf("diff: %v", err)
 	}
 	took := time.Since(start)
@@ -47,7 +47,7 @@ func TestKilledDiffLeavesNoHalfSnapshot(t *testing.T) {
 		delay := took * time.Duration(i+4) / 10 // from 40 % of the way to a little after its end
 		// Each day something else differs, so that every snapshot opens and closes drift.
 		pgtest.Exec(t, w.New, fmt.Sprintf(`UPDATE people SET job_title = 'Day %d' WHERE id = (SELECT min(id) + %d FROM people)`, i, i))
-		cmd := w.Command(bin, "parallel-run", "diff", "--as-of", fmt.Sprintf("2031-04-%02d 09:00", i+1))
+		cmd := w.Command(bin, "parallel-run", "diff", "--as-of", fmt.Sprintf("2025-04-%02d 09:00", i+1))
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
@@ -67,7 +67,7 @@ func TestKilledDiffLeavesNoHalfSnapshot(t *testing.T) {
 	}
 	// The next diff, uninterrupted, is recorded and agrees with the history.
 	// (exit 3: the changed titles fail the plan's max_mismatched check)
-	if err := w.Command(bin, "parallel-run", "diff", "--as-of", "2031-04-20 09:00").Run(); err != nil {
+	if err := w.Command(bin, "parallel-run", "diff", "--as-of", "2025-04-20 09:00").Run(); err != nil {
 		if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 3 {
 			t.Fatalf("diff after the kills: %v", err)
 		}
@@ -89,7 +89,7 @@ func TestKilledReconcileEndsAsAnUninterruptedOne(t *testing.T) {
 	deals := pgtest.Scan[int64](t, w.New, `SELECT count(*) FROM opportunities`)
 	// Damage in new that reconcile repairs: titles edited (authority old), deals and their
 	// activities deleted.
-	pgtest.Exec(t, w.New, `UPDATE people SET job_title = 'Damaged' WHERE id % 3 = 0`,
+	pgtest.Exec(t, w.New, `UPDATE people SET job_title = 'Damaged', updated_at = '2025-06-15 12:00+00' WHERE id % 3 = 0`,
 		`DELETE FROM activities WHERE opportunity_id IN (SELECT id FROM opportunities WHERE id % 4 = 0)`,
 		`DELETE FROM opportunities WHERE id % 4 = 0`)
 	diff := func(day string) {
@@ -99,13 +99,18 @@ func TestKilledReconcileEndsAsAnUninterruptedOne(t *testing.T) {
 			t.Fatalf("diff: %v", err)
 		}
 	}
-	diff("2031-07-01 09:00")
+	diff("2025-07-01 09:00")
+	day := 1
 	start := time.Now()
 	if err := w.Command(bin, "parallel-run", "reconcile", "--dry-run").Run(); err != nil {
 		t.Fatalf("reconcile --dry-run: %v", err)
 	}
 	took := time.Since(start)
 	for i := range 5 {
+		if i > 0 { // a fresh snapshot: the last reconcile may have finished, and wrote since
+			day++
+			diff(fmt.Sprintf("2025-07-%02d 09:00", day))
+		}
 		cmd := w.Command(bin, "parallel-run", "reconcile")
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
@@ -119,10 +124,11 @@ func TestKilledReconcileEndsAsAnUninterruptedOne(t *testing.T) {
 			<-exited
 		}
 	}
+	diff("2025-07-10 09:00")
 	if out, err := w.Command(bin, "parallel-run", "reconcile").CombinedOutput(); err != nil {
 		t.Fatalf("reconcile after the kills: %v\n%s", err, out)
 	}
-	diff("2031-07-02 09:00")
+	diff("2025-07-11 09:00")
 	if n := pgtest.Scan[int64](t, w.New, `SELECT count(*) FROM people WHERE job_title = 'Damaged'`); n != 0 {
 		t.Errorf("%d titles still damaged", n)
 	}

@@ -3,6 +3,7 @@ package parallelrun
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/crmigrate/crmigrate/crm"
 	"github.com/crmigrate/crmigrate/migrate"
+	"github.com/crmigrate/crmigrate/phase"
 	"github.com/crmigrate/crmigrate/plans"
 	"github.com/crmigrate/crmigrate/state"
 	"github.com/crmigrate/crmigrate/validate"
@@ -44,7 +46,13 @@ type ReconcileOptions struct {
 	Class  string
 	Object string
 	Limit  int // at most this many drift rows acted on (0: all)
+	// Force acts on a snapshot that a later write (migrate, reconcile, undo, clean) may have made
+	// stale.
+	Force bool
 }
+
+// ErrStale is returned when something wrote staging or the new CRM after the last snapshot.
+var ErrStale = errors.New("the last snapshot is older than the last write")
 
 // Reconciliation is what reconcile did, stored as its run's report.
 type Reconciliation struct {
@@ -97,9 +105,44 @@ func Reconcile(ctx context.Context, p *plans.Plan, opts ReconcileOptions) (*Reco
 		return nil, fmt.Errorf("no snapshot to reconcile: run `crmigrate parallel-run diff` first")
 	}
 	rec.Snapshot = snaps[len(snaps)-1].RunID
+	if !opts.Force {
+		id, ph, err := opts.DB.WroteSince(ctx, p.Name, rec.Snapshot, []string{phase.Migrate, phase.Reconcile, phase.Undo, phase.Clean}, phase.Reconcile)
+		if err != nil {
+			return nil, err
+		}
+		if id != 0 {
+			return nil, fmt.Errorf("%w: %s run %d ended after snapshot %d began; run `crmigrate parallel-run diff` first (or pass --force)",
+				ErrStale, ph, id, rec.Snapshot)
+		}
+	}
 	open, err := opts.DB.OpenDrift(ctx, p.Name)
 	if err != nil {
 		return nil, err
+	}
+	// A record is written again only when every difference it has is one reconcile fixes from old:
+	// writing it would overwrite any other (new is right, a person decides, a known difference, a
+	// change in flight).
+	blocked := map[string]string{} // OBJECT\x00RECORD → the first difference that keeps it from being written
+	for _, h := range open {
+		var d validate.Drift
+		if err := json.Unmarshal(h.Detail, &d); err != nil {
+			return nil, fmt.Errorf("read drift %s/%s/%s: %w", h.Object, h.Class, h.Record, err)
+		}
+		k := h.Object + "\x00" + h.Record
+		if _, ok := blocked[k]; ok {
+			continue
+		}
+		a := fixOf(p, h, d)
+		if h.State == StateDrift && a.Fix == FixNewToOld && a.Authority == plans.AuthorityNew {
+			continue // written as a delta run, the record keeps new's value there (WriteSpec.Keep)
+		}
+		if h.State != StateDrift || a.Fix != FixOldToNew && a.Fix != FixCreateNew {
+			what := h.Class
+			if h.Field != "" {
+				what += " of " + h.Field
+			}
+			blocked[k] = fmt.Sprintf("the record also has a %s (%s, %s) that writing it would overwrite; fix it by hand", what, h.State, a.Fix)
+		}
 	}
 	only := map[string][]string{}
 	for _, h := range open {
@@ -115,8 +158,12 @@ func Reconcile(ctx context.Context, p *plans.Plan, opts ReconcileOptions) (*Reco
 		}
 		a := fixOf(p, h, d)
 		if a.Fix == FixOldToNew || a.Fix == FixCreateNew {
-			a.Applied = true
-			only[h.Object] = append(only[h.Object], d.GoldenID)
+			if why, ok := blocked[h.Object+"\x00"+h.Record]; ok {
+				a.Why = why
+			} else {
+				a.Applied = true // until migrate says otherwise
+				only[h.Object] = append(only[h.Object], d.GoldenID)
+			}
 		}
 		rec.Actions = append(rec.Actions, a)
 	}
@@ -131,7 +178,23 @@ func Reconcile(ctx context.Context, p *plans.Plan, opts ReconcileOptions) (*Reco
 			Delta: true, Only: only})
 		rec.Migrate = sum
 		if err != nil {
+			for i := range rec.Actions {
+				rec.Actions[i].Applied = false
+			}
 			return rec, err
+		}
+		// What the new CRM refused (or the settling of unique values kept out) was not written.
+		refused := map[string]map[string]string{}
+		if !opts.DryRun {
+			if refused, err = opts.DB.RefusedIn(ctx, opts.RunID); err != nil {
+				return rec, err
+			}
+		}
+		for i := range rec.Actions {
+			a := &rec.Actions[i]
+			if why, ok := refused[a.Object][a.Record]; ok && a.Applied {
+				a.Applied, a.Why = false, "the new CRM refused it: "+why
+			}
 		}
 	}
 	for _, a := range rec.Actions {
@@ -194,6 +257,10 @@ func fixOf(p *plans.Plan, h state.DriftHistory, d validate.Drift) Action {
 	}
 	if oldRight {
 		a.Fix = FixOldToNew
+		if d.MatchedBy == "key" {
+			a.Fix, a.Why = FixReview, "matched by key, not through the crosswalk: writing it would create a second record in new; link or fix it by hand"
+			return a
+		}
 		if !staged(d.GoldenID) {
 			a.Fix, a.Why = FixSync, "changed in old since the last clean: the next `crmigrate migrate --delta` writes it"
 		}

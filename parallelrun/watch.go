@@ -2,9 +2,11 @@ package parallelrun
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/crmigrate/crmigrate/internal/pgerr"
+	"github.com/crmigrate/crmigrate/validate"
 )
 
 // WatchOptions configure Watch.
@@ -26,8 +28,9 @@ type WatchEvent struct {
 
 // Watch takes a snapshot every o.Every until ctx is done. Snapshots never overlap: one that runs
 // longer than Every delays the next. A snapshot that fails for want of a database (a transient
-// error) is tried again with a doubling wait until it is taken or its next tick comes; any other
-// error is reported and the next tick runs as planned. The snapshot runs with a context that ctx
+// error), or that a sync disturbed (validate.ErrChanged), is tried again with a doubling wait
+// until it is taken or its next tick comes; any other error is reported and the next tick runs as
+// planned. The snapshot runs with a context that ctx
 // does not cancel: when ctx is done (Ctrl-C) during a snapshot, it is finished and the watch
 // stops; between snapshots the watch stops at once.
 func Watch(ctx context.Context, o WatchOptions, snapshot func(context.Context) error, notify func(WatchEvent)) {
@@ -48,7 +51,7 @@ func Watch(ctx context.Context, o WatchOptions, snapshot func(context.Context) e
 			err := snapshot(snapCtx)
 			ev := WatchEvent{Tick: tick, Err: err, Next: next}
 			last := o.Ticks > 0 && tick >= o.Ticks
-			if err != nil && pgerr.Transient(err) && time.Now().Add(wait).Before(next) && ctx.Err() == nil {
+			if err != nil && retryable(err) && time.Now().Add(wait).Before(next) && ctx.Err() == nil {
 				ev.Retry = wait
 				notify(ev)
 				if !sleepUntil(ctx, time.Now().Add(wait)) {
@@ -73,6 +76,12 @@ func Watch(ctx context.Context, o WatchOptions, snapshot func(context.Context) e
 			next = now // a snapshot longer than Every: the next one starts at once
 		}
 	}
+}
+
+// retryable says whether a snapshot that failed with err is worth trying again soon: a database
+// that went away, or a sync that changed staging while the snapshot read it.
+func retryable(err error) bool {
+	return pgerr.Transient(err) || errors.Is(err, validate.ErrChanged)
 }
 
 // sleepUntil waits until t or until ctx is done; it says whether t came.

@@ -708,6 +708,11 @@ func (d *decoder) criticalRules(n *yaml.Node, p *Plan) []CriticalRule {
 			ok = false
 		}
 		r.Description, _, _ = m.str("description")
+		if r.Field != "" && r.Class != "" && r.Class != "field_mismatch" && r.Class != "broken_ref" {
+			d.errf(m.get("field"), path+".field", "remove field:, or use class field_mismatch or broken_ref",
+				"drift of class %s has no field", r.Class)
+			ok = false
+		}
 		if ok {
 			out = append(out, r)
 		}

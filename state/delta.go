@@ -250,15 +250,6 @@ func (db *DB) ForgetDigests(ctx context.Context, plan, object string) (int64, er
 	return tag.RowsAffected(), nil
 }
 
-// ForgetDigestsOf marks some golden records' rows for writing again (their digests emptied).
-func (db *DB) ForgetDigestsOf(ctx context.Context, plan, object string, golden []string) error {
-	if _, err := db.Pool.Exec(ctx, `UPDATE crmigrate.crosswalk SET digest = '' WHERE plan = $1 AND object = $2
-		AND golden_id = ANY($3) AND digest <> ''`, plan, object, golden); err != nil {
-		return fmt.Errorf("mark %d %s rows for writing again: %w", len(golden), object, err)
-	}
-	return nil
-}
-
 // VanishedGolden lists, in order, the golden ids the crosswalk says are written and live in the new
 // CRM (status active) but that staging no longer has: their records were deleted in old, or a
 // clean merged them into another golden record. An entry whose row another active entry now owns

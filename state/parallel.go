@@ -3,6 +3,7 @@ package state
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -212,4 +213,45 @@ func (db *DB) ValidatedSinceFullMigrate(ctx context.Context, plan string) (migra
 		return 0, 0, fmt.Errorf("find the last migrate and validate: %w", err)
 	}
 	return migrateRun, validateRun, nil
+}
+
+// WroteSince returns a run of one of phases that ended after run started (0 when none): what
+// reconcile checks before acting on a snapshot's drift. A run of phase again that did not finish
+// by itself (aborted, abandoned) does not count: running it again completes it.
+func (db *DB) WroteSince(ctx context.Context, plan string, run int64, phases []string, again string) (int64, string, error) {
+	var id int64
+	var ph string
+	err := db.Pool.QueryRow(ctx, `SELECT r.id, r.phase FROM crmigrate.runs r WHERE r.plan = $1 AND r.phase = ANY($2)
+		AND r.status <> 'running' AND NOT (r.phase = $4 AND r.status IN ('aborted', 'abandoned'))
+		AND r.ended_at > (SELECT started_at FROM crmigrate.runs WHERE id = $3) ORDER BY r.id LIMIT 1`,
+		plan, phases, run, again).Scan(&id, &ph)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, "", nil
+	}
+	if err != nil {
+		return 0, "", fmt.Errorf("find the runs since snapshot %d: %w", run, err)
+	}
+	return id, ph, nil
+}
+
+// RefusedIn returns what the new CRM refused in a run: object → golden id → reason.
+func (db *DB) RefusedIn(ctx context.Context, run int64) (map[string]map[string]string, error) {
+	rows, err := db.Pool.Query(ctx, `SELECT object, source_id, reason FROM crmigrate.rejects WHERE run_id = $1 AND system = 'new'
+		ORDER BY id`, run)
+	if err != nil {
+		return nil, fmt.Errorf("read what run %d had refused: %w", run, err)
+	}
+	defer rows.Close()
+	out := map[string]map[string]string{}
+	for rows.Next() {
+		var o, g, why string
+		if err := rows.Scan(&o, &g, &why); err != nil {
+			return nil, err
+		}
+		if out[o] == nil {
+			out[o] = map[string]string{}
+		}
+		out[o][g] = why
+	}
+	return out, rows.Err()
 }

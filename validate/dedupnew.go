@@ -67,6 +67,7 @@ func DuplicatesInNew(ctx context.Context, p *plans.Plan, opts Options, object st
 	key := obj.FieldIndex(obj.Key)
 	country := obj.FieldIndex("country")
 	var recs []dedup.Record
+	var changed []string // when each record in new last changed
 	err := v.eachNew(ctx, obj, func(batch []crm.Record) error {
 		for _, rec := range batch {
 			region := ""
@@ -78,6 +79,7 @@ func DuplicatesInNew(ctx context.Context, p *plans.Plan, opts Options, object st
 				vals[cf.idx] = run.matchValue(cf, rec.Values[cf.idx], region)
 			}
 			r := dedup.Record{Source: plans.SystemNew, ID: rec.ID, Values: vals}
+			changed = append(changed, run.newChanged(rec))
 			if key >= 0 {
 				r.Key = vals[key]
 			}
@@ -129,7 +131,7 @@ func DuplicatesInNew(ctx context.Context, p *plans.Plan, opts Options, object st
 			if k == "" {
 				k = strings.TrimSpace(first.Key)
 			}
-			out = append(out, Drift{Class: DuplicateInNew, NewID: recs[i].ID, Key: k, Found: FoundByDedup,
+			out = append(out, Drift{Class: DuplicateInNew, NewID: recs[i].ID, Key: k, Found: FoundByDedup, NewChanged: changed[i],
 				Reason: fmt.Sprintf("the same entity as record %s in new (dedup: %s)", first.ID, how)})
 		}
 	}
@@ -151,7 +153,7 @@ func DuplicatesInNew(ctx context.Context, p *plans.Plan, opts Options, object st
 			continue
 		}
 		named[b] = true
-		out = append(out, Drift{Class: DuplicateInNew, NewID: recs[b].ID, Key: recs[b].Key, Found: FoundByDedup,
+		out = append(out, Drift{Class: DuplicateInNew, NewID: recs[b].ID, Key: recs[b].Key, Found: FoundByDedup, NewChanged: changed[b],
 			Reason: fmt.Sprintf("possibly the same entity as record %s in new (dedup: a match scoring %.2f, between review and auto_merge)",
 				recs[a].ID, r.Score)})
 	}

@@ -585,7 +585,7 @@ const fixedMemory = 32 << 20
 
 // bytes is about what the set holds in memory.
 func (s *goldenSet) bytes() int64 {
-	n := int64(len(s.size))*4 + int64(len(s.member.e)+len(s.byNew.e))*16 + int64(len(s.inNew.h))*8
+	n := int64(cap(s.size))*4 + int64(cap(s.member.e)+cap(s.byNew.e))*16 + int64(cap(s.inNew.h))*8
 	for _, t := range []*strs{s.ids, s.newOf} {
 		if t != nil {
 			n += t.memory()

@@ -22,6 +22,8 @@ func newSpill(dir string) (*spill, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create a spill file for validation (set --memory higher or free the temporary directory): %w", err)
 	}
+	// Unlinked at once: the file lives while it is open, and a killed process leaves nothing.
+	_ = os.Remove(f.Name())
 	return &spill{f: f, w: bufio.NewWriterSize(f, 1<<16)}, nil
 }
 
@@ -64,11 +66,9 @@ func (s *spill) get(i int) (string, error) {
 	return string(b), nil
 }
 
-// close removes the file.
+// close closes (and so frees) the file.
 func (s *spill) close() {
-	if s == nil {
-		return
+	if s != nil {
+		s.f.Close()
 	}
-	s.f.Close()
-	os.Remove(s.f.Name())
 }

@@ -42,6 +42,9 @@ func (t *strs) set(i int, s string) {
 	default:
 		c := len(t.chunks) - 1
 		if c < 0 || len(t.chunks[c])+len(s) > chunkLen {
+			if len(t.chunks) == 1<<(32-chunkBits) {
+				panic("validate: a string table outgrew 4 GiB; run validate with a smaller --memory (more passes)")
+			}
 			t.chunks = append(t.chunks, make([]byte, 0, chunkLen))
 			t.bytes += chunkLen
 			c++

@@ -5,11 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/crmigrate/crmigrate/crm"
+	"github.com/crmigrate/crmigrate/internal/pgerr"
 	"github.com/crmigrate/crmigrate/internal/workspace"
 	"github.com/crmigrate/crmigrate/parallelrun"
 	"github.com/crmigrate/crmigrate/phase"
@@ -48,7 +51,7 @@ func parallelRunCommand() *cli.Command {
 			{
 				Name:  "watch",
 				Usage: "take a snapshot now and then every --every (default parallel_run.every) until stopped",
-				Description: "Snapshots never overlap (nor with another diff of the plan: that one is waited for, or the tick\n" +
+				Description: "Snapshots never overlap (a diff of the plan by another process is refused, and the tick\n" +
 					"reports it). When the control database or a CRM goes away, the snapshot is tried again with a\n" +
 					"doubling wait until its next tick; other errors are reported and the next tick runs. Ctrl-C lets\n" +
 					"a running snapshot finish, then stops (a second Ctrl-C aborts it; it is then not recorded).\n" +
@@ -141,6 +144,9 @@ func runParallelDiff(c *cli.Context) error {
 		if asOf, err = parseAsOf(s, loc); err != nil {
 			return err
 		}
+		if asOf.After(time.Now().Add(time.Hour)) && !c.Bool("force") {
+			return usageError("--as-of %s is in the future: snapshots go forward, so none could be taken before it (pass --force if you mean it)", s)
+		}
 	}
 	rn, err := phaseRunner(c, ws)
 	if err != nil {
@@ -192,7 +198,7 @@ func runParallelWatch(c *cli.Context) error {
 				return err
 			}
 			snap, err := takeSnapshot(ctx, c, ws, rn, time.Time{})
-			if err != nil && ws.Reconnect(ctx) {
+			if err != nil && pgerr.Transient(err) && ws.Reconnect(ctx) {
 				fmt.Fprintln(errw, "crmigrate: the private PostgreSQL went away; it is started again for the next try")
 			}
 			var checkFailed *phase.CheckFailedError
@@ -222,6 +228,10 @@ func runParallelWatch(c *cli.Context) error {
 	return nil
 }
 
+// driftClassNames are the classes --class takes.
+var driftClassNames = []string{"missing_in_new", "refused_in_new", "lost_in_new", "missing_in_old", "field_mismatch",
+	"duplicate_in_new", "duplicate_in_old", "broken_ref"}
+
 func reconcileCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "reconcile",
@@ -236,7 +246,7 @@ func reconcileCommand() *cli.Command {
 			&cli.StringFlag{Name: "class", Usage: "only drift of `CLASS` (missing_in_new names both of its kinds)"},
 			&cli.StringFlag{Name: "object", Usage: "only drift of `OBJECT`"},
 			&cli.IntFlag{Name: "limit", Usage: "act on at most `N` drift rows (0: all)"},
-			&cli.BoolFlag{Name: "force", Usage: "reconcile even if the last validate did not pass (audited)"},
+			&cli.BoolFlag{Name: "force", Usage: "reconcile even if the last validate did not pass, or a write came after the last snapshot (audited)"},
 		}, formatFlags(reports.ValidateFormats...)...),
 		OnUsageError: onUsageError,
 		Action:       runReconcile,
@@ -260,6 +270,9 @@ func runReconcile(c *cli.Context) error {
 	if o := c.String("object"); o != "" && p.Object(o) == nil {
 		return usageError("the plan has no object %q", o)
 	}
+	if cl := c.String("class"); cl != "" && !slices.Contains(driftClassNames, cl) {
+		return usageError("--class %q is not a drift class; use one of %s", cl, strings.Join(driftClassNames, ", "))
+	}
 	rn, err := phaseRunner(c, ws)
 	if err != nil {
 		return err
@@ -268,7 +281,7 @@ func runReconcile(c *cli.Context) error {
 	rec, err := phase.Execute(c.Context, rn, phase.Reconcile, phase.Options{Force: c.Bool("force"), DryRun: dry},
 		func(ctx context.Context, run *phase.Run) (*parallelrun.Reconciliation, error) {
 			return parallelrun.Reconcile(ctx, p, parallelrun.ReconcileOptions{DB: rn.DB, Env: crm.Env{Plan: p, URL: ws.SystemURL},
-				RunID: run.ID, DryRun: dry, Class: c.String("class"), Object: c.String("object"), Limit: c.Int("limit")})
+				RunID: run.ID, DryRun: dry, Class: c.String("class"), Object: c.String("object"), Limit: c.Int("limit"), Force: c.Bool("force")})
 		})
 	if rerr := reports.RenderReconciliation(c.App.Writer, rec, format); rerr != nil {
 		return rerr

@@ -30,7 +30,10 @@ func TestParallelRunDiffCommand(t *testing.T) {
 	if code, _, stderr := run(t, "parallel-run", "diff", "--plan", plan, "--as-of", "yesterday"); code != ExitUsage || !strings.Contains(stderr, "--as-of") {
 		t.Errorf("a bad --as-of: exit %d\n%s", code, stderr)
 	}
-	code, stdout, stderr := run(t, "parallel-run", "diff", "--plan", plan, "--as-of", "2031-03-01", "--json")
+	if code, _, stderr := run(t, "parallel-run", "diff", "--plan", plan, "--as-of", "2099-01-01"); code != ExitUsage || !strings.Contains(stderr, "future") {
+		t.Errorf("an --as-of in the future: exit %d\n%s", code, stderr)
+	}
+	code, stdout, stderr := run(t, "parallel-run", "diff", "--plan", plan, "--as-of", "2025-09-01", "--json")
 	var snap struct {
 		Version     int    `json:"version"`
 		Result      string `json:"result"`
@@ -56,7 +59,7 @@ func TestParallelRunDiffCommand(t *testing.T) {
 		snap.Incremental == nil || *snap.Incremental || len(snap.Objects) != 4 || len(snap.Checks) == 0 || snap.Opened == 0 {
 		t.Fatalf("diff --json: exit %d\n%s%s", code, stdout, stderr)
 	}
-	if !strings.HasPrefix(snap.AsOf, "2031-03-01T22:59:59Z") { // the date's last second in Europe/Stockholm
+	if !strings.HasPrefix(snap.AsOf, "2025-09-01T21:59:59Z") { // the date's last second in Europe/Stockholm (CEST)
 		t.Errorf("as_of %s", snap.AsOf)
 	}
 	for _, o := range snap.Objects {
@@ -72,14 +75,14 @@ func TestParallelRunDiffCommand(t *testing.T) {
 
 	// A deal deleted from the new CRM: drift the checks fail on, the next day.
 	deleteADeal(t, plan)
-	code, stdout, stderr = run(t, "parallel-run", "diff", "--plan", plan, "--as-of", "2031-03-02 09:00")
+	code, stdout, stderr = run(t, "parallel-run", "diff", "--plan", plan, "--as-of", "2025-09-02 09:00")
 	if code != ExitFailed || !strings.Contains(stdout, "day 2") || !strings.Contains(stdout, "lost_in_new") || !strings.Contains(stdout, "2 opened") /* the deal and its activity */ {
 		t.Fatalf("diff after deleting a deal: exit %d (want 3)\n%s%s", code, stdout, stderr)
 	}
 	if runs := listRuns(t, plan); runs[0].Phase != "parallel-run" || runs[0].Status != "failed" {
 		t.Errorf("the snapshot is recorded as %+v", runs[0])
 	}
-	if code, _, stderr := run(t, "parallel-run", "diff", "--plan", plan, "--as-of", "2031-03-01"); code != ExitError || !strings.Contains(stderr, "forward") {
+	if code, _, stderr := run(t, "parallel-run", "diff", "--plan", plan, "--as-of", "2025-09-01"); code != ExitError || !strings.Contains(stderr, "forward") {
 		t.Errorf("a snapshot before the last one: exit %d\n%s", code, stderr)
 	}
 
@@ -92,7 +95,7 @@ func TestParallelRunDiffCommand(t *testing.T) {
 	if code != 0 || !strings.Contains(stdout, "2 inserted") || !strings.Contains(stdout, "migrate undo --run") {
 		t.Fatalf("reconcile: exit %d\n%s%s", code, stdout, stderr)
 	}
-	code, stdout, stderr = run(t, "parallel-run", "diff", "--plan", plan, "--as-of", "2031-03-03 09:00")
+	code, stdout, stderr = run(t, "parallel-run", "diff", "--plan", plan, "--as-of", "2025-09-03 09:00")
 	if code != 0 || !strings.Contains(stdout, "2 closed") {
 		t.Fatalf("diff after reconcile: exit %d\n%s%s", code, stdout, stderr)
 	}

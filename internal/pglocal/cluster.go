@@ -178,8 +178,14 @@ func (h *Handle) Info() Info {
 	return infoOf(h.home, h.cf, h.rf, true, kept)
 }
 
-// Alive says whether the cluster's server answers.
-func (h *Handle) Alive(ctx context.Context) bool { return ping(ctx, h.URL("postgres")) == nil }
+// Alive says whether the cluster's server is there: its postmaster process lives, or it answers.
+// A slow or recovering server is alive.
+func (h *Handle) Alive(ctx context.Context) bool {
+	if rf, ok := readRun(h.home); ok && alive(rf.PostmasterPID) {
+		return true
+	}
+	return ping(ctx, h.URL("postgres")) == nil
+}
 
 // URL returns a socket URL (no password) for database db on this cluster.
 func (h *Handle) URL(db string) string { return h.Info().URL(db) }
