@@ -3,6 +3,7 @@ package reports
 import (
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"sort"
 	"strconv"
@@ -305,6 +306,9 @@ func RenderValidation(w io.Writer, p *plans.Plan, res *validate.Result, format s
 	for _, o := range res.Objects {
 		if len(o.Skipped) > 0 {
 			fmt.Fprintf(w, "%s: not compared (mapped on one side only): %s\n", o.Object, strings.Join(o.Skipped, ", "))
+		}
+		for _, f := range slices.Sorted(maps.Keys(o.Known)) {
+			fmt.Fprintf(w, "%s: %s not compared, a known difference (parallel_run.ignore): %s\n", o.Object, f, o.Known[f])
 		}
 	}
 	if err := renderChecks(w, md, res.Checks); err != nil {

@@ -137,6 +137,25 @@ func (v *validator) set(ctx context.Context, obj *plans.Object) (*goldenSet, err
 	return s, nil
 }
 
+// known is the reason of the parallel-run known difference that covers a field today, when
+// Options.SkipKnown asks for them to be left out ("" none).
+func (v *validator) known(object, field string) string {
+	if !v.opts.SkipKnown {
+		return ""
+	}
+	loc := v.p.Location
+	if loc == nil {
+		loc = time.UTC
+	}
+	today := time.Now().In(loc).Format(time.DateOnly)
+	for _, r := range v.p.ParallelRun.Ignore {
+		if r.Object == object && r.Field == field && (r.Until == "" || r.Until >= today) {
+			return r.Reason
+		}
+	}
+	return ""
+}
+
 // keepSets drops the golden sets that none of the objects still to validate refers to.
 func (v *validator) keepSets(todo []*plans.Object) {
 	need := map[string]bool{}
@@ -428,6 +447,11 @@ func (v *validator) object(ctx context.Context, obj *plans.Object) (*ObjectResul
 			}
 		}
 		switch {
+		case inNew && inOld && v.known(obj.Name, f.Name) != "":
+			if or.Known == nil {
+				or.Known = map[string]string{}
+			}
+			or.Known[f.Name] = v.known(obj.Name, f.Name)
 		case inNew && inOld:
 			spec := normalize.FieldSpecOf(f)
 			if f.Type == plans.TypeEnum && len(f.Values) > 0 {

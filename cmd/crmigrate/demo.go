@@ -37,6 +37,7 @@ func demoCommand() *cli.Command {
 			&cli.BoolFlag{Name: "show-pii", Usage: "show emails and phone numbers unmasked in the profile"},
 			&cli.BoolFlag{Name: "migrate", Value: true, Usage: "migrate the golden records into the new CRM after clean (--migrate=false stops after clean)"},
 			&cli.BoolFlag{Name: "validate", Value: true, Usage: "validate old against new after migrate (--validate=false stops after migrate)"},
+			&cli.IntFlag{Name: "days", Usage: "then simulate `N` days of the parallel run ending today: both CRMs change, the daily sync, injected faults, a snapshot a day (docs/parallel-run.md)"},
 		}, formatFlags("table", "json")...),
 		OnUsageError: onUsageError,
 		Action:       runDemo,
@@ -56,6 +57,8 @@ type demoResult struct {
 	Clean     *clean.Summary      `json:"clean"`
 	Migrate   *migrate.Summary    `json:"migrate,omitempty"`
 	Validate  *validate.Result    `json:"validate,omitempty"`
+	Days      []demoDay           `json:"days,omitempty"`
+	Final     *validate.Result    `json:"final_validate,omitempty"`
 	URLs      map[string]string   `json:"urls,omitempty"`
 	Seconds   float64             `json:"seconds"`
 }
@@ -70,6 +73,9 @@ func runDemo(c *cli.Context) error {
 	opts := demo.Options{Companies: c.Int("companies"), Contacts: c.Int("contacts"), Deals: c.Int("deals"), Seed: c.Uint64("seed")}
 	if opts.Companies < 1 || opts.Contacts < 1 || opts.Deals < 0 {
 		return usageError("--companies and --contacts must be at least 1, --deals at least 0")
+	}
+	if c.Int("days") < 0 || c.Int("days") > 366 {
+		return usageError("--days must be from 0 to 366")
 	}
 	dir, err := filepath.Abs(c.String("dir"))
 	if err != nil {
@@ -157,6 +163,17 @@ func runDemo(c *cli.Context) error {
 			}
 			validateErr = err // a failed check: shown, then exit 3
 		}
+		if n := c.Int("days"); n > 0 && validateErr == nil && res.Validate != nil {
+			say("crmigrate demo: simulating %d days of the parallel run", n)
+			if res.Days, err = runDemoDays(c, ws, oldURL, newURL, opts, n); err != nil {
+				return err
+			}
+			say("crmigrate demo: validating after the parallel run")
+			if res.Final, err = validatePhase(c, ws, nil, 0, false, 0); err != nil && !errors.As(err, &checkFailed) {
+				return err
+			}
+			validateErr = err
+		}
 	}
 	if c.Bool("keep") {
 		h, err := ws.Local(ctx)
@@ -196,6 +213,18 @@ func runDemo(c *cli.Context) error {
 		fmt.Fprintln(out)
 		if err := reports.RenderValidation(out, nil, res.Validate, "table", c.Bool("show-pii")); err != nil {
 			return err
+		}
+	}
+	if len(res.Days) > 0 {
+		fmt.Fprintf(out, "\nThe parallel run, %d days (ground truth in truth/parallel-run.json):\n", len(res.Days))
+		for _, d := range res.Days {
+			fmt.Fprintf(out, "  %s%s\n", d.Summary, faultNote(d.SimDay))
+		}
+		if res.Final != nil {
+			fmt.Fprintln(out)
+			if err := reports.RenderValidation(out, nil, res.Final, "table", c.Bool("show-pii")); err != nil {
+				return err
+			}
 		}
 	}
 	fmt.Fprintf(out, "\nDone in %.1fs. Next: crmigrate review list --plan %s\n", res.Seconds, relOrAbs(res.Plan))

@@ -163,7 +163,7 @@ func validatePhase(c *cli.Context, ws *workspace.Workspace, objects []string, li
 			prog := newProgress(c.App.ErrWriter)
 			defer prog.done()
 			res, err := validate.Run(ctx, p, validate.Options{DB: rn.DB, Env: crm.Env{Plan: p, URL: ws.SystemURL},
-				Objects: objects, Limit: limit, Progress: prog.validate, MemoryBudget: budget})
+				Objects: objects, Limit: limit, Progress: prog.validate, MemoryBudget: budget, SkipKnown: true})
 			if res != nil {
 				res.RunID = run.ID
 			}
