@@ -460,3 +460,33 @@ func csvTargetPlan(t *testing.T) []byte {
 	}
 	return b
 }
+
+// A known difference of the parallel run (parallel_run.ignore) is left out of validate's
+// comparison when asked (the validate phase asks), and listed; an expired rule no longer counts.
+func TestValidateLeavesOutKnownDifferences(t *testing.T) {
+	t.Parallel()
+	opts := demo.DefaultOptions()
+	opts.Companies, opts.Contacts, opts.Deals = 20, 80, 20
+	d := demotest.Staged(t, opts, func(plan string) string {
+		return strings.Replace(plan, "  full_every: 7d\n", `  full_every: 7d
+  ignore:
+    - {object: contact, field: title, reason: "enriched by the new CRM"}
+    - {object: contact, field: phone, reason: "an old rule", until: "2020-01-01"}
+`, 1)
+	})
+	pgtest.Exec(t, d.New, `UPDATE people SET job_title = 'Enriched' WHERE id = (SELECT min(id) FROM people)`)
+	run := func(skip bool) validate.ObjectResult {
+		t.Helper()
+		res, err := validate.Run(context.Background(), d.Plan, validate.Options{DB: d.DB, Env: d.Env(), SkipKnown: skip})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return object(t, res, "contact")
+	}
+	if c := run(true); c.Fields["title"] != 0 || c.Known["title"] != "enriched by the new CRM" || c.Known["phone"] != "" {
+		t.Errorf("with known differences left out: fields %v, known %v", c.Fields, c.Known)
+	}
+	if c := run(false); c.Fields["title"] != 1 || c.Known != nil {
+		t.Errorf("comparing everything: fields %v, known %v", c.Fields, c.Known)
+	}
+}
