@@ -121,3 +121,41 @@ func TestReconcileAppliesAuthority(t *testing.T) {
 		t.Errorf("after undo the title is %q", got)
 	}
 }
+
+// most_recent: the side changed last is right (the demo's companies' support fields).
+func TestReconcileMostRecent(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, nil)
+	ids := strings.Split(pgtest.Scan[string](t, w.New, `SELECT string_agg(id::text, ',' ORDER BY id) FROM (SELECT id FROM companies
+		WHERE legacy_id IS NOT NULL ORDER BY id LIMIT 2) c`), ",")
+	// Company 0 changed in new after old (new is right); company 1 "changed" in new long ago.
+	pgtest.Exec(t, w.New,
+		`UPDATE companies SET support_open_tickets = 97, updated_at = '2030-01-01 00:00+00' WHERE id = `+ids[0],
+		`UPDATE companies SET support_open_tickets = 98, updated_at = '2001-01-01 00:00+00' WHERE id = `+ids[1])
+	w.mustDiff(time.Date(2031, 1, 1, 0, 0, 0, 0, time.UTC))
+	var rec *parallelrun.Reconciliation
+	w.MustRecord(t, "parallel-run.reconcile", func(ctx context.Context, runID int64) error {
+		var err error
+		rec, err = parallelrun.Reconcile(ctx, w.Plan, parallelrun.ReconcileOptions{DB: w.DB, Env: w.Env(), RunID: runID, Object: "company"})
+		return err
+	})
+	fixes := map[string]parallelrun.Action{}
+	for _, a := range rec.Actions {
+		if a.Field == "support_open_tickets" {
+			fixes[a.Record] = a
+		}
+	}
+	golden := func(id string) string { return pgtest.Scan[string](t, w.New, `SELECT legacy_id FROM companies WHERE id = `+id) }
+	if a := fixes[golden(ids[0])]; a.Authority != "most_recent" || a.Fix != parallelrun.FixNewToOld || a.Applied {
+		t.Errorf("changed last in new: %+v", a)
+	}
+	if a := fixes[golden(ids[1])]; a.Fix != parallelrun.FixOldToNew || !a.Applied {
+		t.Errorf("changed last in old: %+v", a)
+	}
+	if n := pgtest.Scan[int64](t, w.New, `SELECT support_open_tickets FROM companies WHERE id = `+ids[0]); n != 97 {
+		t.Errorf("new's newer value was overwritten: %d", n)
+	}
+	if n := pgtest.Scan[int64](t, w.New, `SELECT coalesce(support_open_tickets, -1) FROM companies WHERE id = `+ids[1]); n == 98 {
+		t.Error("old's newer value was not written")
+	}
+}
