@@ -145,7 +145,9 @@ func TestReconcileMostRecent(t *testing.T) {
 			fixes[a.Record] = a
 		}
 	}
-	golden := func(id string) string { return pgtest.Scan[string](t, w.New, `SELECT legacy_id FROM companies WHERE id = `+id) }
+	golden := func(id string) string {
+		return pgtest.Scan[string](t, w.New, `SELECT legacy_id FROM companies WHERE id = `+id)
+	}
 	if a := fixes[golden(ids[0])]; a.Authority != "most_recent" || a.Fix != parallelrun.FixNewToOld || a.Applied {
 		t.Errorf("changed last in new: %+v", a)
 	}
