@@ -48,17 +48,23 @@ type SimDay struct {
 	Expect map[string]int `json:"expect"`
 }
 
-// ParallelDays lays out n simulated days ending on today's date in loc. With 9 days or more the
+// ParallelDays lays out n simulated days ending on today's date in loc (yesterday's before
+// 23:30, so that no snapshot is in the future). With 9 days or more the
 // faults are injected in the days before the last seven (Faults, spread from day 2), and the first
 // of the last seven resolves them; shorter runs have ordinary days only.
 func ParallelDays(n int, today time.Time, loc *time.Location) []SimDay {
-	y, m, d := today.In(loc).Date()
+	now := today.In(loc)
+	y, m, d := now.Date()
+	if now.Before(time.Date(y, m, d, simSnapshotHour, 30, 0, 0, loc)) {
+		d-- // today's snapshot time has not come: the days end yesterday (a snapshot is never in the future)
+	}
 	days := make([]SimDay, n)
 	fix := n - 6
 	for i := range days {
-		date := time.Date(y, m, d, 0, 0, 0, 0, loc).AddDate(0, 0, i-n+1)
-		days[i] = SimDay{N: i + 1, Date: date.Format(time.DateOnly),
-			Sync: date.Add(simSyncHour * time.Hour), AsOf: date.Add(simSnapshotHour * time.Hour), Expect: map[string]int{}}
+		day := d + i - n + 1 // time.Date normalizes; hours are set by the clock, whatever daylight saving does
+		days[i] = SimDay{N: i + 1, Date: time.Date(y, m, day, 0, 0, 0, 0, loc).Format(time.DateOnly),
+			Sync: time.Date(y, m, day, simSyncHour, 0, 0, 0, loc), AsOf: time.Date(y, m, day, simSnapshotHour, 0, 0, 0, loc),
+			Expect: map[string]int{}}
 	}
 	if n < 9 {
 		return days
@@ -111,22 +117,16 @@ func ParallelDays(n int, today time.Time, loc *time.Location) []SimDay {
 	return days
 }
 
-// Ordinary changes touch records that are alone in their golden record (a unique e-mail, website
-// or subscription): a change to one member of a merged cluster can make another member's values
-// win the merge, which is drift of its own (a field whose authority is new keeps new's value).
-const (
-	uniqueContact = `(SELECT count(*) FROM contacts x WHERE lower(x.email) = lower(contacts.email)) = 1
-		AND NOT EXISTS (SELECT 1 FROM leads l WHERE lower(l.email) = lower(contacts.email))`
-	uniqueAccount = `account_id IN (SELECT a.account_id FROM accounts a WHERE a.website IS NOT NULL
-		AND (SELECT count(*) FROM accounts x WHERE regexp_replace(lower(x.website), '^(https?://)?(www[.])?|/.*$', '', 'g') =
-			regexp_replace(lower(a.website), '^(https?://)?(www[.])?|/.*$', '', 'g')) = 1)`
-)
-
 // Sim applies the simulated days to the demo's CRMs.
 type Sim struct {
-	Old, New    *pgx.Conn
-	Loc         *time.Location
-	Opts        Options
+	Old, New *pgx.Conn
+	Loc      *time.Location
+	Opts     Options
+	// Lone lists, per old table (contacts, accounts, opportunities), the ids whose golden record
+	// has no other member (set before each day): the simulation changes only those, since a change
+	// to one member of a merged cluster can make another member's values win the merge, which is
+	// drift of its own (a field whose authority is new keeps new's value).
+	Lone        map[string][]string
 	titles      map[int64]string // people's titles in new before the day's sync (FaultMissedSync)
 	dups        []int64          // people the integration duplicated in new (FaultDuplicates)
 	overwritten []int64          // people whose stage the new CRM's automation sets (FaultOverwrite)
@@ -148,43 +148,63 @@ func (s *Sim) exec(ctx context.Context, c *pgx.Conn, what string, sql string, ar
 // remembers new's titles for the day's faults.
 func (s *Sim) BeforeSync(ctx context.Context, day SimDay) error {
 	k := max(faultSize+1, s.Opts.Contacts/200)
-	at := day.Sync.Add(-10 * time.Hour) // 11:00
+	y, m, d := day.Sync.Date()
+	at := time.Date(y, m, d, 11, 0, 0, 0, s.Loc)
 	seed := fmt.Sprintf("d%d-%d", day.N, s.Opts.Seed)
-	steps := []struct{ what, sql string }{
+	steps := []struct {
+		what, sql string
+		lone      []string
+	}{
 		{"title changes", `UPDATE contacts SET title = (ARRAY['Account Director','VP Sales','Head of Operations','CFO','Procurement Lead'])[1 + (contact_id % 5)::int],
 			modified_at = $1::timestamp + (contact_id % 60) * interval '1 minute'
 			WHERE contact_id IN (SELECT contact_id FROM contacts WHERE coalesce(lower(lifecycle), '') <> 'lead' AND email LIKE '%@%.%'
-			AND contact_id % 10 NOT IN (0, 1) AND ` + uniqueContact + ` ORDER BY md5(contact_id::text || $2) LIMIT $3)`},
+			AND contact_id % 10 NOT IN (0, 1) AND 'C-' || contact_id = ANY($4) ORDER BY md5(contact_id::text || $2) LIMIT $3)`, s.Lone["contacts"]},
 		{"deal stages", `UPDATE opportunities SET stage = 'Qualification', modified_at = $1::timestamp + interval '2 hours'
-			WHERE opp_id IN (SELECT opp_id FROM opportunities o WHERE stage = 'Prospecting' AND subscription_id IS NOT NULL
-			AND (SELECT count(*) FROM opportunities x WHERE x.subscription_id = o.subscription_id) = 1 ORDER BY md5(opp_id || $2) LIMIT $3)`},
+			WHERE opp_id IN (SELECT opp_id FROM opportunities WHERE stage = 'Prospecting' AND opp_id = ANY($4)
+			ORDER BY md5(opp_id || $2) LIMIT $3)`, s.Lone["opportunities"]},
 		{"a new contact", `INSERT INTO contacts (contact_id, first_name, last_name, email, phone, title, account_id, owner_email, lifecycle, country, created_at, modified_at)
 			SELECT (SELECT max(contact_id) + 1 FROM contacts), first_name, last_name, 'new.' || $2 || '.' || email, phone, title, account_id, owner_email,
 			'MQL', country, $1::timestamp + interval '3 hours', $1::timestamp + interval '3 hours'
-			FROM contacts WHERE email LIKE '%@%.%' AND $3 > 0 ORDER BY md5(contact_id::text || $2) LIMIT 1`},
+			FROM contacts WHERE email LIKE '%@%.%' AND $3 > 0 AND cardinality($4::text[]) >= 0 ORDER BY md5(contact_id::text || $2) LIMIT 1`, nil},
 		{"meetings", `UPDATE activities SET outcome = (ARRAY['held','cancelled','no_show'])[1 + (activity_id % 3)::int], modified_at = $1::timestamp + interval '4 hours'
-			WHERE activity_id IN (SELECT activity_id FROM activities WHERE type = 'meeting' ORDER BY md5(activity_id::text || $2) LIMIT $3)`},
+			WHERE activity_id IN (SELECT activity_id FROM activities WHERE type = 'meeting' AND cardinality($4::text[]) >= 0
+			ORDER BY md5(activity_id::text || $2) LIMIT $3)`, nil},
 		{"support tickets", `UPDATE support_summaries SET highest_severity = (ARRAY['low','normal','high','urgent'])[1 + (account_id % 4)::int],
 			open_tickets = open_tickets + 1, updated_at = $1::timestamp + interval '5 hours'
-			WHERE account_id IN (SELECT account_id FROM support_summaries WHERE ` + uniqueAccount + ` ORDER BY md5(account_id::text || $2) LIMIT $3)`},
-		{"billing statuses", `UPDATE subscriptions SET status = CASE status WHEN 'active' THEN 'past_due' ELSE 'active' END, updated_at = $1::timestamp + interval '6 hours'
-			WHERE subscription_id IN (SELECT subscription_id FROM subscriptions WHERE ` + uniqueAccount + ` ORDER BY md5(subscription_id || $2) LIMIT $3)`},
+			WHERE account_id IN (SELECT account_id FROM support_summaries WHERE account_id::text = ANY($4)
+			ORDER BY md5(account_id::text || $2) LIMIT $3)`, s.Lone["accounts"]},
+		{"billing statuses", `UPDATE subscriptions SET status = CASE status WHEN 'active' THEN 'past_due' ELSE 'active' END,
+			updated_at = $1::timestamp + interval '6 hours' + (abs(hashtext(subscription_id)) % 60) * interval '1 second'
+			WHERE subscription_id IN (SELECT subscription_id FROM subscriptions WHERE account_id::text = ANY($4)
+			ORDER BY md5(subscription_id || $2) LIMIT $3)`, s.Lone["accounts"]},
 	}
 	for _, st := range steps {
-		if err := s.exec(ctx, s.Old, st.what, st.sql, s.local(at), seed, k); err != nil {
+		lone := st.lone
+		if lone == nil {
+			lone = []string{}
+		}
+		if err := s.exec(ctx, s.Old, st.what, st.sql, s.local(at), seed, k, lone); err != nil {
 			return err
 		}
 	}
 	if slices.Contains(day.Faults, FaultMissedSync) {
 		// Changes the sync will write and then lose (AfterSync): contacts of their own (id ending 1),
 		// more than the fault needs, since a merged golden record may keep another member's title.
-		if err := s.exec(ctx, s.Old, FaultMissedSync, `UPDATE contacts SET title = $3, modified_at = $1::timestamp
+		if err := s.need(ctx, s.Old, FaultMissedSync, faultSize, `UPDATE contacts SET title = $3, modified_at = $1::timestamp
 			WHERE contact_id IN (SELECT contact_id FROM contacts WHERE coalesce(lower(lifecycle), '') <> 'lead' AND email LIKE '%@%.%'
-			AND contact_id % 10 = 1 AND coalesce(title, '') <> $3 ORDER BY md5(contact_id::text || $2) LIMIT $4)`,
-			s.local(at), seed, missedTitle, 4*faultSize); err != nil {
+			AND contact_id % 10 = 1 AND coalesce(title, '') <> $3 AND 'C-' || contact_id = ANY($5) ORDER BY md5(contact_id::text || $2) LIMIT $4)`,
+			s.local(at), seed, missedTitle, faultSize, s.Lone["contacts"]); err != nil {
+			return err
+		}
+		if err := s.readTitles(ctx); err != nil {
 			return err
 		}
 	}
+	return nil
+}
+
+// readTitles remembers the titles in new before the sync (FaultMissedSync).
+func (s *Sim) readTitles(ctx context.Context) error {
 	s.titles = map[int64]string{}
 	rows, err := s.New.Query(ctx, `SELECT id, coalesce(job_title, '') FROM people`)
 	if err != nil {
@@ -203,9 +223,22 @@ func (s *Sim) BeforeSync(ctx context.Context, day SimDay) error {
 	return rows.Err()
 }
 
+// need runs a statement of a fault that must touch at least n rows.
+func (s *Sim) need(ctx context.Context, c *pgx.Conn, what string, n int64, sql string, args ...any) error {
+	tag, err := c.Exec(ctx, sql, args...)
+	if err != nil {
+		return fmt.Errorf("simulate %s: %w", what, err)
+	}
+	if tag.RowsAffected() < n {
+		return fmt.Errorf("simulate %s: %d records found of the %d the fault needs; run the demo larger (--contacts 200 or more)", what, tag.RowsAffected(), n)
+	}
+	return nil
+}
+
 // AfterSync injects the day's faults, after the old-to-new sync ran.
 func (s *Sim) AfterSync(ctx context.Context, day SimDay) error {
-	noon := day.Sync.Add(-9 * time.Hour)
+	y, m, dd := day.Sync.Date()
+	noon := time.Date(y, m, dd, 12, 0, 0, 0, s.Loc)
 	for _, f := range day.Faults {
 		var err error
 		switch f {
@@ -228,7 +261,7 @@ func (s *Sim) AfterSync(ctx context.Context, day SimDay) error {
 			}
 			rows.Close()
 			if len(ids) < faultSize {
-				return fmt.Errorf("simulate %s: the sync wrote %d of the fault's titles, want %d", f, len(ids), faultSize)
+				return fmt.Errorf("simulate %s: the sync wrote %d of the fault's titles, want %d; run the demo larger (--contacts 200 or more)", f, len(ids), faultSize)
 			}
 			for _, id := range ids {
 				if err = s.exec(ctx, s.New, f, `UPDATE people SET job_title = nullif($2, ''), updated_at = $3 WHERE id = $1`,
@@ -237,13 +270,14 @@ func (s *Sim) AfterSync(ctx context.Context, day SimDay) error {
 				}
 			}
 		case FaultLateSync:
-			err = s.exec(ctx, s.Old, f, `UPDATE contacts SET title = 'Chief Revenue Officer', modified_at = $1::timestamp
+			err = s.need(ctx, s.Old, f, faultSize, `UPDATE contacts SET title = 'Chief Revenue Officer', modified_at = $1::timestamp
 				WHERE contact_id IN (SELECT contact_id FROM contacts WHERE coalesce(lower(lifecycle), '') <> 'lead' AND email LIKE '%@%.%'
-				AND contact_id % 10 = 0 AND coalesce(title, '') <> 'Chief Revenue Officer' ORDER BY md5(contact_id::text || 'late') LIMIT $2)`,
-				s.local(day.AsOf.Add(-simLateChangeMinus)), faultSize)
+				AND contact_id % 10 = 0 AND coalesce(title, '') <> 'Chief Revenue Officer' AND 'C-' || contact_id = ANY($3)
+				ORDER BY md5(contact_id::text || 'late') LIMIT $2)`,
+				s.local(day.AsOf.Add(-simLateChangeMinus)), faultSize, s.Lone["contacts"])
 		case FaultPhoneFormat:
 			// +46701234567 → 070-123 45 67: the same number, written the Swedish way.
-			err = s.exec(ctx, s.New, f, `UPDATE people SET phone = '0' || substr(phone, 4, 2) || '-' || substr(phone, 6, 3) || ' ' ||
+			err = s.need(ctx, s.New, f, faultSize, `UPDATE people SET phone = '0' || substr(phone, 4, 2) || '-' || substr(phone, 6, 3) || ' ' ||
 				substr(phone, 9, 2) || ' ' || substr(phone, 11), updated_at = $1
 				WHERE id IN (SELECT id FROM people WHERE phone ~ '^\+467[0-9]{8}$' ORDER BY id LIMIT $2)`, noon, faultSize)
 		case FaultDuplicates:
@@ -263,15 +297,20 @@ func (s *Sim) AfterSync(ctx context.Context, day SimDay) error {
 				s.dups = append(s.dups, id)
 			}
 			rows.Close()
-			err = rows.Err()
+			if err = rows.Err(); err == nil && len(s.dups) < faultSize {
+				err = fmt.Errorf("simulate %s: %d records found of the %d the fault needs; run the demo larger (--contacts 200 or more)", f, len(s.dups), faultSize)
+			}
 		case FaultOverwrite:
 			rows, qerr := s.New.Query(ctx, `SELECT id FROM people WHERE stage = 'lead' AND legacy_id IS NOT NULL ORDER BY id LIMIT $1`, faultSize)
 			if qerr != nil {
 				return fmt.Errorf("simulate %s: %w", f, qerr)
 			}
 			s.overwritten, err = pgx.CollectRows(rows, pgx.RowTo[int64])
+			if err == nil && len(s.overwritten) < faultSize {
+				err = fmt.Errorf("simulate %s: %d records found of the %d the fault needs; run the demo larger (--contacts 200 or more)", f, len(s.overwritten), faultSize)
+			}
 		case FaultDeletedInNew:
-			err = s.exec(ctx, s.New, f, `DELETE FROM opportunities WHERE id = (SELECT min(o.id) FROM opportunities o
+			err = s.need(ctx, s.New, f, 1, `DELETE FROM opportunities WHERE id = (SELECT min(o.id) FROM opportunities o
 				WHERE o.stage NOT IN ('prospecting', 'qualification') AND o.legacy_id IS NOT NULL
 				AND NOT EXISTS (SELECT 1 FROM activities a WHERE a.opportunity_id = o.id))`)
 		}
@@ -295,4 +334,16 @@ func (s *Sim) Merge(ctx context.Context) error {
 		return nil
 	}
 	return s.exec(ctx, s.New, "merging duplicates in new", `DELETE FROM people WHERE id = ANY($1)`, s.dups)
+}
+
+// StampSync dates what the day's sync wrote to new (rows changed since it started) to the day's
+// sync time, as a sync that ran then would have.
+func (s *Sim) StampSync(ctx context.Context, day SimDay, started time.Time) error {
+	for _, table := range []string{"companies", "people", "opportunities", "activities"} {
+		if err := s.exec(ctx, s.New, "dating the sync's writes", `UPDATE `+table+` SET updated_at = $1 WHERE updated_at >= $2`,
+			day.Sync, started); err != nil {
+			return err
+		}
+	}
+	return nil
 }

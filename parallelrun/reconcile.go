@@ -133,8 +133,16 @@ func Reconcile(ctx context.Context, p *plans.Plan, opts ReconcileOptions) (*Reco
 			continue
 		}
 		a := fixOf(p, h, d)
-		if h.State == StateDrift && a.Fix == FixNewToOld && a.Authority == plans.AuthorityNew {
-			continue // written as a delta run, the record keeps new's value there (WriteSpec.Keep)
+		if h.State == StateDrift && a.Fix == FixNewToOld && a.Authority == plans.AuthorityNew && d.New != "" {
+			continue // written as a delta run, the record keeps new's value there (WriteSpec.Keep keeps what is not empty)
+		}
+		if opts.Class != "" && !classMatches(opts.Class, h.Class) || opts.Object != "" && h.Object != opts.Object {
+			what := h.Class
+			if h.Field != "" {
+				what += " of " + h.Field
+			}
+			blocked[k] = "the record also has a " + what + " outside --class/--object that writing it would fix unasked; widen the filter"
+			continue
 		}
 		if h.State != StateDrift || a.Fix != FixOldToNew && a.Fix != FixCreateNew {
 			what := h.Class
@@ -179,9 +187,24 @@ func Reconcile(ctx context.Context, p *plans.Plan, opts ReconcileOptions) (*Reco
 		rec.Migrate = sum
 		if err != nil {
 			for i := range rec.Actions {
-				rec.Actions[i].Applied = false
+				if a := &rec.Actions[i]; a.Applied {
+					a.Applied, a.Why = false, "not confirmed: the write stopped ("+err.Error()+"); run reconcile again"
+				}
 			}
 			return rec, err
+		}
+		// The re-clean may have dropped a golden record (deleted in old since the snapshot): it
+		// was not written.
+		for o, ids := range only {
+			staged, err := opts.DB.StagedOf(ctx, p.Name, o, ids)
+			if err != nil {
+				return rec, err
+			}
+			for i := range rec.Actions {
+				if a := &rec.Actions[i]; a.Object == o && a.Applied && !staged[a.Record] {
+					a.Applied, a.Why = false, "no longer staged (deleted in old since the snapshot): nothing to write"
+				}
+			}
 		}
 		// What the new CRM refused (or the settling of unique values kept out) was not written.
 		refused := map[string]map[string]string{}

@@ -35,6 +35,7 @@ func TestReconcileAppliesAuthority(t *testing.T) {
 	}
 	title, titleC := titleOf(a), titleOf(c)
 	deal := pgtest.Scan[string](t, w.New, `SELECT id::text FROM opportunities ORDER BY id LIMIT 1`)
+	dealGolden := pgtest.Scan[string](t, w.New, `SELECT legacy_id FROM opportunities WHERE id = `+deal)
 	pgtest.Exec(t, w.New,
 		`UPDATE people SET job_title = 'Edited In New' WHERE id IN (`+a+`, `+c+`)`,                                        // authority old
 		`UPDATE people SET owner_id = (SELECT max(id) FROM users WHERE id <> people.owner_id) WHERE id IN (`+a+`, `+b+`)`, // authority new
@@ -89,6 +90,11 @@ func TestReconcileAppliesAuthority(t *testing.T) {
 	})
 	if rec.Migrate == nil || rec.Migrate.Updated != 1 || rec.Migrate.Inserted < 2 {
 		t.Fatalf("reconcile wrote: %+v", rec.Migrate)
+	}
+	f = actions(rec)
+	if !f["contact/field_mismatch/title/"+golden(a)].Applied || f["contact/field_mismatch/title/"+golden(c)].Applied ||
+		!f["deal/lost_in_new//"+dealGolden].Applied {
+		t.Errorf("applied in the real run: %+v", rec.Actions)
 	}
 	if got := titleOf(a); got != title {
 		t.Errorf("the title of a in new is %q, want old's %q", got, title)
@@ -159,5 +165,42 @@ func TestReconcileMostRecent(t *testing.T) {
 	}
 	if n := pgtest.Scan[int64](t, w.New, `SELECT coalesce(support_open_tickets, -1) FROM companies WHERE id = `+ids[1]); n == 98 {
 		t.Error("old's newer value was not written")
+	}
+}
+
+// Reconcile writes a record only when it overwrites nothing it should not: an owner (authority
+// new) that new has emptied would be filled from old, and drift outside --class would be fixed
+// unasked; both keep the record from being written.
+func TestReconcileLeavesWhatItWouldOverwrite(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, nil)
+	ids := strings.Split(pgtest.Scan[string](t, w.New, `SELECT string_agg(id::text, ',' ORDER BY id) FROM (SELECT id FROM people
+		WHERE job_title IS NOT NULL AND owner_id IS NOT NULL AND company_id IS NOT NULL ORDER BY id LIMIT 2) p`), ",")
+	d, e := ids[0], ids[1]
+	pgtest.Exec(t, w.New,
+		`UPDATE people SET job_title = 'Edited In New', owner_id = NULL WHERE id = `+d,
+		`UPDATE people SET job_title = 'Edited In New', company_id = (SELECT max(id) FROM companies WHERE id <> people.company_id) WHERE id = `+e)
+	w.mustDiff(time.Date(2031, 1, 1, 0, 0, 0, 0, time.UTC))
+	golden := func(id string) string { return pgtest.Scan[string](t, w.New, `SELECT legacy_id FROM people WHERE id = `+id) }
+	rec, err := parallelrun.Reconcile(context.Background(), w.Plan, parallelrun.ReconcileOptions{DB: w.DB, Env: w.Env(), DryRun: true, Class: "broken_ref"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range rec.Actions {
+		if a.Record == golden(e) && (a.Applied || !strings.Contains(a.Why, "outside --class")) {
+			t.Errorf("e's broken reference with its title outside --class: %+v", a)
+		}
+	}
+	rec, err = parallelrun.Reconcile(context.Background(), w.Plan, parallelrun.ReconcileOptions{DB: w.DB, Env: w.Env(), DryRun: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range rec.Actions {
+		switch {
+		case a.Record == golden(d) && a.Field == "title" && (a.Applied || !strings.Contains(a.Why, "owner")):
+			t.Errorf("d's title with its owner emptied in new: %+v", a)
+		case a.Record == golden(e) && !a.Applied:
+			t.Errorf("e without a filter: %+v", a)
+		}
 	}
 }

@@ -255,3 +255,36 @@ func (db *DB) RefusedIn(ctx context.Context, run int64) (map[string]map[string]s
 	}
 	return out, rows.Err()
 }
+
+// StagedOf says which of some golden ids staging has.
+func (db *DB) StagedOf(ctx context.Context, plan, object string, golden []string) (map[string]bool, error) {
+	rows, err := db.Pool.Query(ctx, `SELECT golden_id FROM crmigrate.golden WHERE plan = $1 AND object = $2 AND golden_id = ANY($3)`,
+		plan, object, golden)
+	if err != nil {
+		return nil, fmt.Errorf("look up %d %s golden records: %w", len(golden), object, err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("look up %d %s golden records: %w", len(golden), object, err)
+	}
+	out := make(map[string]bool, len(ids))
+	for _, g := range ids {
+		out[g] = true
+	}
+	return out, nil
+}
+
+// SingleMembers returns the source ids of a source system whose golden record has no other
+// member: the demo's simulation changes only those.
+func (db *DB) SingleMembers(ctx context.Context, plan, object, source string) ([]string, error) {
+	rows, err := db.Pool.Query(ctx, `SELECT m.source_id FROM crmigrate.cluster_members m JOIN crmigrate.golden g USING (plan, object, golden_id)
+		WHERE m.plan = $1 AND m.object = $2 AND m.source = $3 AND g.members = 1 ORDER BY m.source_id`, plan, object, source)
+	if err != nil {
+		return nil, fmt.Errorf("list the lone members of %s: %w", object, err)
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("list the lone members of %s: %w", object, err)
+	}
+	return out, nil
+}

@@ -77,6 +77,9 @@ func runDemo(c *cli.Context) error {
 	if c.Int("days") < 0 || c.Int("days") > 366 {
 		return usageError("--days must be from 0 to 366")
 	}
+	if c.Int("days") > 0 && (!c.Bool("migrate") || !c.Bool("validate")) {
+		return usageError("--days simulates the parallel run after migrate and validate: drop --migrate=false and --validate=false")
+	}
 	dir, err := filepath.Abs(c.String("dir"))
 	if err != nil {
 		return err
@@ -162,6 +165,9 @@ func runDemo(c *cli.Context) error {
 				return err
 			}
 			validateErr = err // a failed check: shown, then exit 3
+		}
+		if n := c.Int("days"); n > 0 && validateErr != nil {
+			say("crmigrate demo: not simulating the %d days: the demo's validate did not pass (a larger or another --seed passes)", n)
 		}
 		if n := c.Int("days"); n > 0 && validateErr == nil && res.Validate != nil {
 			say("crmigrate demo: simulating %d days of the parallel run", n)

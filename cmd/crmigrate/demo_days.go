@@ -82,18 +82,35 @@ func runDemoDays(c *cli.Context, ws *workspace.Workspace, oldURL, newURL string,
 				return out, err
 			}
 		}
+		if err := ctx.Err(); err != nil {
+			return out, fmt.Errorf("the simulation stopped before day %d: %w", day.N, err)
+		}
+		rn, err := phaseRunner(c, ws)
+		if err != nil {
+			return out, err
+		}
+		sim.Lone = map[string][]string{}
+		for table, object := range map[string]string{"contacts": "contact", "accounts": "company", "opportunities": "deal"} {
+			if sim.Lone[table], err = rn.DB.SingleMembers(ctx, ws.Plan.Name, object, plans.SystemOld); err != nil {
+				return out, err
+			}
+		}
 		if err := sim.BeforeSync(ctx, day); err != nil {
 			return out, err
 		}
+		started := time.Now()
 		if _, err := migratePhase(c, ws, migrate.Options{Delta: true, Since: since}, false); err != nil {
 			return out, fmt.Errorf("day %d: the sync: %w", day.N, err)
+		}
+		// The sync ran at the day's sync time: what it wrote carries that time in new.
+		if err := sim.StampSync(ctx, day, started); err != nil {
+			return out, err
 		}
 		since = day.Sync.Add(-time.Duration(ws.Plan.ParallelRun.Overlap))
 		if err := sim.AfterSync(ctx, day); err != nil {
 			return out, err
 		}
-		rn, err := phaseRunner(c, ws)
-		if err != nil {
+		if rn, err = phaseRunner(c, ws); err != nil {
 			return out, err
 		}
 		p := ws.Plan
@@ -153,7 +170,7 @@ func addKnownDifference(ws *workspace.Workspace) error {
 	}
 	cut := at + 1 + end + 1
 	text = text[:cut] + rule + text[cut:]
-	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+	if err := atomicfile.Write(path, 0o644, func(w io.Writer) error { _, err := io.WriteString(w, text); return err }); err != nil {
 		return err
 	}
 	p, err := plans.Load(path)

@@ -28,9 +28,11 @@ func TestDemoDaysFollowTheGroundTruth(t *testing.T) {
 	}
 	var res struct {
 		Days []struct {
-			Day      int    `json:"day"`
-			Snapshot int64  `json:"snapshot"`
-			Summary  string `json:"summary"`
+			Day        int    `json:"day"`
+			Snapshot   int64  `json:"snapshot"`
+			Summary    string `json:"summary"`
+			Fix        bool   `json:"fix"`
+			Reconciled int64  `json:"reconciled"`
 		} `json:"days"`
 		Final struct {
 			Result string `json:"result"`
@@ -58,6 +60,11 @@ func TestDemoDaysFollowTheGroundTruth(t *testing.T) {
 	}
 	if faults != 6 || !truth[3].Fix {
 		t.Fatalf("truth lays out %d faults, fix day 4: %v", faults, truth[3].Fix)
+	}
+	// The fix day's reconcile wrote the lost sync writes back (3 titles) and the day's stage
+	// overwrites (before the rule made them known).
+	if d := res.Days[3]; !d.Fix || d.Reconciled < 3 {
+		t.Errorf("fix day: %+v", d)
 	}
 	if code, _, stderr := run(t, "db", "start", "--plan", plan); code != 0 {
 		t.Fatalf("db start: exit %d\n%s", code, stderr)
