@@ -181,7 +181,9 @@ func TestReconcileLeavesWhatItWouldOverwrite(t *testing.T) {
 		`UPDATE people SET job_title = 'Edited In New', owner_id = NULL WHERE id = `+d,
 		`UPDATE people SET job_title = 'Edited In New', company_id = (SELECT max(id) FROM companies WHERE id <> people.company_id) WHERE id = `+e)
 	w.mustDiff(time.Date(2031, 1, 1, 0, 0, 0, 0, time.UTC))
-	golden := func(id string) string { return pgtest.Scan[string](t, w.New, `SELECT legacy_id FROM people WHERE id = `+id) }
+	golden := func(id string) string {
+		return pgtest.Scan[string](t, w.New, `SELECT legacy_id FROM people WHERE id = `+id)
+	}
 	rec, err := parallelrun.Reconcile(context.Background(), w.Plan, parallelrun.ReconcileOptions{DB: w.DB, Env: w.Env(), DryRun: true, Class: "broken_ref"})
 	if err != nil {
 		t.Fatal(err)
