@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -472,6 +473,7 @@ func TestValidateLeavesOutKnownDifferences(t *testing.T) {
   ignore:
     - {object: contact, field: title, reason: "enriched by the new CRM"}
     - {object: contact, field: phone, reason: "an old rule", until: "2020-01-01"}
+    - {object: contact, field: email, reason: "until tonight", until: "`+todayIn(t, "Europe/Stockholm")+`"}
 `, 1)
 	})
 	pgtest.Exec(t, d.New, `UPDATE people SET job_title = 'Enriched' WHERE id = (SELECT min(id) FROM people)`)
@@ -483,10 +485,21 @@ func TestValidateLeavesOutKnownDifferences(t *testing.T) {
 		}
 		return object(t, res, "contact")
 	}
-	if c := run(true); c.Fields["title"] != 0 || c.Known["title"] != "enriched by the new CRM" || c.Known["phone"] != "" {
+	if c := run(true); c.Fields["title"] != 0 || c.Known["title"] != "enriched by the new CRM" || c.Known["phone"] != "" ||
+		c.Known["email"] != "until tonight" { // a rule holds through its until date
 		t.Errorf("with known differences left out: fields %v, known %v", c.Fields, c.Known)
 	}
 	if c := run(false); c.Fields["title"] != 1 || c.Known != nil {
 		t.Errorf("comparing everything: fields %v, known %v", c.Fields, c.Known)
 	}
+}
+
+// todayIn is today's date in a time zone (the demo plan's).
+func todayIn(t *testing.T, zone string) string {
+	t.Helper()
+	loc, err := time.LoadLocation(zone)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return time.Now().In(loc).Format(time.DateOnly)
 }

@@ -151,8 +151,8 @@ func TestParallelRunWatchSurvivesAServerCrash(t *testing.T) {
 	case <-time.After(3 * time.Minute):
 		t.Fatal("watch did not end")
 	}
-	if r.code != 0 || strings.Count(r.stdout, "PASSED") != 3 {
-		t.Fatalf("watch: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	if r.code != 0 || strings.Count(r.stdout, "PASSED") != 3 || !strings.Contains(r.stderr, "went away") {
+		t.Fatalf("watch (exit 0, 3 snapshots, the server restarted): exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	if n := snapshots(); n != 3 {
 		t.Errorf("%d snapshots recorded, want 3\n%s", n, r.stderr)
