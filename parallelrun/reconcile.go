@@ -78,6 +78,8 @@ type Action struct {
 	Fix       string `json:"fix"`
 	Applied   bool   `json:"applied"`
 	Why       string `json:"why,omitempty"` // when not applied: why not, and what to do
+
+	newID, newChanged string // the record in new and when the snapshot saw it change
 }
 
 // Counts are the reconciliation's figures for its run record.
@@ -165,6 +167,7 @@ func Reconcile(ctx context.Context, p *plans.Plan, opts ReconcileOptions) (*Reco
 			return nil, fmt.Errorf("read drift %s/%s/%s: %w", h.Object, h.Class, h.Record, err)
 		}
 		a := fixOf(p, h, d)
+		a.newID, a.newChanged = d.NewID, d.NewChanged
 		if a.Fix == FixOldToNew || a.Fix == FixCreateNew {
 			if why, ok := blocked[h.Object+"\x00"+h.Record]; ok {
 				a.Why = why
@@ -174,6 +177,40 @@ func Reconcile(ctx context.Context, p *plans.Plan, opts ReconcileOptions) (*Reco
 			}
 		}
 		rec.Actions = append(rec.Actions, a)
+	}
+	// A record that changed in new since the snapshot is not written on its word: the change may be
+	// one new is right about.
+	for o := range only {
+		since := map[string]string{} // id in new → its change time as the snapshot saw it
+		for _, a := range rec.Actions {
+			if a.Object == o && a.Applied && a.newID != "" {
+				since[a.newID] = a.newChanged
+			}
+		}
+		if len(since) == 0 {
+			continue
+		}
+		changed, err := validate.ChangedInNew(ctx, p, validate.Options{DB: opts.DB, Env: opts.Env}, o, since)
+		if err != nil {
+			return nil, err
+		}
+		gone := map[string]bool{}
+		for i := range rec.Actions {
+			if a := &rec.Actions[i]; a.Object == o && a.Applied && changed[a.newID] {
+				a.Applied, a.Why = false, "changed in new since the snapshot: run `crmigrate parallel-run diff` again"
+				gone[a.Record] = true
+			}
+		}
+		kept := only[o][:0]
+		for _, g := range only[o] {
+			if !gone[g] {
+				kept = append(kept, g)
+			}
+		}
+		only[o] = kept
+		if len(kept) == 0 {
+			delete(only, o)
+		}
 	}
 	if len(only) > 0 {
 		for o, ids := range only {

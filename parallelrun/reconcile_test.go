@@ -206,3 +206,38 @@ func TestReconcileLeavesWhatItWouldOverwrite(t *testing.T) {
 		}
 	}
 }
+
+// A record changed in new after the snapshot is not written on the snapshot's word.
+func TestReconcileSkipsRecordsChangedSinceTheSnapshot(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, nil)
+	ids := strings.Split(pgtest.Scan[string](t, w.New, `SELECT string_agg(id::text, ',' ORDER BY id) FROM (SELECT id FROM people
+		WHERE job_title IS NOT NULL ORDER BY id LIMIT 2) p`), ",")
+	pgtest.Exec(t, w.New, `UPDATE people SET job_title = 'Edited In New', updated_at = '2030-01-01 00:00+00' WHERE id IN (`+ids[0]+`, `+ids[1]+`)`)
+	w.mustDiff(time.Date(2031, 1, 1, 0, 0, 0, 0, time.UTC))
+	// Someone edits the first again in new after the snapshot.
+	pgtest.Exec(t, w.New, `UPDATE people SET job_title = 'Edited Again', updated_at = '2030-06-01 00:00+00' WHERE id = `+ids[0])
+	var rec *parallelrun.Reconciliation
+	w.MustRecord(t, "parallel-run.reconcile", func(ctx context.Context, runID int64) error {
+		var err error
+		rec, err = parallelrun.Reconcile(ctx, w.Plan, parallelrun.ReconcileOptions{DB: w.DB, Env: w.Env(), RunID: runID})
+		return err
+	})
+	golden := func(id string) string {
+		return pgtest.Scan[string](t, w.New, `SELECT legacy_id FROM people WHERE id = `+id)
+	}
+	for _, a := range rec.Actions {
+		switch {
+		case a.Record == golden(ids[0]) && (a.Applied || !strings.Contains(a.Why, "since the snapshot")):
+			t.Errorf("changed since the snapshot: %+v", a)
+		case a.Record == golden(ids[1]) && !a.Applied:
+			t.Errorf("unchanged since the snapshot: %+v", a)
+		}
+	}
+	if got := pgtest.Scan[string](t, w.New, `SELECT job_title FROM people WHERE id = `+ids[0]); got != "Edited Again" {
+		t.Errorf("the later edit was overwritten: %q", got)
+	}
+	if got := pgtest.Scan[string](t, w.New, `SELECT job_title FROM people WHERE id = `+ids[1]); got == "Edited In New" {
+		t.Error("the other record was not written")
+	}
+}

@@ -179,3 +179,39 @@ func (r *objectRun) matchValue(cf comparedField, raw, region string) string {
 	}
 	return val
 }
+
+// ChangedInNew reads an object's records in new and returns those of ids (id in new → when the
+// drift saw it change, as Drift.NewChanged gives it) that changed since, or that are gone: what
+// reconcile must not overwrite on the word of an older snapshot.
+func ChangedInNew(ctx context.Context, p *plans.Plan, opts Options, object string, ids map[string]string) (map[string]bool, error) {
+	obj := p.Object(object)
+	if obj == nil || obj.Mapping(plans.SystemNew) == nil {
+		return nil, fmt.Errorf("reconcile: the plan has no object %q in the new system", object)
+	}
+	v := &validator{p: p, opts: opts, norm: normalize.New(normalize.OptionsFromPlan(p)), seed: maphash.MakeSeed()}
+	run := &objectRun{v: v, obj: obj}
+	out := map[string]bool{}
+	seen := map[string]bool{}
+	err := v.eachNew(ctx, obj, func(batch []crm.Record) error {
+		for _, rec := range batch {
+			before, ok := ids[rec.ID]
+			if !ok {
+				continue
+			}
+			seen[rec.ID] = true
+			if now := run.newChanged(rec); now != before {
+				out[rec.ID] = true
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	for id := range ids {
+		if !seen[id] {
+			out[id] = true
+		}
+	}
+	return out, nil
+}
