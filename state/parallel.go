@@ -148,8 +148,14 @@ func (db *DB) RecordSnapshot(ctx context.Context, s Snapshot, seen []DriftSeen) 
 		if err != nil {
 			return err
 		}
-		_, err = tx.Exec(ctx, `INSERT INTO crmigrate.pr_snapshots (run_id, plan, day, as_of, incremental, dedup, drift, body)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, s.RunID, s.Plan, s.Day, s.AsOf, s.Incremental, s.Dedup, s.Drift, b)
+		if _, err = tx.Exec(ctx, `INSERT INTO crmigrate.pr_snapshots (run_id, plan, day, as_of, incremental, dedup, drift, body)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, s.RunID, s.Plan, s.Day, s.AsOf, s.Incremental, s.Dedup, s.Drift, b); err != nil {
+			return err
+		}
+		// The run's report too, so that a crash before the run is ended leaves it with its report
+		// (the phase runner writes it again when it ends the run).
+		_, err = tx.Exec(ctx, `INSERT INTO crmigrate.run_reports (run_id, body) VALUES ($1, $2)
+			ON CONFLICT (run_id) DO UPDATE SET body = EXCLUDED.body`, s.RunID, b)
 		return err
 	})
 	if err != nil {
