@@ -241,3 +241,36 @@ func TestReconcileSkipsRecordsChangedSinceTheSnapshot(t *testing.T) {
 		t.Error("the other record was not written")
 	}
 }
+
+// authority review: a person decides; reconcile writes nothing for it.
+func TestReconcileLeavesReviewToAPerson(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, func(plan string) string {
+		return strings.Replace(plan, "title: {type: text, old: title, new: job_title, merge: non_empty}",
+			"title: {type: text, old: title, new: job_title, merge: non_empty, authority: review}", 1)
+	})
+	person := pgtest.Scan[string](t, w.New, `SELECT id::text FROM people WHERE job_title IS NOT NULL ORDER BY id LIMIT 1`)
+	pgtest.Exec(t, w.New, `UPDATE people SET job_title = 'Edited In New' WHERE id = `+person)
+	w.mustDiff(time.Date(2031, 1, 1, 0, 0, 0, 0, time.UTC))
+	var rec *parallelrun.Reconciliation
+	w.MustRecord(t, "parallel-run.reconcile", func(ctx context.Context, runID int64) error {
+		var err error
+		rec, err = parallelrun.Reconcile(ctx, w.Plan, parallelrun.ReconcileOptions{DB: w.DB, Env: w.Env(), RunID: runID, Object: "contact"})
+		return err
+	})
+	found := false
+	for _, a := range rec.Actions {
+		if a.Field == "title" {
+			found = true
+			if a.Authority != "review" || a.Fix != parallelrun.FixReview || a.Applied || !strings.Contains(a.Why, "person") {
+				t.Errorf("title under authority review: %+v", a)
+			}
+		}
+	}
+	if !found {
+		t.Fatalf("no title drift among %+v", rec.Actions)
+	}
+	if got := pgtest.Scan[string](t, w.New, `SELECT job_title FROM people WHERE id = `+person); got != "Edited In New" {
+		t.Errorf("reconcile wrote a field under review: %q", got)
+	}
+}
