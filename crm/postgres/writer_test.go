@@ -214,3 +214,57 @@ func TestWriterNeedsAUniqueKeyColumn(t *testing.T) {
 		t.Fatalf("writer on a table without a unique key column: %v", err)
 	}
 }
+
+// Keep: a kept column keeps the row's value when it has one, whether the row is known by its id or
+// found by its key (both take the update path: the before-images find rows by key), and is filled
+// when empty; new rows get the value. (The insert's ON CONFLICT path, taken only when a row with
+// the key appears between the images and the insert, keeps it by the same expression.)
+func TestWriterKeepsColumnsTheTargetOwns(t *testing.T) {
+	t.Parallel()
+	p, conn := writerSetup(t)
+	ctx := context.Background()
+	src, err := crm.Open(ctx, p.New(), crm.Env{Plan: p})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	cols := []string{"e-mail", "Name; DROP TABLE x", "code", "score", "born", "created"}
+	write := func(keep []string, rows []crm.Row) []crm.Outcome {
+		t.Helper()
+		w, err := src.(crm.Target).Writer(ctx, p.Object("contact"), crm.WriteSpec{Columns: cols, KeyColumn: "legacy", Keep: keep})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer w.Close(ctx)
+		out, err := w.Write(ctx, rows, func([]crm.Image) error { return nil })
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	row := func(key, id, code string) crm.Row {
+		return crm.Row{Key: key, ID: id, Values: []*string{str(key + "@x.se"), str("N " + key), str(code), str("1"), nil, nil}}
+	}
+	out := write(nil, []crm.Row{row("a", "", "old"), row("b", "", "old"), row("c", "", "")})
+	// The target owns code now: a has its own, b's is set by the CRM, c has none.
+	if _, err := conn.Exec(ctx, `UPDATE "New CRM"."pe""ople" SET code = CASE legacy WHEN 'a' THEN 'mine' WHEN 'b' THEN 'crm' END`); err != nil {
+		t.Fatal(err)
+	}
+	// a by its id, b and c by their key, d is new.
+	out = write([]string{"code"}, []crm.Row{row("a", out[0].ID, "src"), row("b", "", "src"), row("c", "", "src"), row("d", "", "src")})
+	got := map[string]string{}
+	rows, err := conn.Query(ctx, `SELECT legacy, coalesce(code, '') FROM "New CRM"."pe""ople"`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var k, c string
+		if err := rows.Scan(&k, &c); err != nil {
+			t.Fatal(err)
+		}
+		got[k] = c
+	}
+	if want := map[string]string{"a": "mine", "b": "crm", "c": "src", "d": "src"}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("codes %v, want %v (outcomes %+v)", got, want, out)
+	}
+}
