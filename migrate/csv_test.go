@@ -1,19 +1,13 @@
 package migrate_test
 
 import (
-	"context"
 	"encoding/csv"
 	"os"
 	"path/filepath"
 	"testing"
 
-	"github.com/jackc/pgx/v5"
-
-	"github.com/crmigrate/crmigrate/demo"
-	"github.com/crmigrate/crmigrate/internal/pgtest"
+	"github.com/crmigrate/crmigrate/demo/demotest"
 	"github.com/crmigrate/crmigrate/migrate"
-	"github.com/crmigrate/crmigrate/plans"
-	"github.com/crmigrate/crmigrate/state"
 )
 
 func readCSV(t *testing.T, path string) [][]string {
@@ -34,31 +28,9 @@ func readCSV(t *testing.T, path string) [][]string {
 // references as the referenced rows' ids in their files.
 func TestCSVTargetWritesImportFiles(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
-	oldURL := pgtest.NewDB(t)
-	conn, err := pgx.Connect(ctx, oldURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := demo.CreateOldCRM(ctx, conn, small()); err != nil {
-		t.Fatal(err)
-	}
-	conn.Close(ctx)
-	dir := t.TempDir()
-	path := filepath.Join(dir, "crmigrate.yaml")
-	if err := os.WriteFile(path, csvTargetPlan(t), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	p, err := plans.LoadWith(path, envOf(map[string]string{"T_OLD": oldURL}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err := state.Open(ctx, pgtest.NewDB(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	w := &world{t: t, dir: dir, plan: p, db: db, old: oldURL}
+	d := demotest.CSVTarget(t, small())
+	dir := d.Dir
+	w := &world{t: t, dir: dir, plan: d.Plan, db: d.DB, old: d.Old}
 	w.clean()
 	first := w.mustMigrate(migrate.Options{})
 	companies := readCSV(t, filepath.Join(dir, "import", "companies.csv"))
@@ -93,14 +65,7 @@ func TestCSVTargetWritesImportFiles(t *testing.T) {
 		t.Errorf("second run: %+v (file changed: %v)", again, string(before) != string(after))
 	}
 	// A delta run still writes whole files: the changed company is in, and nothing is missing.
-	conn, err = pgx.Connect(ctx, oldURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := conn.Exec(ctx, `UPDATE accounts SET account_name = 'Renamed In Delta AB', modified_at = now() + interval '1 day' WHERE account_id = (SELECT min(account_id) FROM accounts)`); err != nil {
-		t.Fatal(err)
-	}
-	conn.Close(ctx)
+	w.exec(d.Old, `UPDATE accounts SET account_name = 'Renamed In Delta AB', modified_at = now() + interval '1 day' WHERE account_id = (SELECT min(account_id) FROM accounts)`)
 	delta := w.mustMigrate(migrate.Options{Delta: true})
 	after2 := readCSV(t, filepath.Join(dir, "import", "companies.csv"))
 	renamed := false
@@ -114,15 +79,4 @@ func TestCSVTargetWritesImportFiles(t *testing.T) {
 	if len(left) > 0 {
 		t.Errorf("temporary files left: %v", left)
 	}
-}
-
-// csvTargetPlan is the plan of a new CRM that only takes CSV imports (shared with the other
-// packages' tests).
-func csvTargetPlan(t *testing.T) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "testdata", "plans", "csv-target.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
 }

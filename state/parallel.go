@@ -101,8 +101,16 @@ func (db *DB) RecordSnapshot(ctx context.Context, s Snapshot, seen []DriftSeen) 
 			critical boolean, detail jsonb) ON COMMIT DROP`); err != nil {
 			return err
 		}
-		rows := make([][]any, 0, len(seen))
-		for _, d := range seen {
+		// One row per drift (the open index allows one): of two with the same identity, the last.
+		at := make(map[[4]string]int, len(seen))
+		for i, d := range seen {
+			at[[4]string{d.Object, d.Class, d.Field, d.Record}] = i
+		}
+		rows := make([][]any, 0, len(at))
+		for i, d := range seen {
+			if at[[4]string{d.Object, d.Class, d.Field, d.Record}] != i {
+				continue
+			}
 			b, err := json.Marshal(d.Detail)
 			if err != nil {
 				return err

@@ -11,8 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/crmigrate/crmigrate/crm"
 	_ "github.com/crmigrate/crmigrate/crm/csvfile"
 	_ "github.com/crmigrate/crmigrate/crm/postgres"
@@ -347,31 +345,11 @@ func TestValidateReadsTheCurrentSources(t *testing.T) {
 // row removed from one is lost in new.
 func TestValidateReadsACSVTarget(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
 	opts := demo.DefaultOptions()
 	opts.Companies, opts.Contacts, opts.Deals = 40, 200, 10
-	w := &world{t: t, old: pgtest.NewDB(t)}
-	conn, err := pgx.Connect(ctx, w.old)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := demo.CreateOldCRM(ctx, conn, opts); err != nil {
-		t.Fatal(err)
-	}
-	conn.Close(ctx)
-	dir := t.TempDir()
-	path := filepath.Join(dir, "crmigrate.yaml")
-	if err := os.WriteFile(path, csvTargetPlan(t), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if w.plan, err = plans.LoadWith(path, func(k string) (string, bool) { return w.old, k == "T_OLD" }); err != nil {
-		t.Fatal(err)
-	}
-	if w.db, err = state.Open(ctx, pgtest.NewDB(t)); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(w.db.Close)
-	w.d = &demotest.World{Plan: w.plan, DB: w.db}
+	d := demotest.CSVTarget(t, opts)
+	w := &world{t: t, old: d.Old, plan: d.Plan, db: d.DB, d: d}
+	dir := d.Dir
 	w.clean()
 	w.migrate()
 	res := w.validate()
@@ -449,17 +427,6 @@ func TestValidateSharedIDInNewIsMatchedOnce(t *testing.T) {
 	if co.MatchedBy["key"] != 1 || co.LostInNew != 0 || co.MissingInOld != 0 || co.Identical != co.Matched {
 		t.Fatalf("a shared id in new: matched %v, lost %d, missing in old %d: %+v", co.MatchedBy, co.LostInNew, co.MissingInOld, co.Drift)
 	}
-}
-
-// csvTargetPlan is the plan of a new CRM that only takes CSV imports (shared with the other
-// packages' tests).
-func csvTargetPlan(t *testing.T) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "testdata", "plans", "csv-target.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
 }
 
 // A known difference of the parallel run (parallel_run.ignore) is left out of validate's

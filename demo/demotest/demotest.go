@@ -74,6 +74,40 @@ func New(t *testing.T, opts demo.Options, edit func(plan string) string) *World 
 	return w
 }
 
+// CSVTarget is the demo's old CRM with a new CRM that only takes CSV imports
+// (testdata/plans/csv-target.yaml, read as ../testdata from a package's tests), and a control
+// database: neither cleaned nor migrated.
+func CSVTarget(t *testing.T, opts demo.Options) *World {
+	t.Helper()
+	ctx := context.Background()
+	w := &World{Dir: t.TempDir(), Old: pgtest.NewDB(t)}
+	conn, err := pgx.Connect(ctx, w.Old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := demo.CreateOldCRM(ctx, conn, opts); err != nil {
+		t.Fatal(err)
+	}
+	conn.Close(ctx)
+	plan, err := os.ReadFile(filepath.Join("..", "testdata", "plans", "csv-target.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(w.Dir, "crmigrate.yaml")
+	if err := os.WriteFile(path, plan, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if w.Plan, err = plans.LoadWith(path, func(k string) (string, bool) { return w.Old, k == "T_OLD" }); err != nil {
+		t.Fatal(err)
+	}
+	w.StateURL = pgtest.NewDB(t)
+	if w.DB, err = state.Open(ctx, w.StateURL); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(w.DB.Close)
+	return w
+}
+
 // Staged is New with a control database, cleaned and migrated as recorded runs: the world right
 // after the demo's migrate.
 func Staged(t *testing.T, opts demo.Options, edit func(plan string) string) *World {
