@@ -245,7 +245,7 @@ func reconcileCommand() *cli.Command {
 			&cli.BoolFlag{Name: "dry-run", Usage: "say what would be done and predict the writes; write nothing"},
 			&cli.StringFlag{Name: "class", Usage: "only drift of `CLASS` (missing_in_new names both of its kinds)"},
 			&cli.StringFlag{Name: "object", Usage: "only drift of `OBJECT`"},
-			&cli.IntFlag{Name: "limit", Usage: "act on at most `N` drift rows (0: all)"},
+			&cli.IntFlag{Name: "limit", Usage: "act on at most `N` drift rows (0: all); a record is written whole, so its other fixable drift is fixed with it"},
 			&cli.BoolFlag{Name: "force", Usage: "reconcile even if the last validate did not pass, or a write came after the last snapshot (audited)"},
 		}, formatFlags(reports.ValidateFormats...)...),
 		OnUsageError: onUsageError,
