@@ -14,7 +14,8 @@ type Since interface {
 }
 
 // IDLister is an optional power of a Source: listing the ids of an object's records without
-// reading them, in batches, to find the records deleted since the last run.
+// reading them, in batches, to find the records deleted since the last run. The ids come in the
+// order Reader returns the records (incremental validation merges them with its cached read).
 type IDLister interface {
 	IDs(ctx context.Context, obj *plans.Object, batch func(ids []string) error) error
 }

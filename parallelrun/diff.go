@@ -27,6 +27,10 @@ const (
 	StateIgnored  = "ignored"
 )
 
+// ErrIncrementalDiffers says that an incremental snapshot (Options.Verify) found something else
+// than a full read of the same state: a system whose updated_at does not move with every change.
+var ErrIncrementalDiffers = errors.New("the incremental snapshot differs from a full read")
+
 // ErrBackwards is returned for a snapshot as of a time before the plan's last snapshot.
 var ErrBackwards = errors.New("snapshots go forward in time")
 
@@ -41,8 +45,16 @@ type Options struct {
 	// AsOf labels the snapshot and is "now" for the grace window (zero: the current time). The
 	// CRMs are read as they are.
 	AsOf time.Time
-	// Full asks for a full pass (every snapshot of this version is one).
+	// Full asks for a full pass: every record read again. Otherwise a snapshot reads only what
+	// changed since the last one (kept in CacheDir), unless no full pass ran within
+	// parallel_run.full_every.
 	Full bool
+	// CacheDir is where snapshots keep their reads for the next one ("": every snapshot is a
+	// full pass).
+	CacheDir string
+	// Verify reads everything again after an incremental snapshot and fails with
+	// ErrIncrementalDiffers when a full read finds anything else.
+	Verify bool
 	// Dedup runs the plan's dedup rules against the new CRM in this snapshot; without it they run
 	// when no snapshot ran them within parallel_run.full_every.
 	Dedup bool
@@ -170,9 +182,44 @@ func Diff(ctx context.Context, p *plans.Plan, opts Options) (*Snapshot, error) {
 	}
 
 	vopts := validate.Options{DB: opts.DB, Env: opts.Env, Limit: -1, Progress: opts.Progress, MemoryBudget: opts.MemoryBudget}
+	if opts.CacheDir != "" {
+		// Incremental unless asked for a full pass, or none ran within full_every.
+		incremental := !opts.Full && len(snaps) > 0
+		if incremental {
+			full := false
+			for _, sn := range snaps {
+				if !sn.Incremental && sn.AsOf.After(asOf.Add(-time.Duration(pr.FullEvery))) {
+					full = true
+				}
+			}
+			incremental = full
+		}
+		mark := asOf // no later than the read
+		if start.Before(mark) {
+			mark = start
+		}
+		vopts.Cache = &validate.Cache{Dir: opts.CacheDir, Incremental: incremental, Watermark: mark,
+			Overlap: time.Duration(pr.Overlap), Written: func(object string, since time.Time) ([]string, error) {
+				return opts.DB.WrittenSince(ctx, p.Name, object, since)
+			}}
+	}
 	res, err := validate.Run(ctx, p, vopts)
 	if err != nil {
 		return nil, err
+	}
+	for _, or := range res.Objects {
+		for _, r := range or.Reads {
+			snap.Incremental = snap.Incremental || r.Incremental
+		}
+	}
+	if opts.Verify && snap.Incremental {
+		full, err := validate.Run(ctx, p, validate.Options{DB: opts.DB, Env: opts.Env, Limit: -1, MemoryBudget: opts.MemoryBudget})
+		if err != nil {
+			return nil, fmt.Errorf("verify the incremental snapshot: %w", err)
+		}
+		if d := validate.Differ(res, full); d != "" {
+			return nil, fmt.Errorf("%w: %s", ErrIncrementalDiffers, d)
+		}
 	}
 	// Duplicates in new that the dedup rules find: from this snapshot's dedup pass, or, between
 	// passes, as the last one left them (open until a pass finds them gone).
@@ -237,7 +284,7 @@ func Diff(ctx context.Context, p *plans.Plan, opts Options) (*Snapshot, error) {
 	case limit < 0:
 		limit = 0
 	}
-	_, _, err = opts.DB.RecordSnapshot(ctx, state.Snapshot{Plan: p.Name, RunID: opts.RunID, Day: day, AsOf: asOf, Dedup: dedupPass,
+	_, _, err = opts.DB.RecordSnapshot(ctx, state.Snapshot{Plan: p.Name, RunID: opts.RunID, Day: day, AsOf: asOf, Dedup: dedupPass, Incremental: snap.Incremental,
 		Drift: drift, Limit: limit,
 		Body: func(opened, closedN int64, open, closed []state.DriftHistory) (any, error) {
 			snap.Opened, snap.Closed = opened, closedN

@@ -17,14 +17,15 @@ import (
 // world is the demo migrated and validated: where a parallel run starts.
 type world struct {
 	*demotest.World
-	t *testing.T
+	t     *testing.T
+	cache string // where its snapshots keep their reads (incremental, each checked against a full read)
 }
 
 func newWorld(t *testing.T, edit func(string) string) *world {
 	t.Helper()
 	opts := demo.DefaultOptions()
 	opts.Companies, opts.Contacts, opts.Deals = 40, 200, 80
-	w := &world{World: demotest.Staged(t, opts, edit), t: t}
+	w := &world{World: demotest.Staged(t, opts, edit), t: t, cache: t.TempDir()}
 	w.validate()
 	return w
 }
@@ -43,7 +44,8 @@ func (w *world) diff(at time.Time) (*parallelrun.Snapshot, error) {
 	var snap *parallelrun.Snapshot
 	err := w.Record(w.t, "parallel-run", func(ctx context.Context, runID int64) error {
 		var err error
-		snap, err = parallelrun.Diff(ctx, w.Plan, parallelrun.Options{DB: w.DB, Env: w.Env(), RunID: runID, AsOf: at, Limit: -1})
+		snap, err = parallelrun.Diff(ctx, w.Plan, parallelrun.Options{DB: w.DB, Env: w.Env(), RunID: runID, AsOf: at, Limit: -1,
+			CacheDir: w.cache, Verify: true})
 		return err
 	})
 	return snap, err
@@ -119,6 +121,9 @@ func TestDiffKeepsTheDriftHistory(t *testing.T) {
 	pgtest.Exec(t, w.New, `UPDATE people SET email = 'changed.'||email, updated_at = '2031-03-03 10:00:00+01' WHERE id = `+person)
 	s := w.mustDiff(day(3, 10, 5))
 	c := objectOf(t, s, "contact")
+	if !s.Incremental {
+		t.Errorf("day 3 is not an incremental snapshot")
+	}
 	if s.Day != 3 || c.InFlight != 1 || c.Mismatched != 0 || len(driftOf(c, validate.FieldMismatch, "email")) != 1 {
 		t.Fatalf("within the grace window: day %d, in flight %d, mismatched %d, %+v", s.Day, c.InFlight, c.Mismatched, c.Drift)
 	}
@@ -204,7 +209,8 @@ func TestDiffFindsDuplicatesCreatedInNew(t *testing.T) {
 		var snap *parallelrun.Snapshot
 		w.MustRecord(t, "parallel-run", func(ctx context.Context, runID int64) error {
 			var err error
-			snap, err = parallelrun.Diff(ctx, w.Plan, parallelrun.Options{DB: w.DB, Env: w.Env(), RunID: runID, AsOf: at, Limit: -1, Dedup: dedup})
+			snap, err = parallelrun.Diff(ctx, w.Plan, parallelrun.Options{DB: w.DB, Env: w.Env(), RunID: runID, AsOf: at, Limit: -1, Dedup: dedup,
+				CacheDir: w.cache, Verify: true})
 			return err
 		})
 		return snap

@@ -302,3 +302,38 @@ func (db *DB) SingleMembers(ctx context.Context, plan, object, source string) ([
 	}
 	return out, nil
 }
+
+// WrittenSince lists the ids in new of an object's records that crmigrate wrote (migrate,
+// reconcile) or undid in the runs that had not ended by a time, by its journal: what a read of the
+// new CRM that began at that time may not have seen.
+func (db *DB) WrittenSince(ctx context.Context, plan, object string, since time.Time) ([]string, error) {
+	fail := func(err error) error {
+		return fmt.Errorf("list what crmigrate wrote to %s since %s: %w", object, since.Format(time.RFC3339), err)
+	}
+	rows, err := db.Pool.Query(ctx, `SELECT id FROM crmigrate.runs WHERE plan = $1 AND (ended_at IS NULL OR ended_at >= $2)`, plan, since)
+	if err != nil {
+		return nil, fail(err)
+	}
+	runs, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil || len(runs) == 0 {
+		return nil, err
+	}
+	rows, err = db.Pool.Query(ctx, `SELECT DISTINCT coalesce(nullif(j.new_id, ''), c.new_id)
+		FROM crmigrate.journal j
+		LEFT JOIN crmigrate.crosswalk c ON c.plan = j.plan AND c.object = j.object AND c.golden_id = j.golden_id
+		WHERE j.plan = $1 AND j.object = $2 AND (j.run_id = ANY($3) OR j.undone_by = ANY($3))`, plan, object, runs)
+	if err != nil {
+		return nil, fail(err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[*string])
+	if err != nil {
+		return nil, fail(err)
+	}
+	out := make([]string, 0, len(ids))
+	for _, id := range ids {
+		if id != nil && *id != "" {
+			out = append(out, *id)
+		}
+	}
+	return out, nil
+}

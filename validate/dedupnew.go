@@ -35,6 +35,7 @@ func DuplicatesInNew(ctx context.Context, p *plans.Plan, opts Options, object st
 	if obj.Mapping(plans.SystemNew) == nil {
 		return nil, nil
 	}
+	opts.Cache = nil // reads new whole, and keeps nothing
 	v := &validator{p: p, opts: opts, norm: normalize.New(normalize.OptionsFromPlan(p)), seed: maphash.MakeSeed()}
 	if err := v.loadUsers(ctx); err != nil {
 		return nil, err
@@ -188,6 +189,7 @@ func ChangedInNew(ctx context.Context, p *plans.Plan, opts Options, object strin
 	if obj == nil || obj.Mapping(plans.SystemNew) == nil {
 		return nil, fmt.Errorf("reconcile: the plan has no object %q in the new system", object)
 	}
+	opts.Cache = nil // reads new whole, and keeps nothing
 	v := &validator{p: p, opts: opts, norm: normalize.New(normalize.OptionsFromPlan(p)), seed: maphash.MakeSeed()}
 	run := &objectRun{v: v, obj: obj}
 	out := map[string]bool{}

@@ -39,6 +39,13 @@ type validator struct {
 	// The new CRM's users: email (lower case) → id and back; nil when owners are written as emails.
 	userID    map[string]string
 	userEmail map[string]string
+	// Incremental reads (Options.Cache): when this validation began, the objects whose records in
+	// new it has cached already, the reads to do in full (object NUL system → why) and how each
+	// object was read.
+	began   time.Time
+	fresh   map[string]bool
+	noCache map[string]string
+	reads   map[string][]SourceRead
 }
 
 // goldenSet is an object's golden records as staging and the crosswalk know them, indexed by
@@ -344,6 +351,9 @@ func (v *validator) readNewIDs(ctx context.Context, obj *plans.Object, s *golden
 // eachNew reads obj's records in the new CRM through its new mapping, a batch at a time: one
 // goroutine reads (and decodes) the next batches while fn works on the last one.
 func (v *validator) eachNew(ctx context.Context, obj *plans.Object, fn func([]crm.Record) error) error {
+	if v.cacheOn() {
+		return v.eachNewCached(ctx, obj, fn)
+	}
 	src, err := crm.Open(ctx, v.p.New(), v.opts.Env)
 	if err != nil {
 		return err
@@ -392,7 +402,8 @@ type objectRun struct {
 	set    *goldenSet // this pass's golden records
 	parts  int
 	pass   int
-	other  *elsewhere // the other passes' (nil in one pass)
+	other  *elsewhere  // the other passes' (nil in one pass)
+	inputs []*oldInput // how each source system is read
 	refs   map[string]*goldenSet
 	layout normalize.Layout // of src
 	valid  merge.Validator
@@ -435,7 +446,19 @@ func unpack(p string, n int, buf []string) []string {
 	return append(buf, p)
 }
 
+// object validates one object; a cached read that does not add up with its system is done again
+// in full.
 func (v *validator) object(ctx context.Context, obj *plans.Object) (*ObjectResult, error) {
+	for {
+		or, err := v.objectOnce(ctx, obj)
+		if err != nil && v.stale(err) {
+			continue
+		}
+		return or, err
+	}
+}
+
+func (v *validator) objectOnce(ctx context.Context, obj *plans.Object) (*ObjectResult, error) {
 	or := &ObjectResult{Object: obj.Name, MatchedBy: map[string]int64{}, Fields: map[string]int64{}, Compared: []string{}, Drift: []Drift{}}
 	run := &objectRun{v: v, obj: obj, refs: map[string]*goldenSet{}, pending: map[int32][]pmember{}, unstaged: map[string]int32{}, keyOf: map[uint64]int32{}}
 	for i, f := range obj.Fields {
@@ -505,6 +528,16 @@ func (v *validator) object(ctx context.Context, obj *plans.Object) (*ObjectResul
 		return nil, err
 	}
 	or.Seconds.Index = time.Since(t0).Seconds()
+	t0 = time.Now()
+	defer func() {
+		for _, in := range run.inputs {
+			in.w.abort() // unless committed
+		}
+	}()
+	if err := run.prepareOld(ctx); err != nil {
+		return nil, err
+	}
+	or.Seconds.Old += time.Since(t0).Seconds()
 	parts := run.parts
 	or.Passes = parts
 	st := &scanState{keys: map[uint64]int32{}, oldFirst: map[uint64]int32{}}
@@ -547,6 +580,14 @@ func (v *validator) object(ctx context.Context, obj *plans.Object) (*ObjectResul
 	}
 	if err := run.finish(refused, st, or); err != nil {
 		return nil, err
+	}
+	for _, in := range run.inputs {
+		if in.w != nil {
+			if err := in.w.commit(); err != nil {
+				return nil, err
+			}
+			v.reads[obj.Name] = append(v.reads[obj.Name], in.stat)
+		}
 	}
 	if parts == 1 {
 		run.set.inNew.seal()
@@ -651,8 +692,7 @@ func (r *objectRun) pruned() (obj *plans.Object, at []int) {
 func (r *objectRun) expected(ctx context.Context, p, parts int) error {
 	v := r.v
 	r.pending, r.unstaged, r.extra = map[int32][]pmember{}, map[string]int32{}, nil
-	obj, at := r.pruned()
-	r.src, r.at = obj, at
+	obj := r.src
 	r.layout = normalize.LayoutOf(obj)
 	r.valid = merge.ValidatorFor(v.norm, obj.Fields)
 	r.none = make([]bool, len(obj.Fields)) // a member without invalid values (read-only, shared)
@@ -666,81 +706,120 @@ func (r *objectRun) expected(ctx context.Context, p, parts int) error {
 		key    string
 		merged string // a golden record of one member, merged by the worker
 		done   bool
+		skip   bool   // rejected: only its cache entry is written
+		cache  []byte // its cache entry, when this pass writes it
 	}
 	var mergeBuf mergeScratch
 	wsc := make([]mergeScratch, workers)
-	for si, sys := range v.p.Systems {
-		if sys.Name == plans.SystemNew || obj.Mapping(sys.Name) == nil {
-			continue
-		}
-		src, err := crm.Open(ctx, sys, v.opts.Env)
-		if err != nil {
-			return err
-		}
-		rd, err := src.Reader(ctx, obj, func(crm.Reject) {}) // clean rejected them too
-		if err != nil {
-			src.Close()
-			return fmt.Errorf("read %s in %s: %w", obj.Name, sys.Name, err)
-		}
-		err = pipeline.Ordered(ctx, pipeline.Config{Workers: workers},
-			func(ctx context.Context, emit func([]crm.Record) error) error {
-				for {
-					b, err := rd.Next(ctx)
-					if errors.Is(err, io.EOF) {
-						return nil
-					}
-					if err != nil {
-						return fmt.Errorf("read %s in %s: %w", obj.Name, sys.Name, err)
-					}
-					if err := emit(b); err != nil {
-						return err
-					}
-				}
+	vbuf := make([][]string, workers)
+	for _, in := range r.inputs {
+		si, sys := in.si, in.sys
+		err := pipeline.Ordered(ctx, pipeline.Config{Workers: workers},
+			func(ctx context.Context, emit func([]srcItem) error) error {
+				return r.produceOld(ctx, in, p, emit)
 			},
-			func(_ context.Context, w int, in []crm.Record) ([]normRec, error) {
-				out := make([]normRec, 0, len(in))
-				for _, rec := range in {
+			func(_ context.Context, w int, in2 []srcItem) ([]normRec, error) {
+				out := make([]normRec, 0, len(in2))
+				for _, it := range in2 {
+					id := it.rec.ID
+					if it.c != nil {
+						id = it.c.id
+					}
 					// Which pass a staged record belongs to is known before it is normalized (the
 					// costly part); a record clean has not seen is placed by its key.
-					h := v.hash(sys.Name, rec.ID)
+					h := v.hash(sys.Name, id)
 					gi, staged := r.set.member.get(h)
 					if !staged && r.parts > 1 && r.other.staged.has(h) {
-						continue // another pass's
+						continue // another pass's (which writes its cache entry)
 					}
-					nv := v.norm.Values(obj, r.layout, rec, nil, &scratch[w])
-					if nv.Reject != "" {
-						continue
-					}
-					nr := normRec{gi: -1}
-					if nv.Key {
-						nr.key = nv.Vals[r.layout.Key]
-					}
-					if !staged && !r.mine(h, false, sys.Name, rec.ID, nr.key) {
-						continue // another pass's
-					}
-					nr.m = pmember{src: si, id: rec.ID, updated: nv.Updated}
-					if nv.Match != nil {
-						nr.m.invalid = make([]bool, len(nv.Vals))
-						for f := range nv.Vals {
-							nr.m.invalid[f] = nv.Vals[f] != "" && nv.Match[f] == ""
+					// Each cached record is written once: by its pass, or by the first one.
+					write := in.w != nil && (staged || p == 0)
+					var (
+						vals    []string
+						updated time.Time
+						key     string
+						invalid []bool
+						reject  bool
+					)
+					if c := it.c; c != nil {
+						reject, key, invalid = c.reject, c.key, c.invalid
+						if !reject {
+							vbuf[w] = unpack(c.vals, len(obj.Fields), vbuf[w])
+							vals = vbuf[w]
+							if c.updated != 0 {
+								updated = time.Unix(0, c.updated)
+							}
+						}
+					} else {
+						nv := v.norm.Values(obj, r.layout, it.rec, nil, &scratch[w])
+						reject = nv.Reject != ""
+						if !reject {
+							vals, updated = nv.Vals, nv.Updated
+							if nv.Key {
+								key = nv.Vals[r.layout.Key]
+							}
+							if nv.Match != nil {
+								invalid = make([]bool, len(nv.Vals))
+								for f := range nv.Vals {
+									invalid[f] = nv.Vals[f] != "" && nv.Match[f] == ""
+								}
+							}
 						}
 					}
+					var enc []byte
+					if write {
+						e := it.c
+						if e == nil {
+							e = &oldEntry{id: id, digest: it.digest, reject: reject, key: key, invalid: invalid}
+							if !reject {
+								e.vals = pack(vals)
+								if !updated.IsZero() {
+									e.updated = updated.UnixNano()
+								}
+							}
+						}
+						enc = e.append(nil)
+					}
+					if reject {
+						if enc != nil {
+							out = append(out, normRec{skip: true, cache: enc})
+						}
+						continue
+					}
+					nr := normRec{gi: -1, key: key, cache: enc}
+					if !staged && !r.mine(h, false, sys.Name, id, nr.key) {
+						if enc != nil {
+							out = append(out, normRec{skip: true, cache: enc})
+						}
+						continue // another pass's
+					}
+					nr.m = pmember{src: si, id: id, updated: updated, invalid: invalid}
 					if staged && r.set.size[gi] == 1 { // most golden records: merged here, on all cores
 						nr.gi = gi
-						nr.merged, nr.done = r.mergeVals([]pmember{{src: si, id: rec.ID, updated: nv.Updated, invalid: nr.m.invalid}}, nv.Vals, &wsc[w]), true
+						nr.merged, nr.done = r.mergeVals([]pmember{{src: si, id: id, updated: updated, invalid: nr.m.invalid}}, vals, &wsc[w]), true
 						out = append(out, nr)
 						continue
 					}
 					if staged {
 						nr.gi = gi
 					}
-					nr.m.vals = pack(nv.Vals)
+					if it.c != nil {
+						nr.m.vals = it.c.vals
+					} else {
+						nr.m.vals = pack(vals)
+					}
 					out = append(out, nr)
 				}
 				return out, nil
 			},
 			func(_ context.Context, recs []normRec) error {
 				for _, nr := range recs {
+					if nr.cache != nil {
+						in.w.entry(nr.cache)
+					}
+					if nr.skip {
+						continue
+					}
 					gi := nr.gi
 					if gi < 0 {
 						gi = r.unstagedIndex(sys.Name, nr.m.id, nr.key)
@@ -764,8 +843,6 @@ func (r *objectRun) expected(ctx context.Context, p, parts int) error {
 				}
 				return nil
 			})
-		rd.Close()
-		src.Close()
 		if err != nil {
 			return err
 		}

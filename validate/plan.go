@@ -1,10 +1,12 @@
 package validate
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"hash/maphash"
+	"slices"
 	"strings"
 	"time"
 
@@ -40,6 +42,9 @@ type Options struct {
 	MemoryBudget int64
 	// Passes forces the number of passes per object (0: from the budget); for tests.
 	Passes int
+	// Cache keeps what validation reads for the next one, and reads incrementally from it (see
+	// Cache); nil reads everything and keeps nothing.
+	Cache *Cache
 	// SkipKnown leaves out the fields that a parallel_run.ignore rule covers today (a known
 	// difference, e.g. a field the new CRM computes): listed in ObjectResult.Known. The parallel
 	// run's diff compares them and counts them apart instead.
@@ -89,6 +94,8 @@ type ObjectResult struct {
 	Seconds Timing `json:"seconds"`
 	// Passes is how many passes over both sides the memory budget took (1 for most objects).
 	Passes int `json:"passes"`
+	// Reads says how each system was read, when validation keeps its reads (Options.Cache).
+	Reads []SourceRead `json:"reads,omitempty"`
 }
 
 // Timing is where an object's validation spent its time, in seconds.
@@ -181,7 +188,8 @@ func Run(ctx context.Context, p *plans.Plan, opts Options) (*Result, error) {
 		opts.Limit = 100
 	}
 	norm := normalize.New(normalize.OptionsFromPlan(p))
-	v := &validator{p: p, opts: opts, norm: norm, seed: maphash.MakeSeed(), sets: map[string]*goldenSet{}, done: map[string]bool{}}
+	v := &validator{p: p, opts: opts, norm: norm, seed: maphash.MakeSeed(), sets: map[string]*goldenSet{}, done: map[string]bool{},
+		began: start, fresh: map[string]bool{}, noCache: map[string]string{}, reads: map[string][]SourceRead{}}
 	res := &Result{Version: ResultVersion, Mode: "plan", Plan: p.Name, Objects: []ObjectResult{}, Checks: []CheckResult{}}
 	want := map[string]bool{}
 	for _, o := range opts.Objects {
@@ -215,6 +223,13 @@ func Run(ctx context.Context, p *plans.Plan, opts Options) (*Result, error) {
 		}
 		res.Objects = append(res.Objects, *or)
 	}
+	for i := range res.Objects {
+		o := &res.Objects[i]
+		o.Reads = v.reads[o.Object]
+		slices.SortStableFunc(o.Reads, func(a, b SourceRead) int { // the sources first, then new
+			return cmp.Compare(b2i(a.System == plans.SystemNew), b2i(b.System == plans.SystemNew))
+		})
+	}
 	if again, err := opts.DB.StagingStamp(ctx, p.Name); err != nil {
 		return nil, err
 	} else if again != stamp {
@@ -231,4 +246,11 @@ func Run(ctx context.Context, p *plans.Plan, opts Options) (*Result, error) {
 	}
 	res.Seconds = time.Since(start).Seconds()
 	return res, nil
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -38,6 +38,7 @@ func demoCommand() *cli.Command {
 			&cli.BoolFlag{Name: "migrate", Value: true, Usage: "migrate the golden records into the new CRM after clean (--migrate=false stops after clean)"},
 			&cli.BoolFlag{Name: "validate", Value: true, Usage: "validate old against new after migrate (--validate=false stops after migrate)"},
 			&cli.IntFlag{Name: "days", Usage: "then simulate `N` days of the parallel run ending today: both CRMs change, the daily sync, injected faults, a snapshot a day (docs/parallel-run.md)"},
+			&cli.BoolFlag{Name: "verify", Usage: "with --days: after each incremental snapshot read everything again, and stop if a full read differs"},
 		}, formatFlags("table", "json")...),
 		OnUsageError: onUsageError,
 		Action:       runDemo,

@@ -116,8 +116,8 @@ func runDemoDays(c *cli.Context, ws *workspace.Workspace, oldURL, newURL string,
 		p := ws.Plan
 		snap, err := phase.Execute(ctx, rn, phase.ParallelRun, phase.Options{},
 			func(ctx context.Context, run *phase.Run) (*parallelrun.Snapshot, error) {
-				return parallelrun.Diff(ctx, p, parallelrun.Options{DB: rn.DB, Env: crm.Env{Plan: p, URL: ws.SystemURL}, RunID: run.ID,
-					AsOf: day.AsOf, Dedup: day.Dedup, Limit: -1})
+				return parallelrun.Diff(ctx, p, parallelrun.Options{DB: rn.DB, Env: crm.Env{Plan: p, URL: ws.SystemURL}, RunID: run.ID, CacheDir: ws.CacheDir(),
+					AsOf: day.AsOf, Dedup: day.Dedup, Limit: -1, Verify: c.Bool("verify")})
 			})
 		var checkFailed *phase.CheckFailedError
 		if err != nil && !errors.As(err, &checkFailed) {

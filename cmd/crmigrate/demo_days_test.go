@@ -22,7 +22,7 @@ func TestDemoDaysFollowTheGroundTruth(t *testing.T) {
 	dir := projectDir(t)
 	demoDir := filepath.Join(dir, "demo")
 	plan := filepath.Join(demoDir, "crmigrate.yaml")
-	code, stdout, stderr := run(t, "demo", "--dir", demoDir, "--contacts", "200", "--days", "10", "--json")
+	code, stdout, stderr := run(t, "demo", "--dir", demoDir, "--contacts", "200", "--days", "10", "--verify", "--json")
 	if code != 0 {
 		t.Fatalf("demo --days 10: exit %d\n%s", code, stderr)
 	}

@@ -38,8 +38,9 @@ func parallelRunCommand() *cli.Command {
 					"list first. Exit 3 when a fail-severity check fails on the drift.",
 				Flags: append([]cli.Flag{planFlag(), stateURLFlag(),
 					&cli.StringFlag{Name: "as-of", Usage: "label the snapshot with `TIME` and use it as now for the grace window (RFC 3339, or YYYY-MM-DD[ HH:MM[:SS]] in the plan's time zone; a date alone is its last second); the CRMs are read as they are"},
-					&cli.BoolFlag{Name: "full", Usage: "a full pass (every snapshot is one in this version)"},
+					&cli.BoolFlag{Name: "full", Usage: "read every record again (a snapshot otherwise reads what changed since the last one; a full pass runs by itself once every parallel_run.full_every)"},
 					&cli.BoolFlag{Name: "dedup", Usage: "run the plan's dedup rules against the new CRM now (they run by themselves once every parallel_run.full_every)"},
+					&cli.BoolFlag{Name: "verify", Usage: "after an incremental snapshot, read everything again and fail (exit 1) if a full read differs"},
 					&cli.BoolFlag{Name: "force", Usage: "take the snapshot even without a validate that passed since the last full migrate (audited)"},
 					&cli.IntFlag{Name: "memory", Value: 1024, Usage: "memory budget in `MiB` (as validate's)"},
 					&cli.IntFlag{Name: "limit", Value: 100, Usage: "list at most `N` drift rows per object (the history keeps them all; 0: all)"},
@@ -97,8 +98,8 @@ func takeSnapshot(ctx context.Context, c *cli.Context, ws *workspace.Workspace, 
 			}
 			prog := newProgress(c.App.ErrWriter)
 			defer prog.done()
-			return parallelrun.Diff(ctx, p, parallelrun.Options{DB: rn.DB, Env: crm.Env{Plan: p, URL: ws.SystemURL}, RunID: run.ID,
-				AsOf: asOf, Full: c.Bool("full"), Dedup: c.Bool("dedup"), Force: force, Limit: limit, MemoryBudget: budget, Progress: prog.validate})
+			return parallelrun.Diff(ctx, p, parallelrun.Options{DB: rn.DB, Env: crm.Env{Plan: p, URL: ws.SystemURL}, RunID: run.ID, CacheDir: ws.CacheDir(),
+				AsOf: asOf, Full: c.Bool("full"), Verify: c.Bool("verify"), Dedup: c.Bool("dedup"), Force: force, Limit: limit, MemoryBudget: budget, Progress: prog.validate})
 		})
 }
 

@@ -22,7 +22,8 @@ type Source struct {
 	sys  *plans.System
 	cfg  *pgx.ConnConfig // for the writers' own connections
 	conn *pgx.Conn
-	tx   pgx.Tx // between Begin and Commit/Rollback: the undo's calls run in it
+	tx   pgx.Tx         // between Begin and Commit/Rollback: the undo's calls run in it
+	loc  *time.Location // the plan's time zone: what a timestamp without time zone is in
 }
 
 // Open connects to the system's database (local:DB through env.URL).
@@ -45,7 +46,11 @@ func Open(ctx context.Context, s *plans.System, env crm.Env) (crm.Source, error)
 	if err != nil {
 		return nil, fmt.Errorf("connect: %w", err)
 	}
-	return &Source{sys: s, cfg: cfg, conn: conn}, nil
+	src := &Source{sys: s, cfg: cfg, conn: conn, loc: time.UTC}
+	if env.Plan != nil && env.Plan.Location != nil {
+		src.loc = env.Plan.Location
+	}
+	return src, nil
 }
 
 // Close closes the connection.
@@ -113,17 +118,37 @@ func selectSQL(obj *plans.Object, m *plans.Mapping, system, cond string) string 
 	return b.String()
 }
 
-// ReaderSince implements crm.Since: the rows whose updated_at column is at or after since.
+// ReaderSince implements crm.Since: the rows whose updated_at column is at or after since. A
+// column of type timestamp (without time zone) holds times in the plan's time zone, as clean
+// reads them: it is compared with since in that zone, less timestampSlack for a system that
+// writes them in another (what is read twice is looked at again, never missed).
 func (s *Source) ReaderSince(ctx context.Context, obj *plans.Object, since time.Time, reject func(crm.Reject)) (crm.RecordReader, error) {
 	m := obj.Mapping(s.sys.Name)
 	if m == nil || m.UpdatedAt == "" {
 		return nil, fmt.Errorf("object %s has no updated_at column on system %s; add updated_at: COLUMN to its mapping for delta runs", obj.Name, s.sys.Name)
 	}
-	q := selectSQL(obj, m, s.sys.Name, "s."+pgx.Identifier{m.UpdatedAt}.Sanitize()+"::timestamptz >= $1")
+	col := "s." + pgx.Identifier{m.UpdatedAt}.Sanitize()
+	from := QuoteTable(m.Table) + " AS s"
+	if m.Query != "" {
+		from = "(" + m.Query + ") AS s"
+	}
+	var typ string
+	if err := s.conn.QueryRow(ctx, "SELECT pg_typeof("+col+")::text FROM "+from+" LIMIT 1").Scan(&typ); err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return nil, fmt.Errorf("read %s from system %s: the type of %s: %w", obj.Name, s.sys.Name, m.UpdatedAt, err)
+	}
+	if typ == "timestamp without time zone" {
+		q := selectSQL(obj, m, s.sys.Name, fmt.Sprintf("%s >= $1::timestamp - interval '%d hours'", col, int(timestampSlack.Hours())))
+		return s.reader(ctx, obj, reject, q, since.In(s.loc).Format("2006-01-02 15:04:05.999999"))
+	}
+	q := selectSQL(obj, m, s.sys.Name, col+"::timestamptz >= $1")
 	return s.reader(ctx, obj, reject, q, since)
 }
 
-// IDs implements crm.IDLister.
+// timestampSlack is how far a timestamp without time zone may be from the plan's zone: the
+// zones of the world are within 14 hours of each other.
+const timestampSlack = 14 * time.Hour
+
+// IDs implements crm.IDLister: the ids in the order the readers return the records.
 func (s *Source) IDs(ctx context.Context, obj *plans.Object, batch func(ids []string) error) error {
 	m := obj.Mapping(s.sys.Name)
 	if m == nil {
@@ -139,7 +164,9 @@ func (s *Source) IDs(ctx context.Context, obj *plans.Object, batch func(ids []st
 	if err != nil {
 		return err
 	}
-	rows, err := conn.Query(ctx, "SELECT btrim(s."+pgx.Identifier{m.ID}.Sanitize()+"::text) FROM "+from)
+	id := "s." + pgx.Identifier{m.ID}.Sanitize() + "::text"
+	// In the readers' order (ORDER BY id as text), which incremental reads rely on.
+	rows, err := conn.Query(ctx, "SELECT btrim("+id+") FROM "+from+" ORDER BY "+id)
 	if err != nil {
 		return fmt.Errorf("list ids of %s on system %s: %w", obj.Name, s.sys.Name, classify(ctx, err))
 	}

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"path/filepath"
 
@@ -178,4 +179,10 @@ func CheckPlanExists(path string) error {
 		return fmt.Errorf("%w: %s; pass --plan FILE, set CRMIGRATE_PLAN, or run `crmigrate demo` to get an example", ErrNoPlan, path)
 	}
 	return nil
+}
+
+// CacheDir is where the parallel run keeps its reads of the plan's systems between snapshots
+// (incremental snapshots): a cache, rebuilt by a full snapshot when missing.
+func (w *Workspace) CacheDir() string {
+	return filepath.Join(w.Home, "parallel-run", url.PathEscape(w.Plan.Name))
 }
