@@ -276,30 +276,50 @@ func appendStr(b []byte, s string) []byte {
 	return append(b, s...)
 }
 
+// decoder reads an entry from one string: its values are substrings of it (one allocation an
+// entry).
 type decoder struct {
-	b   []byte
+	s   string
+	i   int
 	err bool
 }
 
+func newDecoder(b []byte) decoder { return decoder{s: string(b)} }
+
 func (d *decoder) uvarint() uint64 {
-	v, n := binary.Uvarint(d.b)
-	if n <= 0 {
-		d.err, d.b = true, nil
-		return 0
+	var v uint64
+	for shift := uint(0); d.i < len(d.s) && shift < 64; shift += 7 {
+		c := d.s[d.i]
+		d.i++
+		v |= uint64(c&0x7f) << shift
+		if c < 0x80 {
+			return v
+		}
 	}
-	d.b = d.b[n:]
-	return v
+	d.err, d.i = true, len(d.s)
+	return 0
 }
 
 func (d *decoder) str() string {
 	n := d.uvarint()
-	if uint64(len(d.b)) < n {
-		d.err, d.b = true, nil
+	if uint64(len(d.s)-d.i) < n {
+		d.err, d.i = true, len(d.s)
 		return ""
 	}
-	s := string(d.b[:n])
-	d.b = d.b[n:]
-	return s
+	v := d.s[d.i : d.i+int(n)]
+	d.i += int(n)
+	return v
+}
+
+func (d *decoder) done() bool { return !d.err && d.i == len(d.s) }
+
+// idOf is an entry's id, without copying it (valid while b is).
+func idOf(b []byte) []byte {
+	n, k := binary.Uvarint(b)
+	if k <= 0 || uint64(len(b)-k) < n {
+		return nil
+	}
+	return b[k : k+int(n)]
 }
 
 // oldEntry is a source record as validation normalized it.
@@ -361,36 +381,34 @@ func prefixLen(b []byte, body int) []byte {
 }
 
 func decodeOld(b []byte) (oldEntry, bool) {
-	d := decoder{b: b}
+	d := newDecoder(b)
 	var e oldEntry
 	e.id = d.str()
-	if len(d.b) < 9 {
+	if len(d.s)-d.i < 9 {
 		return e, false
 	}
-	e.digest = binary.LittleEndian.Uint64(d.b)
-	flags := d.b[8]
-	d.b = d.b[9:]
+	for k := 7; k >= 0; k-- {
+		e.digest = e.digest<<8 | uint64(d.s[d.i+k])
+	}
+	flags := d.s[d.i+8]
+	d.i += 9
 	e.reject = flags&entryReject != 0
-	u, n := binary.Varint(d.b)
-	if n <= 0 {
-		return e, false
-	}
-	d.b = d.b[n:]
-	e.updated = u
+	u := d.uvarint()
+	e.updated = int64(u>>1) ^ -int64(u&1) // zig-zag, as binary.AppendVarint writes it
 	e.key = d.str()
 	e.vals = d.str()
 	if flags&entryInvalid != 0 {
 		k := int(d.uvarint())
-		if d.err || len(d.b) < (k+7)/8 {
+		if d.err || len(d.s)-d.i < (k+7)/8 {
 			return e, false
 		}
 		e.invalid = make([]bool, k)
 		for i := range k {
-			e.invalid[i] = d.b[i/8]&(1<<(i%8)) != 0
+			e.invalid[i] = d.s[d.i+i/8]&(1<<(i%8)) != 0
 		}
-		d.b = d.b[(k+7)/8:]
+		d.i += (k + 7) / 8
 	}
-	return e, !d.err && len(d.b) == 0
+	return e, d.done()
 }
 
 // appendNew encodes a record of the new CRM.
@@ -405,12 +423,12 @@ func appendNew(b []byte, r crm.Record) []byte {
 }
 
 func decodeNew(b []byte, fields int) (crm.Record, bool) {
-	d := decoder{b: b}
+	d := newDecoder(b)
 	r := crm.Record{ID: d.str(), UpdatedAt: d.str(), Values: make([]string, fields)}
 	for i := range r.Values {
 		r.Values[i] = d.str()
 	}
-	return r, !d.err && len(d.b) == 0
+	return r, d.done()
 }
 
 // rawDigest is a digest of a source record as read (FNV-1a over its updated_at and values, each

@@ -262,13 +262,10 @@ func (v *validator) buildSet(ctx context.Context, obj *plans.Object, p, parts in
 	}
 	if g != nil {
 		// An id in new that two golden records claim belongs to the last one, in one pass or many.
-		kept := s.byNew.e[:0]
-		for _, e := range s.byNew.e {
-			if owner, ok := g.newOwner.get(e.h); ok && int(owner) == int(e.v)*parts+p {
-				kept = append(kept, e)
-			}
-		}
-		s.byNew.e = kept
+		s.byNew.keep(func(e hashEntry) bool {
+			owner, ok := g.newOwner.get(e.h)
+			return ok && int(owner) == int(e.v)*parts+p
+		})
 	}
 	return s, nil
 }
@@ -650,7 +647,8 @@ const fixedMemory = 32 << 20
 
 // bytes is about what the set holds in memory.
 func (s *goldenSet) bytes() int64 {
-	n := int64(cap(s.size))*4 + int64(cap(s.member.e)+cap(s.byNew.e))*16 + int64(cap(s.inNew.h))*8
+	n := int64(cap(s.size))*4 + int64(cap(s.member.e)+cap(s.byNew.e))*16 + int64(cap(s.inNew.h))*8 +
+		s.member.dir.bytes() + s.byNew.dir.bytes() + s.inNew.dir.bytes()
 	for _, t := range []*strs{s.ids, s.newOf} {
 		if t != nil {
 			n += t.memory()

@@ -491,8 +491,7 @@ func nextNew(cr *cacheReader, id string, fields int) (crm.Record, error) {
 			}
 			return crm.Record{}, err
 		}
-		d := decoder{b: b}
-		if d.str() != id {
+		if string(idOf(b)) != id {
 			continue
 		}
 		rec, ok := decodeNew(b, fields)
