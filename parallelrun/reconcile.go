@@ -77,9 +77,12 @@ type Action struct {
 	Authority string `json:"authority,omitempty"`
 	Fix       string `json:"fix"`
 	Applied   bool   `json:"applied"`
-	Why       string `json:"why,omitempty"` // when not applied: why not, and what to do
+	Why       string `json:"why,omitempty"`     // when not applied: why not, and what to do
+	Review    int64  `json:"review,omitempty"`  // the authority review waiting for a person (`crmigrate parallel-run review`)
+	Decided   string `json:"decided,omitempty"` // the side a person decided is right (old or new), when that made the fix
 
-	newID, newChanged string // the record in new and when the snapshot saw it change
+	newID, newChanged string                 // the record in new and when the snapshot saw it change
+	review            *state.AuthorityReview // what a person is to decide (Fix review)
 }
 
 // Counts are the reconciliation's figures for its run record.
@@ -121,6 +124,14 @@ func Reconcile(ctx context.Context, p *plans.Plan, opts ReconcileOptions) (*Reco
 	if err != nil {
 		return nil, err
 	}
+	reviews, err := opts.DB.AuthorityReviews(ctx, p.Name, "", "")
+	if err != nil {
+		return nil, err
+	}
+	dec := map[string]state.AuthorityReview{}
+	for _, r := range reviews {
+		dec[r.Object+"\x00"+r.Record+"\x00"+r.Field] = r
+	}
 	// A record is written again only when every difference it has is one reconcile fixes from old:
 	// writing it would overwrite any other (new is right, a person decides, a known difference, a
 	// change in flight).
@@ -134,7 +145,7 @@ func Reconcile(ctx context.Context, p *plans.Plan, opts ReconcileOptions) (*Reco
 		if _, ok := blocked[k]; ok {
 			continue
 		}
-		a := fixOf(p, h, d)
+		a := fixOf(p, h, d, dec)
 		if h.State == StateDrift && a.Fix == FixNewToOld && a.Authority == plans.AuthorityNew && d.New != "" {
 			continue // written as a delta run, the record keeps new's value there (WriteSpec.Keep keeps what is not empty)
 		}
@@ -166,7 +177,7 @@ func Reconcile(ctx context.Context, p *plans.Plan, opts ReconcileOptions) (*Reco
 		if err := json.Unmarshal(h.Detail, &d); err != nil {
 			return nil, fmt.Errorf("read drift %s/%s/%s: %w", h.Object, h.Class, h.Record, err)
 		}
-		a := fixOf(p, h, d)
+		a := fixOf(p, h, d, dec)
 		a.newID, a.newChanged = d.NewID, d.NewChanged
 		if a.Fix == FixOldToNew || a.Fix == FixCreateNew {
 			if why, ok := blocked[h.Object+"\x00"+h.Record]; ok {
@@ -257,6 +268,23 @@ func Reconcile(ctx context.Context, p *plans.Plan, opts ReconcileOptions) (*Reco
 			}
 		}
 	}
+	// What a person decides waits in the authority reviews (`crmigrate parallel-run review`).
+	var ask []state.AuthorityReview
+	var at []int
+	for i, a := range rec.Actions {
+		if a.Fix == FixReview && a.review != nil {
+			ask, at = append(ask, *a.review), append(at, i)
+		}
+	}
+	if len(ask) > 0 && !opts.DryRun {
+		ids, err := opts.DB.UpsertAuthorityReviews(ctx, p.Name, opts.RunID, ask)
+		if err != nil {
+			return rec, err
+		}
+		for k, i := range at {
+			rec.Actions[i].Review = ids[k]
+		}
+	}
 	for _, a := range rec.Actions {
 		if a.Applied {
 			rec.Applied++
@@ -268,8 +296,10 @@ func Reconcile(ctx context.Context, p *plans.Plan, opts ReconcileOptions) (*Reco
 	return rec, nil
 }
 
-// fixOf decides a drift row's fix by its class and its field's authority.
-func fixOf(p *plans.Plan, h state.DriftHistory, d validate.Drift) Action {
+// fixOf decides a drift row's fix by its class and its field's authority; where a person
+// decides, by their decision (dec, by OBJECT NUL RECORD NUL FIELD) when it was made on the values
+// the drift has now.
+func fixOf(p *plans.Plan, h state.DriftHistory, d validate.Drift, dec map[string]state.AuthorityReview) Action {
 	a := Action{Object: h.Object, Class: h.Class, Field: h.Field, Record: h.Record}
 	switch h.Class {
 	case validate.RefusedInNew:
@@ -300,20 +330,32 @@ func fixOf(p *plans.Plan, h state.DriftHistory, d validate.Drift) Action {
 	}
 	a.Authority = auth
 	oldRight := false
+	person := "" // why a person decides
 	switch auth {
 	case plans.AuthorityOld:
 		oldRight = true
 	case plans.AuthorityMostRecent:
 		switch {
 		case d.OldChanged == "" || d.NewChanged == "":
-			a.Fix, a.Why = FixReview, "authority most_recent, but a side has no change time (updated_at): a person decides"
-			return a
+			person = "authority most_recent, but a side has no change time (updated_at)"
 		case d.OldChanged >= d.NewChanged:
 			oldRight = true
 		}
 	case plans.AuthorityReview:
-		a.Fix, a.Why = FixReview, "authority review: a person decides; reconcile writes nothing"
-		return a
+		person = "authority review"
+	}
+	if person != "" {
+		r, ok := dec[h.Object+"\x00"+h.Record+"\x00"+h.Field]
+		switch {
+		case ok && r.Old == d.Old && r.New == d.New && r.Status == state.AuthorityOld:
+			oldRight, a.Decided = true, state.AuthorityOld
+		case ok && r.Old == d.Old && r.New == d.New && r.Status == state.AuthorityNew:
+			a.Decided = state.AuthorityNew
+		default:
+			a.Fix, a.Why = FixReview, person+": a person decides which side is right (`crmigrate parallel-run review list`, then `review decide --side old|new ID`); the next reconcile applies it"
+			a.review = &state.AuthorityReview{Object: h.Object, Record: h.Record, Field: h.Field, NewID: d.NewID, Old: d.Old, New: d.New, Why: person}
+			return a
+		}
 	}
 	if oldRight {
 		a.Fix = FixOldToNew
@@ -327,10 +369,14 @@ func fixOf(p *plans.Plan, h state.DriftHistory, d validate.Drift) Action {
 		return a
 	}
 	a.Fix = FixNewToOld
+	by := "authority " + auth
+	if a.Decided != "" {
+		by = "decided by a person"
+	}
 	if !p.ParallelRun.ReconcileOld {
-		a.Why = "new is right (authority " + auth + "): old takes the value by hand, or set parallel_run.reconcile_old (writing old is not built yet)"
+		a.Why = "new is right (" + by + "): old takes the value by hand, or set parallel_run.reconcile_old (writing old is not built yet)"
 	} else {
-		a.Why = "new is right (authority " + auth + "): writing to the old CRM is not built yet; change it there by hand"
+		a.Why = "new is right (" + by + "): writing to the old CRM is not built yet; change it there by hand"
 	}
 	return a
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/crmigrate/crmigrate/internal/pgtest"
 	"github.com/crmigrate/crmigrate/migrate"
 	"github.com/crmigrate/crmigrate/parallelrun"
+	"github.com/crmigrate/crmigrate/state"
 	"github.com/crmigrate/crmigrate/validate"
 )
 
@@ -242,35 +243,85 @@ func TestReconcileSkipsRecordsChangedSinceTheSnapshot(t *testing.T) {
 	}
 }
 
-// authority review: a person decides; reconcile writes nothing for it.
+// authority review: a person decides. Reconcile writes nothing for it and puts it in the authority
+// reviews; decided old, the next reconcile writes old's value to new and the next diff shows it
+// closed; a decision holds only for the values it was made on.
 func TestReconcileLeavesReviewToAPerson(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t, func(plan string) string {
 		return strings.Replace(plan, "title: {type: text, old: title, new: job_title, merge: non_empty}",
 			"title: {type: text, old: title, new: job_title, merge: non_empty, authority: review}", 1)
 	})
+	ctx := context.Background()
 	person := pgtest.Scan[string](t, w.New, `SELECT id::text FROM people WHERE job_title IS NOT NULL ORDER BY id LIMIT 1`)
-	pgtest.Exec(t, w.New, `UPDATE people SET job_title = 'Edited In New' WHERE id = `+person)
-	w.mustDiff(time.Date(2031, 1, 1, 0, 0, 0, 0, time.UTC))
-	var rec *parallelrun.Reconciliation
-	w.MustRecord(t, "parallel-run.reconcile", func(ctx context.Context, runID int64) error {
-		var err error
-		rec, err = parallelrun.Reconcile(ctx, w.Plan, parallelrun.ReconcileOptions{DB: w.DB, Env: w.Env(), RunID: runID, Object: "contact"})
-		return err
-	})
-	found := false
-	for _, a := range rec.Actions {
-		if a.Field == "title" {
-			found = true
-			if a.Authority != "review" || a.Fix != parallelrun.FixReview || a.Applied || !strings.Contains(a.Why, "person") {
-				t.Errorf("title under authority review: %+v", a)
+	title := pgtest.Scan[string](t, w.New, `SELECT job_title FROM people WHERE id = `+person)
+	pgtest.Exec(t, w.New, `UPDATE people SET job_title = 'Edited In New', updated_at = now() WHERE id = `+person)
+	day := func(d int) time.Time { return time.Date(2031, 1, d, 0, 0, 0, 0, time.UTC) }
+	w.mustDiff(day(1))
+	reconcile := func() parallelrun.Action {
+		t.Helper()
+		var rec *parallelrun.Reconciliation
+		w.MustRecord(t, "parallel-run.reconcile", func(ctx context.Context, runID int64) error {
+			var err error
+			rec, err = parallelrun.Reconcile(ctx, w.Plan, parallelrun.ReconcileOptions{DB: w.DB, Env: w.Env(), RunID: runID, Object: "contact"})
+			return err
+		})
+		for _, a := range rec.Actions {
+			if a.Field == "title" {
+				return a
 			}
 		}
-	}
-	if !found {
 		t.Fatalf("no title drift among %+v", rec.Actions)
+		return parallelrun.Action{}
 	}
-	if got := pgtest.Scan[string](t, w.New, `SELECT job_title FROM people WHERE id = `+person); got != "Edited In New" {
+	jobTitle := func() string { return pgtest.Scan[string](t, w.New, `SELECT job_title FROM people WHERE id = `+person) }
+	a := reconcile()
+	if a.Authority != "review" || a.Fix != parallelrun.FixReview || a.Applied || !strings.Contains(a.Why, "person") || a.Review == 0 {
+		t.Errorf("title under authority review: %+v", a)
+	}
+	if got := jobTitle(); got != "Edited In New" {
 		t.Errorf("reconcile wrote a field under review: %q", got)
+	}
+	revs, err := w.DB.AuthorityReviews(ctx, w.Plan.Name, state.AuthorityPending, "")
+	if err != nil || len(revs) != 1 || revs[0].ID != a.Review || revs[0].Field != "title" || revs[0].New != "Edited In New" || revs[0].Old != title {
+		t.Fatalf("pending reviews: %v %+v", err, revs)
+	}
+	if err := w.DB.DecideAuthorityReviews(ctx, w.Plan.Name, []int64{a.Review, 999999}, state.AuthorityOld); !errors.Is(err, state.ErrNoSuchReview) {
+		t.Fatalf("deciding an unknown review: %v", err)
+	}
+
+	// Decided new: nothing is written (writing old is not enabled), the record is listed for old.
+	if err := w.DB.DecideAuthorityReviews(ctx, w.Plan.Name, []int64{a.Review}, state.AuthorityNew); err != nil {
+		t.Fatal(err)
+	}
+	w.mustDiff(day(2))
+	if a := reconcile(); a.Fix != parallelrun.FixNewToOld || a.Decided != state.AuthorityNew || a.Applied || jobTitle() != "Edited In New" {
+		t.Errorf("decided new: %+v, job title %q", a, jobTitle())
+	}
+
+	// New changes again: the decision was made on other values, the review is pending again.
+	pgtest.Exec(t, w.New, `UPDATE people SET job_title = 'Edited Twice', updated_at = now() WHERE id = `+person)
+	w.mustDiff(day(3))
+	if a := reconcile(); a.Fix != parallelrun.FixReview || a.Applied {
+		t.Errorf("after new changed again: %+v", a)
+	}
+	if revs, err := w.DB.AuthorityReviews(ctx, w.Plan.Name, state.AuthorityPending, "contact"); err != nil || len(revs) != 1 || revs[0].New != "Edited Twice" {
+		t.Fatalf("pending again: %v %+v", err, revs)
+	}
+
+	// Decided old: the next reconcile writes old's value, and the next diff shows the drift closed.
+	if err := w.DB.DecideAuthorityReviews(ctx, w.Plan.Name, []int64{a.Review}, state.AuthorityOld); err != nil {
+		t.Fatal(err)
+	}
+	w.mustDiff(day(4))
+	if a := reconcile(); a.Fix != parallelrun.FixOldToNew || a.Decided != state.AuthorityOld || !a.Applied {
+		t.Errorf("decided old: %+v", a)
+	}
+	if got := jobTitle(); got != title {
+		t.Errorf("job title after the decided reconcile: %q, want old's %q", got, title)
+	}
+	s := w.mustDiff(day(5))
+	if d := driftOf(objectOf(t, s, "contact"), validate.FieldMismatch, "title"); len(d) != 0 {
+		t.Errorf("title drift after the decided reconcile: %+v", d)
 	}
 }

@@ -207,6 +207,12 @@ func RenderReconciliation(w io.Writer, r *parallelrun.Reconciliation, format str
 		if !a.Applied {
 			done = a.Why
 		}
+		if a.Review > 0 {
+			done = fmt.Sprintf("review %d: %s", a.Review, done)
+		}
+		if a.Decided != "" {
+			done += " (decided: " + a.Decided + " is right)"
+		}
 		rows = append(rows, []string{a.Object, a.Class, a.Record, a.Field, a.Fix, done})
 	}
 	fmt.Fprintln(w)

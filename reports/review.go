@@ -213,3 +213,39 @@ func WriteReviewCSV(w io.Writer, p *plans.Plan, rows []state.ReviewRow, showPII 
 	}
 	return cw.Flush()
 }
+
+// RenderAuthorityReviews renders the parallel run's authority reviews: which side of a
+// difference is right, for a person to decide.
+func RenderAuthorityReviews(w io.Writer, p *plans.Plan, rows []state.AuthorityReview, format string, showPII bool) error {
+	if rows == nil {
+		rows = []state.AuthorityReview{}
+	}
+	if !showPII {
+		masked := make([]state.AuthorityReview, len(rows))
+		for i, r := range rows {
+			if o := p.Object(r.Object); o != nil {
+				if f := o.Field(r.Field); f != nil {
+					r.Old, r.New = MaskValue(f.Type, r.Old), MaskValue(f.Type, r.New)
+				}
+			}
+			masked[i] = r
+		}
+		rows = masked
+	}
+	switch format {
+	case "json":
+		return WriteJSON(w, rows)
+	case "table", "":
+	default:
+		return badFormat(format, ReviewFormats)
+	}
+	if len(rows) == 0 {
+		_, err := fmt.Fprintln(w, "no differences to decide")
+		return err
+	}
+	out := make([][]string, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, []string{strconv.FormatInt(r.ID, 10), r.Object, r.Record, r.Field, r.Old, r.New, r.Status, r.Why})
+	}
+	return simpleTable(w, []string{"id", "object", "record", "field", "old", "new", "status", "why a person decides"}, out)
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -337,3 +338,100 @@ func (db *DB) WrittenSince(ctx context.Context, plan, object string, since time.
 	}
 	return out, nil
 }
+
+// Authority review statuses: waiting, or which side a person said is right.
+const (
+	AuthorityPending = "pending"
+	AuthorityOld     = "old"
+	AuthorityNew     = "new"
+)
+
+// AuthorityReview is a difference a person decides: which side holds the right value.
+type AuthorityReview struct {
+	ID        int64      `json:"id"`
+	Object    string     `json:"object"`
+	Record    string     `json:"record"` // golden id
+	Field     string     `json:"field"`
+	NewID     string     `json:"new_id,omitempty"`
+	Old       string     `json:"old"`
+	New       string     `json:"new"`
+	Why       string     `json:"why,omitempty"`
+	Status    string     `json:"status"`
+	FirstRun  int64      `json:"first_run"`
+	LastRun   int64      `json:"last_run"`
+	DecidedBy string     `json:"decided_by,omitempty"`
+	DecidedAt *time.Time `json:"decided_at,omitempty"`
+}
+
+// UpsertAuthorityReviews records the differences reconcile leaves to a person (a run's): a new
+// one is pending; one already there keeps its decision when both values are the ones it was
+// made on, and is pending again otherwise. It returns the reviews' ids, in order.
+func (db *DB) UpsertAuthorityReviews(ctx context.Context, plan string, runID int64, rows []AuthorityReview) ([]int64, error) {
+	ids := make([]int64, len(rows))
+	err := pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
+		for i, r := range rows {
+			if err := tx.QueryRow(ctx, `INSERT INTO crmigrate.pr_reviews AS r
+				(plan, object, record, field, new_id, old_value, new_value, why, first_run, last_run)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)
+				ON CONFLICT (plan, object, record, field) DO UPDATE SET last_run = EXCLUDED.last_run, new_id = EXCLUDED.new_id,
+					why = EXCLUDED.why, old_value = EXCLUDED.old_value, new_value = EXCLUDED.new_value,
+					status = CASE WHEN r.old_value = EXCLUDED.old_value AND r.new_value = EXCLUDED.new_value THEN r.status ELSE 'pending' END,
+					decided_by = CASE WHEN r.old_value = EXCLUDED.old_value AND r.new_value = EXCLUDED.new_value THEN r.decided_by ELSE '' END,
+					decided_at = CASE WHEN r.old_value = EXCLUDED.old_value AND r.new_value = EXCLUDED.new_value THEN r.decided_at END
+				RETURNING id`, plan, r.Object, r.Record, r.Field, r.NewID, r.Old, r.New, r.Why, runID).Scan(&ids[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("record the authority reviews: %w", err)
+	}
+	return ids, nil
+}
+
+// AuthorityReviews lists a plan's authority reviews of a status ("" all) and object ("" all), by id.
+func (db *DB) AuthorityReviews(ctx context.Context, plan, status, object string) ([]AuthorityReview, error) {
+	rows, err := db.Pool.Query(ctx, `SELECT id, object, record, field, new_id, old_value, new_value, why, status, first_run, last_run,
+		decided_by, decided_at FROM crmigrate.pr_reviews WHERE plan = $1 AND ($2 = '' OR status = $2) AND ($3 = '' OR object = $3)
+		ORDER BY id`, plan, status, object)
+	if err != nil {
+		return nil, fmt.Errorf("list the authority reviews: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (AuthorityReview, error) {
+		var r AuthorityReview
+		err := row.Scan(&r.ID, &r.Object, &r.Record, &r.Field, &r.NewID, &r.Old, &r.New, &r.Why, &r.Status, &r.FirstRun, &r.LastRun,
+			&r.DecidedBy, &r.DecidedAt)
+		return r, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list the authority reviews: %w", err)
+	}
+	return out, nil
+}
+
+// DecideAuthorityReviews sets which side is right (AuthorityOld, AuthorityNew, or AuthorityPending
+// to take a decision back) for reviews by id, audited; an id the plan does not have is an error
+// and nothing is decided.
+func (db *DB) DecideAuthorityReviews(ctx context.Context, plan string, ids []int64, side string) error {
+	if side != AuthorityOld && side != AuthorityNew && side != AuthorityPending {
+		return fmt.Errorf("decide authority reviews: unknown side %q (old, new or pending)", side)
+	}
+	ids = slices.Compact(slices.Sorted(slices.Values(ids)))
+	who, _ := actor()
+	return pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE crmigrate.pr_reviews SET status = $3,
+			decided_by = CASE WHEN $3 = 'pending' THEN '' ELSE $4 END, decided_at = CASE WHEN $3 = 'pending' THEN NULL ELSE now() END
+			WHERE plan = $1 AND id = ANY($2)`, plan, ids, side, who)
+		if err != nil {
+			return fmt.Errorf("decide authority reviews: %w", err)
+		}
+		if n := tag.RowsAffected(); n != int64(len(ids)) {
+			return fmt.Errorf("decide authority reviews: %w: %d of the ids %v are reviews of plan %s; nothing decided", ErrNoSuchReview, n, ids, plan)
+		}
+		return audit(ctx, tx, Entry{Plan: plan, Action: "parallel-run.review." + side, Detail: map[string]any{"reviews": ids}})
+	})
+}
+
+// ErrNoSuchReview is returned for an authority review id the plan does not have.
+var ErrNoSuchReview = errors.New("no such authority review")

@@ -29,6 +29,7 @@ func parallelRunCommand() *cli.Command {
 		OnUsageError: onUsageError,
 		Subcommands: []*cli.Command{
 			reconcileCommand(),
+			parallelReviewCommand(),
 			{
 				Name:  "diff",
 				Usage: "take one consistency snapshot of old against new, and record it as the parallel run's day",
