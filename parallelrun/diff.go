@@ -8,6 +8,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/crmigrate/crmigrate/crm"
@@ -183,6 +185,13 @@ func Diff(ctx context.Context, p *plans.Plan, opts Options) (*Snapshot, error) {
 
 	vopts := validate.Options{DB: opts.DB, Env: opts.Env, Limit: -1, Progress: opts.Progress, MemoryBudget: opts.MemoryBudget}
 	if opts.CacheDir != "" {
+		// A snapshot killed while it wrote the cache left its temporary files (snapshots of a plan
+		// never overlap: none is being written).
+		if tmp, _ := filepath.Glob(filepath.Join(opts.CacheDir, "*.tmp")); len(tmp) > 0 {
+			for _, f := range tmp {
+				os.Remove(f)
+			}
+		}
 		// Incremental unless asked for a full pass, or none ran within full_every.
 		incremental := !opts.Full && len(snaps) > 0
 		if incremental {

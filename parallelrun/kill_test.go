@@ -3,7 +3,9 @@ package parallelrun_test
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"os/exec"
+	"path/filepath"
 	"syscall"
 	"testing"
 	"time"
@@ -46,7 +48,7 @@ func TestKilledDiffLeavesNoHalfSnapshot(t *testing.T) {
 	for i := range 10 {
 		delay := took * time.Duration(i+4) / 10 // from 40 % of the way to a little after its end
 		// Each day something else differs, so that every snapshot opens and closes drift.
-		pgtest.Exec(t, w.New, fmt.Sprintf(`UPDATE people SET job_title = 'Day %d' WHERE id = (SELECT min(id) + %d FROM people)`, i, i))
+		pgtest.Exec(t, w.New, fmt.Sprintf(`UPDATE people SET job_title = 'Day %d', updated_at = now() WHERE id = (SELECT min(id) + %d FROM people)`, i, i))
 		cmd := w.Command(bin, "parallel-run", "diff", "--as-of", fmt.Sprintf("2025-04-%02d 09:00", i+1))
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
@@ -65,15 +67,23 @@ func TestKilledDiffLeavesNoHalfSnapshot(t *testing.T) {
 		}
 		recorded = n
 	}
-	// The next diff, uninterrupted, is recorded and agrees with the history.
+	// The next diff, uninterrupted, is recorded and agrees with the history; incremental on the
+	// files the killed ones left, it finds what a full read finds, and leaves no temporary file.
 	// (exit 3: the changed titles fail the plan's max_mismatched check)
-	if err := w.Command(bin, "parallel-run", "diff", "--as-of", "2025-04-20 09:00").Run(); err != nil {
+	if err := w.Command(bin, "parallel-run", "diff", "--as-of", "2025-04-20 09:00", "--verify").Run(); err != nil {
 		if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 3 {
 			t.Fatalf("diff after the kills: %v", err)
 		}
 	}
 	if n := check("after the kills"); n != recorded+1 {
 		t.Fatalf("%d snapshots, want %d", n, recorded+1)
+	}
+	cache := filepath.Join(w.Dir, ".crmigrate", "parallel-run", url.PathEscape(w.Plan.Name))
+	if files, _ := filepath.Glob(filepath.Join(cache, "*")); len(files) == 0 {
+		t.Errorf("no cached reads in %s", cache)
+	}
+	if tmp, _ := filepath.Glob(filepath.Join(cache, "*.tmp")); len(tmp) > 0 {
+		t.Errorf("temporary files left: %v", tmp)
 	}
 	t.Logf("a diff takes %s; %d of the 10 killed ones had recorded their snapshot", took, recorded-1)
 }
