@@ -301,6 +301,7 @@ integrations:
     system: HubSpot Marketing Hub
     direction: both
     data: [leads, lifecycle stage, engagement scores, campaign membership]
+    fields: [contact.stage, contact.phone]
     owner: marketing-ops
     order: 1
     switch: {exec: {command: ["true"], expect_exit: 0}}
@@ -319,6 +320,7 @@ integrations:
     system: Google Calendar
     direction: both
     data: [meetings, cancellations, no-shows]
+    fields: [activity.outcome, activity.starts_at]
     owner: sales-ops
     order: 3
     switch: {exec: {command: ["true"], expect_exit: 0}}
@@ -328,6 +330,7 @@ integrations:
     system: Stripe Billing
     direction: to_crm
     data: [subscription status, plan]
+    fields: [company.subscription_status, company.subscription_plan]
     owner: finance
     order: 4
     description: touches money; switch in a quiet hour and verify with a reconciliation
@@ -338,6 +341,7 @@ integrations:
     system: Zendesk
     direction: both
     data: [open tickets, highest severity]
+    fields: [company.support_open_tickets, company.support_highest_severity]
     owner: support-ops
     order: 5
     switch: {exec: {command: ["true"], expect_exit: 0}}

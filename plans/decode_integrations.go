@@ -10,7 +10,7 @@ import (
 )
 
 var (
-	integrationKeys = []string{"name", "system", "direction", "data", "owner", "order", "description", "switch", "verify", "rollback"}
+	integrationKeys = []string{"name", "system", "direction", "data", "fields", "owner", "order", "description", "switch", "verify", "rollback"}
 	directions      = []string{DirToCRM, DirFromCRM, DirBoth}
 	actionKinds     = []string{"http", "exec", "sql"}
 	httpMethods     = []string{"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"}
@@ -53,6 +53,22 @@ func (d *decoder) integrations(top *mnode, p *Plan, sys *sysInfo) {
 		}
 		if n := m.get("data"); n != nil {
 			in.Data, _, _ = d.strList(n, path+".data")
+		}
+		if n := m.get("fields"); n != nil {
+			fields, nodes, _ := d.strList(n, path+".fields")
+			for k, f := range fields {
+				obj, field, _ := strings.Cut(f, ".")
+				o := p.Object(obj)
+				switch {
+				case o == nil:
+					d.errf(nodes[k], fmt.Sprintf("%s.fields[%d]", path, k), "write OBJECT.FIELD with an object of the plan ("+strings.Join(p.ObjectNames(), ", ")+")",
+						"unknown object in %q", f)
+				case o.Field(field) == nil:
+					d.errf(nodes[k], fmt.Sprintf("%s.fields[%d]", path, k), "write OBJECT.FIELD with a field of "+obj, "unknown field in %q", f)
+				default:
+					in.Fields = append(in.Fields, f)
+				}
+			}
 		}
 		in.Owner, _, _ = m.str("owner")
 		in.Description, _, _ = m.str("description")

@@ -677,9 +677,12 @@ const (
 type Integration struct {
 	Name string `json:"name"`
 	// System is free text naming the external product.
-	System      string   `json:"system"`
-	Direction   string   `json:"direction"`
-	Data        []string `json:"data,omitempty"`
+	System    string   `json:"system"`
+	Direction string   `json:"direction"`
+	Data      []string `json:"data,omitempty"`
+	// Fields are the fields it writes in the CRM (OBJECT.FIELD): reports name it, and its owner,
+	// where those fields drift.
+	Fields      []string `json:"fields,omitempty"`
 	Owner       string   `json:"owner,omitempty"`
 	Order       int      `json:"order,omitempty"` // 0: not given
 	Description string   `json:"description,omitempty"`
@@ -786,6 +789,15 @@ func (p *Plan) DependencyOrder() []*Object {
 	}
 	for _, o := range p.Objects {
 		visit(o)
+	}
+	return out
+}
+
+// ObjectNames lists the plan's objects' names, in plan order.
+func (p *Plan) ObjectNames() []string {
+	out := make([]string, 0, len(p.Objects))
+	for _, o := range p.Objects {
+		out = append(out, o.Name)
 	}
 	return out
 }

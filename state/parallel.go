@@ -435,3 +435,80 @@ func (db *DB) DecideAuthorityReviews(ctx context.Context, plan string, ids []int
 
 // ErrNoSuchReview is returned for an authority review id the plan does not have.
 var ErrNoSuchReview = errors.New("no such authority review")
+
+// DriftGroup counts the drift open as of a snapshot, by object, class, field, state, criticality
+// and the day it was first seen.
+type DriftGroup struct {
+	Object   string
+	Class    string
+	Field    string
+	State    string // as last seen
+	Critical bool
+	FirstDay int
+	Count    int64
+}
+
+// DriftOpenAt counts the drift that was open as of a time (first seen at or before it, not closed
+// by then), grouped: what a report of that day's ages and fields is made of.
+func (db *DB) DriftOpenAt(ctx context.Context, plan string, at time.Time) ([]DriftGroup, error) {
+	rows, err := db.Pool.Query(ctx, `SELECT object, class, field, state, critical, first_day, count(*)
+		FROM crmigrate.pr_drift WHERE plan = $1 AND first_seen <= $2 AND (closed_at IS NULL OR closed_at > $2)
+		GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 2, 3, 4, 5, 6`, plan, at)
+	if err != nil {
+		return nil, fmt.Errorf("count the drift open at %s: %w", at.Format(time.RFC3339), err)
+	}
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (DriftGroup, error) {
+		var g DriftGroup
+		err := row.Scan(&g.Object, &g.Class, &g.Field, &g.State, &g.Critical, &g.FirstDay, &g.Count)
+		return g, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("count the drift open at %s: %w", at.Format(time.RFC3339), err)
+	}
+	return out, nil
+}
+
+// LastChecks returns the last validate run's id and its checks' results (from its report), or
+// (0, nil) when no validate has ended.
+func (db *DB) LastChecks(ctx context.Context, plan string) (int64, json.RawMessage, error) {
+	var id int64
+	var body json.RawMessage
+	err := db.Pool.QueryRow(ctx, `SELECT r.id, coalesce(rr.body->'checks', '[]') FROM crmigrate.runs r
+		LEFT JOIN crmigrate.run_reports rr ON rr.run_id = r.id
+		WHERE r.plan = $1 AND r.phase = 'validate' AND r.status IN ('passed', 'failed') ORDER BY r.id DESC LIMIT 1`, plan).Scan(&id, &body)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, nil, nil
+	}
+	if err != nil {
+		return 0, nil, fmt.Errorf("read the last validate's checks: %w", err)
+	}
+	return id, body, nil
+}
+
+// SnapshotSummary is a snapshot's JSON without its drift rows: what a report's trend needs of
+// every day.
+type SnapshotSummary struct {
+	SnapshotInfo
+	Body json.RawMessage // the snapshot with each object's drift and the closed drift left out
+}
+
+// SnapshotSummaries lists a plan's snapshots, oldest first, each without its drift rows (the
+// database leaves them out, so that a month of snapshots of large CRMs reads quickly).
+func (db *DB) SnapshotSummaries(ctx context.Context, plan string) ([]SnapshotSummary, error) {
+	rows, err := db.Pool.Query(ctx, `SELECT run_id, day, as_of, incremental, dedup, drift,
+		(body - 'objects' - 'closed_drift') || jsonb_build_object('objects',
+			(SELECT coalesce(jsonb_agg(o - 'drift' ORDER BY n), '[]') FROM jsonb_array_elements(body->'objects') WITH ORDINALITY AS x(o, n)))
+		FROM crmigrate.pr_snapshots WHERE plan = $1 ORDER BY as_of, run_id`, plan)
+	if err != nil {
+		return nil, fmt.Errorf("read the parallel run's snapshots: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (SnapshotSummary, error) {
+		var s SnapshotSummary
+		err := row.Scan(&s.RunID, &s.Day, &s.AsOf, &s.Incremental, &s.Dedup, &s.Drift, &s.Body)
+		return s, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read the parallel run's snapshots: %w", err)
+	}
+	return out, nil
+}

@@ -45,6 +45,7 @@ func newApp(stdout, stderr io.Writer, lookupEnv func(string) (string, bool)) *cl
 			migrateCommand(),
 			validateCommand(),
 			parallelRunCommand(),
+			reportCommand(),
 			dbCommand(),
 			runsCommand(),
 		},

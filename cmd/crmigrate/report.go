@@ -1,0 +1,128 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"html"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/crmigrate/crmigrate/internal/atomicfile"
+	"github.com/crmigrate/crmigrate/parallelrun"
+	"github.com/crmigrate/crmigrate/reports"
+)
+
+// reportCommand is `crmigrate report`: reports made from what the control database holds.
+func reportCommand() *cli.Command {
+	return &cli.Command{
+		Name:         "report",
+		Usage:        "reports made from the stored runs and snapshots (they never read the CRMs)",
+		OnUsageError: onUsageError,
+		Subcommands: []*cli.Command{
+			{
+				Name:  "parity",
+				Usage: "the daily parity report of the parallel run: headline, gates, objects, trend, what to do",
+				Description: "Made from the stored snapshots and drift history (docs/report-schema.md describes its JSON).\n" +
+					"--out-dir DIR writes every day's report as dated files (parity-DATE.md, .json) and an index.html\n" +
+					"listing the days, so that the folder can be shared as it is; days already written are kept,\n" +
+					"the last one (and the one asked for) written again.",
+				Flags: append([]cli.Flag{planFlag(), stateURLFlag(),
+					&cli.IntFlag{Name: "day", Usage: "the parallel-run day `N` (default: the last)"},
+					&cli.StringFlag{Name: "date", Usage: "or the day of `DATE` (YYYY-MM-DD in the plan's time zone)"},
+					&cli.StringFlag{Name: "out", Usage: "write the report to `FILE` instead of stdout"},
+					&cli.StringFlag{Name: "out-dir", Usage: "write every day's report into `DIR` with an index.html"},
+					&cli.BoolFlag{Name: "show-pii", Usage: "show emails and phone numbers unmasked"},
+				}, formatFlags(reports.ParityFormats...)...),
+				OnUsageError: onUsageError,
+				Action:       runParityReport,
+			},
+		},
+	}
+}
+
+func runParityReport(c *cli.Context) error {
+	format, err := formatOf(c, reports.ParityFormats...)
+	if err != nil {
+		return err
+	}
+	if c.IsSet("day") && c.IsSet("date") {
+		return usageError("give --day or --date, not both")
+	}
+	if c.IsSet("out") && c.IsSet("out-dir") {
+		return usageError("give --out or --out-dir, not both")
+	}
+	ws, err := openWorkspace(c, false)
+	if err != nil {
+		return err
+	}
+	defer ws.Close()
+	db, err := ws.State(c.Context)
+	if err != nil {
+		return err
+	}
+	p := ws.Plan
+	r, err := parallelrun.Parity(c.Context, p, parallelrun.ParityOptions{DB: db, Day: c.Int("day"), Date: c.String("date")})
+	if errors.Is(err, parallelrun.ErrNoSnapshot) {
+		return &ExitCodeError{Err: err, Code: ExitUsage}
+	}
+	if err != nil {
+		return err
+	}
+	showPII := c.Bool("show-pii")
+	if dir := c.String("out-dir"); dir != "" {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return fmt.Errorf("create %s: %w", dir, err)
+		}
+		last := r.Trend[len(r.Trend)-1].Day
+		for _, t := range r.Trend {
+			name := filepath.Join(dir, "parity-"+t.Date)
+			if _, err := os.Stat(name + ".json"); err == nil && t.Day != last && t.Day != r.Day {
+				continue // a past day's report does not change
+			}
+			day := r
+			if t.Day != r.Day {
+				if day, err = parallelrun.Parity(c.Context, p, parallelrun.ParityOptions{DB: db, Day: t.Day}); err != nil {
+					return err
+				}
+			}
+			for _, f := range []string{"md", "json"} {
+				if err := atomicfile.Write(name+"."+f, 0o644, func(w io.Writer) error { return reports.RenderParity(w, p, day, f, showPII) }); err != nil {
+					return fmt.Errorf("write %s.%s: %w", name, f, err)
+				}
+			}
+		}
+		if err := atomicfile.Write(filepath.Join(dir, "index.html"), 0o644, func(w io.Writer) error { return parityIndex(w, r) }); err != nil {
+			return fmt.Errorf("write %s: %w", filepath.Join(dir, "index.html"), err)
+		}
+		fmt.Fprintf(c.App.Writer, "wrote the reports of days 1…%d and index.html in %s\n", last, dir)
+		return nil
+	}
+	if out := c.String("out"); out != "" {
+		return atomicfile.Write(out, 0o644, func(w io.Writer) error { return reports.RenderParity(w, p, r, format, showPII) })
+	}
+	return reports.RenderParity(c.App.Writer, p, r, format, showPII)
+}
+
+// parityIndex lists every day of the run with its headline numbers and its files.
+func parityIndex(w io.Writer, r *parallelrun.ParityReport) error {
+	var b strings.Builder
+	b.WriteString(`<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">` +
+		`<title>Parity reports: ` + html.EscapeString(r.Plan) + `</title><style>body{font-family:system-ui,sans-serif;margin:1rem;max-width:60rem}` +
+		`table{border-collapse:collapse;width:100%}td,th{padding:.3rem .5rem;border-bottom:1px solid #ddd;text-align:right}` +
+		`td:first-child,th:first-child,td:nth-child(2),th:nth-child(2){text-align:left}</style></head><body>`)
+	fmt.Fprintf(&b, "<h1>Parity reports: %s</h1><p>%s</p>", html.EscapeString(r.Plan), html.EscapeString(r.Headline.Summary))
+	b.WriteString("<table><thead><tr><th>day</th><th>date</th><th>parity</th><th>drifted records</th><th>opened</th><th>closed</th><th>report</th></tr></thead><tbody>")
+	for i := len(r.Trend) - 1; i >= 0; i-- {
+		t := r.Trend[i]
+		name := "parity-" + t.Date
+		fmt.Fprintf(&b, `<tr><td>%d</td><td>%s</td><td>%.2f %%</td><td>%d</td><td>%d</td><td>%d</td><td><a href="%s.md">Markdown</a> · <a href="%s.json">JSON</a></td></tr>`,
+			t.Day, t.Date, 100*t.Parity, t.Drifted, t.Opened, t.Closed, name, name)
+	}
+	b.WriteString("</tbody></table></body></html>\n")
+	_, err := io.WriteString(w, b.String())
+	return err
+}
