@@ -12,7 +12,7 @@ import (
 )
 
 // ParityFormats are the formats of the daily parity report.
-var ParityFormats = []string{"table", "md", "json"}
+var ParityFormats = []string{"table", "md", "html", "json"}
 
 // maskedParity copies a parity report with the drift rows' emails and phones masked.
 func maskedParity(r *parallelrun.ParityReport) *parallelrun.ParityReport {
@@ -37,6 +37,8 @@ func RenderParity(w io.Writer, p *plans.Plan, r *parallelrun.ParityReport, forma
 	switch format {
 	case "json":
 		return WriteJSON(w, r)
+	case "html":
+		return renderParityHTML(w, r, showPII)
 	case "table", "", "md":
 	default:
 		return badFormat(format, ParityFormats)

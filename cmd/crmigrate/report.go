@@ -27,7 +27,7 @@ func reportCommand() *cli.Command {
 				Name:  "parity",
 				Usage: "the daily parity report of the parallel run: headline, gates, objects, trend, what to do",
 				Description: "Made from the stored snapshots and drift history (docs/report-schema.md describes its JSON).\n" +
-					"--out-dir DIR writes every day's report as dated files (parity-DATE.md, .json) and an index.html\n" +
+					"--out-dir DIR writes every day's report as dated files (parity-DATE.html, .md, .json) and an index.html\n" +
 					"listing the days, so that the folder can be shared as it is; days already written are kept,\n" +
 					"the last one (and the one asked for) written again.",
 				Flags: append([]cli.Flag{planFlag(), stateURLFlag(),
@@ -89,7 +89,7 @@ func runParityReport(c *cli.Context) error {
 					return err
 				}
 			}
-			for _, f := range []string{"md", "json"} {
+			for _, f := range []string{"html", "md", "json"} {
 				if err := atomicfile.Write(name+"."+f, 0o644, func(w io.Writer) error { return reports.RenderParity(w, p, day, f, showPII) }); err != nil {
 					return fmt.Errorf("write %s.%s: %w", name, f, err)
 				}
@@ -119,8 +119,8 @@ func parityIndex(w io.Writer, r *parallelrun.ParityReport) error {
 	for i := len(r.Trend) - 1; i >= 0; i-- {
 		t := r.Trend[i]
 		name := "parity-" + t.Date
-		fmt.Fprintf(&b, `<tr><td>%d</td><td>%s</td><td>%.2f %%</td><td>%d</td><td>%d</td><td>%d</td><td><a href="%s.md">Markdown</a> · <a href="%s.json">JSON</a></td></tr>`,
-			t.Day, t.Date, 100*t.Parity, t.Drifted, t.Opened, t.Closed, name, name)
+		fmt.Fprintf(&b, `<tr><td>%d</td><td>%s</td><td>%.2f %%</td><td>%d</td><td>%d</td><td>%d</td><td><a href="%s.html">report</a> · <a href="%s.md">Markdown</a> · <a href="%s.json">JSON</a></td></tr>`,
+			t.Day, t.Date, 100*t.Parity, t.Drifted, t.Opened, t.Closed, name, name, name)
 	}
 	b.WriteString("</tbody></table></body></html>\n")
 	_, err := io.WriteString(w, b.String())
