@@ -63,6 +63,18 @@ svg{width:100%;height:auto;display:block}
 .legend{display:flex;flex-wrap:wrap;gap:4px 14px;font-size:.85rem;margin:.3rem 0}
 .legend i{display:inline-block;width:12px;height:12px;border-radius:2px;margin-right:4px;vertical-align:-1px}
 .warn{background:#fff4e5;border:1px solid #f3c98b;border-radius:6px;padding:6px 10px}
+@media (max-width:640px){
+table.rt thead{display:none}
+table.rt tr{display:block;border:1px solid #e3e7ef;border-radius:8px;margin:0 0 8px;padding:4px 10px}
+table.rt td{display:flex;justify-content:flex-end;align-items:baseline;gap:8px;border:0;padding:3px 0;text-align:right}
+table.rt td::before{content:attr(data-label);color:#5b6475;text-align:left;flex:none;margin-right:auto}
+table.rt td.t:first-child{font-weight:650;justify-content:flex-start}
+.chg:empty{display:none}
+table.rt td.t:first-child::before{content:none}
+table.rt td.wrap{display:block;min-width:0;text-align:left}
+table.rt td.wrap::before{display:block}
+.chg{display:inline;margin-left:6px}
+}
 @page{size:A4;margin:14mm}
 @media print{body{max-width:none;padding:0;font-size:11pt}.scroll{overflow:visible}section{break-inside:avoid}h2{break-after:avoid}}
 </style>
@@ -95,37 +107,37 @@ svg{width:100%;height:auto;display:block}
 </section>
 <section id="objects"><h2>Objects</h2>
 <p class="muted">Small figures: change since the day before / since day 1.</p>
-<div class="scroll"><table>
+<div class="scroll"><table class="rt">
 <thead><tr><th class="t">object</th><th>parity</th><th>expected</th><th>in new</th><th>identical</th><th>missing in new</th><th>missing in old</th><th>mismatched</th><th>duplicates in new</th><th>broken refs</th><th>in flight</th><th>ignored</th></tr></thead>
-<tbody>{{range .R.Objects}}<tr><td class="t">{{.Object}}</td><td>{{pct .Parity}}{{if .ParityYesterday}}<span class="chg">{{signedp (subf .Parity .ParityYesterday)}}</span>{{end}}</td>
-<td>{{count .Counts "old"}}</td><td>{{count .Counts "new"}}</td>
-<td>{{count .Counts "identical"}}<span class="chg">{{change . "identical"}}</span></td>
-<td>{{count .Counts "missing_in_new"}}<span class="chg">{{change . "missing_in_new"}}</span></td>
-<td>{{count .Counts "missing_in_old"}}<span class="chg">{{change . "missing_in_old"}}</span></td>
-<td>{{count .Counts "mismatched"}}<span class="chg">{{change . "mismatched"}}</span></td>
-<td>{{count .Counts "duplicates_in_new"}}<span class="chg">{{change . "duplicates_in_new"}}</span></td>
-<td>{{count .Counts "broken_refs"}}<span class="chg">{{change . "broken_refs"}}</span></td>
-<td>{{count .Counts "in_flight"}}</td><td>{{count .Counts "ignored"}}</td></tr>
+<tbody>{{range .R.Objects}}<tr><td data-label="object" class="t">{{.Object}}</td><td data-label="parity">{{pct .Parity}}{{if .ParityYesterday}}<span class="chg">{{signedp (subf .Parity .ParityYesterday)}}</span>{{end}}</td>
+<td data-label="expected">{{count .Counts "old"}}</td><td data-label="in new">{{count .Counts "new"}}</td>
+<td data-label="identical">{{count .Counts "identical"}}<span class="chg">{{change . "identical"}}</span></td>
+<td data-label="missing in new">{{count .Counts "missing_in_new"}}<span class="chg">{{change . "missing_in_new"}}</span></td>
+<td data-label="missing in old">{{count .Counts "missing_in_old"}}<span class="chg">{{change . "missing_in_old"}}</span></td>
+<td data-label="mismatched">{{count .Counts "mismatched"}}<span class="chg">{{change . "mismatched"}}</span></td>
+<td data-label="duplicates in new">{{count .Counts "duplicates_in_new"}}<span class="chg">{{change . "duplicates_in_new"}}</span></td>
+<td data-label="broken refs">{{count .Counts "broken_refs"}}<span class="chg">{{change . "broken_refs"}}</span></td>
+<td data-label="in flight">{{count .Counts "in_flight"}}</td><td data-label="ignored">{{count .Counts "ignored"}}</td></tr>
 {{end}}</tbody></table></div>
-{{if .Fields}}<h2>Mismatched fields</h2><div class="scroll"><table>
+{{if .Fields}}<h2>Mismatched fields</h2><div class="scroll"><table class="rt">
 <thead><tr><th class="t">field</th><th>mismatched records</th><th>since the day before</th><th>since day 1</th></tr></thead>
-<tbody>{{range .Fields}}<tr><td class="t">{{.Object}}.{{.F.Field}}</td><td>{{.F.Mismatched}}</td><td>{{signed .F.SinceYesterday}}</td><td>{{signed .F.SinceDay1}}</td></tr>{{end}}</tbody></table></div>{{end}}
+<tbody>{{range .Fields}}<tr><td data-label="field" class="t">{{.Object}}.{{.F.Field}}</td><td data-label="mismatched records">{{.F.Mismatched}}</td><td data-label="since the day before">{{signed .F.SinceYesterday}}</td><td data-label="since day 1">{{signed .F.SinceDay1}}</td></tr>{{end}}</tbody></table></div>{{end}}
 </section>
 <section id="ages"><h2>Age of the open differences</h2>
 {{.AgeChart}}
-{{if .R.SlowFields}}<h2>Slowest fields to converge</h2><div class="scroll"><table>
+{{if .R.SlowFields}}<h2>Slowest fields to converge</h2><div class="scroll"><table class="rt">
 <thead><tr><th class="t">field</th><th>open</th><th>older than 3 days</th><th>drifting since</th></tr></thead>
-<tbody>{{range .R.SlowFields}}<tr><td class="t">{{.Object}}.{{.Field}}</td><td>{{.Open}}</td><td>{{.Older3}}</td><td>day {{.FirstDay}}</td></tr>{{end}}</tbody></table></div>{{end}}
+<tbody>{{range .R.SlowFields}}<tr><td data-label="field" class="t">{{.Object}}.{{.Field}}</td><td data-label="open">{{.Open}}</td><td data-label="older than 3 days">{{.Older3}}</td><td data-label="drifting since">day {{.FirstDay}}</td></tr>{{end}}</tbody></table></div>{{end}}
 </section>
-{{if .R.Actions}}<section id="actions"><h2>What to do</h2><div class="scroll"><table>
+{{if .R.Actions}}<section id="actions"><h2>What to do</h2><div class="scroll"><table class="rt">
 <thead><tr><th class="t">difference</th><th>open</th><th class="t">right side</th><th class="t">action</th></tr></thead>
-<tbody>{{range .R.Actions}}<tr><td class="t">{{.Object}}: {{.Class}}{{if .Field}} of {{.Field}}{{end}}</td><td>{{.Count}}{{if .Critical}} <span class="fail">({{.Critical}} critical)</span>{{end}}</td><td class="t">{{.Right}}</td><td class="wrap">{{.Action}}</td></tr>{{end}}</tbody></table></div></section>{{end}}
-{{if .R.Critical}}<section id="critical-list"><h2>Critical differences</h2><div class="scroll"><table>
+<tbody>{{range .R.Actions}}<tr><td data-label="difference" class="t">{{.Object}}: {{.Class}}{{if .Field}} of {{.Field}}{{end}}</td><td data-label="open">{{.Count}}{{if .Critical}} <span class="fail">({{.Critical}} critical)</span>{{end}}</td><td data-label="right side" class="t">{{.Right}}</td><td data-label="action" class="wrap">{{.Action}}</td></tr>{{end}}</tbody></table></div></section>{{end}}
+{{if .R.Critical}}<section id="critical-list"><h2>Critical differences</h2><div class="scroll"><table class="rt">
 <thead><tr><th class="t">class</th><th class="t">record</th><th>age</th><th class="t">detail</th></tr></thead>
-<tbody>{{range .R.Critical}}<tr><td class="t">{{.Class}}</td><td class="t">{{record .}}</td><td>{{age .AgeDays}}</td><td class="wrap">{{detail .}}</td></tr>{{end}}</tbody></table></div></section>{{end}}
-{{if .R.Samples}}<section id="samples"><h2>Samples of the open differences</h2>{{if not .ShowPII}}<p class="muted">Emails and phone numbers are masked.</p>{{end}}<div class="scroll"><table>
+<tbody>{{range .R.Critical}}<tr><td data-label="class" class="t">{{.Class}}</td><td data-label="record" class="t">{{record .}}</td><td data-label="age">{{age .AgeDays}}</td><td data-label="detail" class="wrap">{{detail .}}</td></tr>{{end}}</tbody></table></div></section>{{end}}
+{{if .R.Samples}}<section id="samples"><h2>Samples of the open differences</h2>{{if not .ShowPII}}<p class="muted">Emails and phone numbers are masked.</p>{{end}}<div class="scroll"><table class="rt">
 <thead><tr><th class="t">class</th><th class="t">record</th><th>age</th><th class="t">detail</th></tr></thead>
-<tbody>{{range .R.Samples}}<tr><td class="t">{{.Class}}</td><td class="t">{{record .}}</td><td>{{age .AgeDays}}</td><td class="wrap">{{detail .}}</td></tr>{{end}}</tbody></table></div></section>{{end}}
+<tbody>{{range .R.Samples}}<tr><td data-label="class" class="t">{{.Class}}</td><td data-label="record" class="t">{{record .}}</td><td data-label="age">{{age .AgeDays}}</td><td data-label="detail" class="wrap">{{detail .}}</td></tr>{{end}}</tbody></table></div></section>{{end}}
 <footer><p class="muted">Made by crmigrate from the stored snapshots of the parallel run (report schema version {{.R.Version}}).</p></footer>
 </body>
 </html>
@@ -166,7 +178,7 @@ func renderParityHTML(w io.Writer, r *parallelrun.ParityReport, showPII bool) er
 
 // parityChart draws parity per object per day: one line per object and one for all of them.
 func parityChart(r *parallelrun.ParityReport, names []string) template.HTML {
-	const W, H, l, rt, t, b = 640.0, 260.0, 52.0, 12.0, 12.0, 30.0
+	const W, H, l, rt, t, b = 420.0, 230.0, 54.0, 10.0, 10.0, 28.0
 	lo := 1.0
 	for _, d := range r.Trend {
 		lo = min(lo, d.Parity)
@@ -192,13 +204,13 @@ func parityChart(r *parallelrun.ParityReport, names []string) template.HTML {
 	fmt.Fprintf(&s, `<svg id="parity-chart" viewBox="0 0 %g %g" role="img" aria-label="parity per object per day, from %s to 100 %%">`, W, H, pctLabel(lo))
 	for k := 0; k <= 4; k++ {
 		v := lo + (1-lo)*float64(k)/4
-		fmt.Fprintf(&s, `<line x1="%g" x2="%g" y1="%.1f" y2="%.1f" stroke="#e3e7ef"/><text x="%g" y="%.1f" font-size="11" text-anchor="end" fill="#5b6475">%s</text>`,
+		fmt.Fprintf(&s, `<line x1="%g" x2="%g" y1="%.1f" y2="%.1f" stroke="#e3e7ef"/><text x="%g" y="%.1f" font-size="12" text-anchor="end" fill="#5b6475">%s</text>`,
 			l, W-rt, y(v), y(v), l-6, y(v)+4, pctLabel(v))
 	}
 	step := max(1, n/10)
 	for i, d := range r.Trend {
 		if i%step == 0 || i == n-1 {
-			fmt.Fprintf(&s, `<text x="%.1f" y="%g" font-size="11" text-anchor="middle" fill="#5b6475">%d</text>`, x(i), H-10, d.Day)
+			fmt.Fprintf(&s, `<text x="%.1f" y="%g" font-size="12" text-anchor="middle" fill="#5b6475">%d</text>`, x(i), H-10, d.Day)
 		}
 	}
 	line := func(id, color string, width float64, val func(parallelrun.TrendDay) float64) {
@@ -229,7 +241,7 @@ func pctLabel(v float64) string {
 
 // flowChart draws the differences opened (up) and closed (down) per day.
 func flowChart(r *parallelrun.ParityReport) template.HTML {
-	const W, H, l, rt, t, b = 640.0, 200.0, 40.0, 12.0, 10.0, 24.0
+	const W, H, l, rt, t, b = 420.0, 170.0, 34.0, 10.0, 10.0, 22.0
 	var top int64 = 1
 	for _, d := range r.Trend {
 		top = max(top, d.Opened, d.Closed)
@@ -242,7 +254,7 @@ func flowChart(r *parallelrun.ParityReport) template.HTML {
 	var s strings.Builder
 	fmt.Fprintf(&s, `<svg id="flow-chart" viewBox="0 0 %g %g" role="img" aria-label="differences opened and closed per day">`, W, H)
 	fmt.Fprintf(&s, `<line x1="%g" x2="%g" y1="%.1f" y2="%.1f" stroke="#9aa3b5"/>`, l, W-rt, mid, mid)
-	fmt.Fprintf(&s, `<text x="%g" y="%.1f" font-size="11" text-anchor="end" fill="#5b6475">%d</text><text x="%g" y="%.1f" font-size="11" text-anchor="end" fill="#5b6475">%d</text>`,
+	fmt.Fprintf(&s, `<text x="%g" y="%.1f" font-size="12" text-anchor="end" fill="#5b6475">%d</text><text x="%g" y="%.1f" font-size="12" text-anchor="end" fill="#5b6475">%d</text>`,
 		l-6, t+8, top, l-6, H-b, top)
 	step := max(1, n/10)
 	for i, d := range r.Trend {
@@ -256,7 +268,7 @@ func flowChart(r *parallelrun.ParityReport) template.HTML {
 				cx-bw/2, mid, bw, h(d.Closed), d.Day, d.Closed)
 		}
 		if i%step == 0 || i == n-1 {
-			fmt.Fprintf(&s, `<text x="%.1f" y="%g" font-size="11" text-anchor="middle" fill="#5b6475">%d</text>`, cx, H-6, d.Day)
+			fmt.Fprintf(&s, `<text x="%.1f" y="%g" font-size="12" text-anchor="middle" fill="#5b6475">%d</text>`, cx, H-6, d.Day)
 		}
 	}
 	s.WriteString(`</svg>`)
@@ -265,7 +277,7 @@ func flowChart(r *parallelrun.ParityReport) template.HTML {
 
 // ageChart draws the open differences by age as horizontal bars.
 func ageChart(r *parallelrun.ParityReport) template.HTML {
-	const W, rowH, l, rt = 640.0, 26.0, 120.0, 60.0
+	const W, rowH, l, rt = 420.0, 26.0, 112.0, 44.0
 	var top int64 = 1
 	for _, b := range r.Ages.Buckets {
 		top = max(top, b.Count)

@@ -11,7 +11,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/chromedp/chromedp"
 	"github.com/jackc/pgx/v5"
+
+	"github.com/crmigrate/crmigrate/internal/browsertest"
 )
 
 // demo --days simulates the parallel run; every day's snapshot shows exactly the drift the ground
@@ -115,6 +118,105 @@ func TestDemoDaysFollowTheGroundTruth(t *testing.T) {
 		if want := truth[i].Expect; !maps.Equal(got, want) {
 			t.Errorf("day %d (%v): drift beyond day 1 %v, ground truth %v", d.Day, truth[i].Faults, show(got), show(want))
 		}
+	}
+	checkParityReport(t, plan, res.Days[len(res.Days)-1].Day)
+}
+
+// checkParityReport writes the demo's parity reports (report parity --out-dir) and reads the last
+// day's HTML in Chromium as a reader would: on a phone (390 px wide: nothing overflows, the
+// headline, gates, charts and tables are there with the JSON's numbers) and printed on A4.
+// Screenshots and the PDF are the test's artifacts (go test -artifacts keeps them).
+func checkParityReport(t *testing.T, plan string, lastDay int) {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), "reports")
+	if code, _, stderr := run(t, "report", "parity", "--plan", plan, "--out-dir", out); code != 0 {
+		t.Fatalf("report parity --out-dir: exit %d\n%s", code, stderr)
+	}
+	htmls, _ := filepath.Glob(filepath.Join(out, "parity-*.html"))
+	if len(htmls) != lastDay {
+		t.Fatalf("%d daily HTML reports for %d days", len(htmls), lastDay)
+	}
+	last := htmls[len(htmls)-1]
+	raw, err := os.ReadFile(strings.TrimSuffix(last, ".html") + ".json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep struct {
+		Day      int     `json:"day"`
+		Parity   float64 `json:"parity"`
+		Headline struct {
+			Drifted int64  `json:"drifted"`
+			Summary string `json:"summary"`
+		} `json:"headline"`
+		Gates   []struct{ Result string } `json:"gates"`
+		Objects []struct{ Object string } `json:"objects"`
+		Trend   []struct{ Day int }       `json:"trend"`
+	}
+	if err := json.Unmarshal(raw, &rep); err != nil || rep.Day != lastDay || len(rep.Trend) != lastDay {
+		t.Fatalf("the last day's JSON: %v, day %d, %d trend days", err, rep.Day, len(rep.Trend))
+	}
+	ctx := browsertest.New(t)
+	art := t.ArtifactDir()
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(390, 844), chromedp.Navigate("file://"+last)); err != nil {
+		t.Fatal(err)
+	}
+	type page struct {
+		Summary, Parity, Drifted string
+		Gates, Series, Points    int
+		ObjectRows, Overflow     int
+		Title                    string
+	}
+	got, err := chromedp.Run(ctx, chromedp.Evaluate[page](`(() => {
+		const q = s => document.querySelector(s);
+		const over = [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > window.innerWidth + 0.5).length;
+		return {
+			Title: document.title,
+			Summary: q('#summary').textContent.trim(),
+			Parity: q('#parity').textContent.trim(),
+			Drifted: q('#drifted').textContent.trim(),
+			Gates: document.querySelectorAll('#gate-list li').length,
+			Series: document.querySelectorAll('#parity-chart polyline').length,
+			Points: document.querySelectorAll('#parity-chart polyline[data-series="all objects"]')[0].getAttribute('points').trim().split(/\s+/).length,
+			ObjectRows: document.querySelectorAll('#objects table tbody tr').length,
+			Overflow: over + (document.documentElement.scrollWidth > window.innerWidth ? 1 : 0),
+		};
+	})()`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Summary != rep.Headline.Summary || got.Parity != fmt.Sprintf("%.2f %%", 100*rep.Parity) || got.Drifted != fmt.Sprint(rep.Headline.Drifted) ||
+		got.Gates != len(rep.Gates) || got.Series != len(rep.Objects)+1 || got.Points != lastDay || !strings.Contains(got.Title, "day "+fmt.Sprint(lastDay)) {
+		t.Errorf("the report as a reader sees it: %+v; the JSON says parity %.4f, %d drifted, %d gates, %d objects, %d days, %q",
+			got, rep.Parity, rep.Headline.Drifted, len(rep.Gates), len(rep.Objects), lastDay, rep.Headline.Summary)
+	}
+	if got.ObjectRows != len(rep.Objects) {
+		t.Errorf("%d object rows for %d objects", got.ObjectRows, len(rep.Objects))
+	}
+	if got.Overflow != 0 {
+		t.Errorf("%d elements overflow a 390 px wide screen", got.Overflow)
+	}
+	shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)) // 100: PNG
+	if err != nil {
+		t.Fatal(err)
+	}
+	pdf, err := chromedp.Run(ctx, chromedp.PrintToPDF(chromedp.PDFPreferCSSPageSize())) // the page asks for A4
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(shot) < 10000 || !strings.HasPrefix(string(pdf), "%PDF") {
+		t.Errorf("screenshot of %d bytes, PDF starting %q", len(shot), pdf[:min(8, len(pdf))])
+	}
+	for name, b := range map[string][]byte{"parity-390px.png": shot, "parity-a4.pdf": pdf} {
+		if err := os.WriteFile(filepath.Join(art, name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 900), chromedp.Navigate("file://"+filepath.Join(out, "index.html"))); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('tbody tr').length`))
+	if err != nil || rows != lastDay {
+		t.Errorf("index.html lists %d days (%v), want %d", rows, err, lastDay)
 	}
 }
 
