@@ -512,3 +512,29 @@ func (db *DB) SnapshotSummaries(ctx context.Context, plan string) ([]SnapshotSum
 	}
 	return out, nil
 }
+
+// Waiting is what waits for a person in a project: the pairs clean left to review, the
+// differences the parallel run left to decide, and the rejects of the last clean and migrate.
+type Waiting struct {
+	Reviews          int64 `json:"reviews"`           // pairs pending in the review queue
+	AuthorityReviews int64 `json:"authority_reviews"` // differences pending in the parallel run's reviews
+	CleanRejects     int64 `json:"clean_rejects"`     // of the last finished clean
+	MigrateRejects   int64 `json:"migrate_rejects"`   // of the last finished migrate (the new CRM refused them)
+}
+
+// WaitingOf counts what waits for a person in a plan's project.
+func (db *DB) WaitingOf(ctx context.Context, plan string) (Waiting, error) {
+	var w Waiting
+	err := db.Pool.QueryRow(ctx, `SELECT
+		(SELECT count(*) FROM crmigrate.review_queue WHERE plan = $1 AND status = 'pending'),
+		(SELECT count(*) FROM crmigrate.pr_reviews WHERE plan = $1 AND status = 'pending'),
+		(SELECT count(*) FROM crmigrate.rejects WHERE run_id = (SELECT max(id) FROM crmigrate.runs
+			WHERE plan = $1 AND phase = 'clean' AND status <> 'running')),
+		(SELECT count(*) FROM crmigrate.rejects WHERE run_id = (SELECT max(id) FROM crmigrate.runs
+			WHERE plan = $1 AND phase = 'migrate' AND status <> 'running'))`, plan).
+		Scan(&w.Reviews, &w.AuthorityReviews, &w.CleanRejects, &w.MigrateRejects)
+	if err != nil {
+		return w, fmt.Errorf("count what waits for a person: %w", err)
+	}
+	return w, nil
+}

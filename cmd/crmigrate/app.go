@@ -46,6 +46,7 @@ func newApp(stdout, stderr io.Writer, lookupEnv func(string) (string, bool)) *cl
 			validateCommand(),
 			parallelRunCommand(),
 			reportCommand(),
+			statusCommand(),
 			dbCommand(),
 			runsCommand(),
 		},

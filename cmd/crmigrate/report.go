@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -125,4 +126,36 @@ func parityIndex(w io.Writer, r *parallelrun.ParityReport) error {
 	b.WriteString("</tbody></table></body></html>\n")
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// statusCommand is `crmigrate status`: where the project stands, and the next step.
+func statusCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "status",
+		Usage: "where the project stands: each phase's last run, the parallel run's day and parity, what waits for a person, the gates, and the next command to run",
+		Description: "Reads the control database only. It exits 0 whatever the state: it reports, it does not judge\n" +
+			"(the phases and the gates do).",
+		Flags:        append([]cli.Flag{planFlag(), stateURLFlag()}, formatFlags(reports.StatusFormats...)...),
+		OnUsageError: onUsageError,
+		Action: func(c *cli.Context) error {
+			format, err := formatOf(c, reports.StatusFormats...)
+			if err != nil {
+				return err
+			}
+			ws, err := openWorkspace(c, false)
+			if err != nil {
+				return err
+			}
+			defer ws.Close()
+			db, err := ws.State(c.Context)
+			if err != nil {
+				return err
+			}
+			st, err := parallelrun.StatusOf(c.Context, ws.Plan, db, c.String("plan"), time.Now())
+			if err != nil {
+				return err
+			}
+			return reports.RenderStatus(c.App.Writer, st, format)
+		},
+	}
 }
