@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/big"
 	"slices"
 	"strings"
 	"time"
@@ -41,6 +42,7 @@ type ParityReport struct {
 	Ages       Ages                 `json:"ages"`
 	SlowFields []SlowField          `json:"slow_fields"`
 	Actions    []ToDo               `json:"actions"`
+	Pipeline   []PipelineTotal      `json:"pipeline"` // money fields before and after clean: what duplicates overstated
 	Critical   []Drift              `json:"critical"` // critical drift rows (at most 50)
 	Samples    []Drift              `json:"samples"`  // a few drift rows per object (at most 5, 2 of a class and field)
 	Warnings   []string             `json:"warnings"`
@@ -146,6 +148,17 @@ type ToDo struct {
 type IntegrationRef struct {
 	Name  string `json:"name"`
 	Owner string `json:"owner,omitempty"`
+}
+
+// PipelineTotal is a money field's total in one currency before clean (every source record, so
+// duplicates count as often as they occur) and after (each golden record once): how much the
+// duplicates overstated reports such as the pipeline.
+type PipelineTotal struct {
+	Object string `json:"object"`
+	Field  string `json:"field"`
+	state.MoneyTotal
+	Overstated string  `json:"overstated"` // before − after
+	Percent    float64 `json:"percent"`    // overstated / after × 100 (0 when after is 0)
 }
 
 // ParityOptions say which day to report.
@@ -375,6 +388,33 @@ func Parity(ctx context.Context, p *plans.Plan, opts ParityOptions) (*ParityRepo
 		return cmp.Or(cmp.Compare(b.Critical, a.Critical), cmp.Compare(b.Count, a.Count), strings.Compare(a.Object, b.Object),
 			strings.Compare(a.Class, b.Class), strings.Compare(a.Field, b.Field))
 	})
+
+	// What duplicates overstated: every money field, by currency.
+	r.Pipeline = []PipelineTotal{}
+	for _, o := range p.Objects {
+		for i, f := range o.Fields {
+			if f.Type != plans.TypeMoney {
+				continue
+			}
+			totals, err := opts.DB.MoneyTotals(ctx, p.Name, o.Name, i)
+			if err != nil {
+				return nil, err
+			}
+			for _, m := range totals {
+				pt := PipelineTotal{Object: o.Name, Field: f.Name, MoneyTotal: m}
+				before, ok1 := new(big.Rat).SetString(m.Before)
+				after, ok2 := new(big.Rat).SetString(m.After)
+				if ok1 && ok2 {
+					diff := new(big.Rat).Sub(before, after)
+					pt.Overstated = diff.FloatString(2)
+					if after.Sign() != 0 {
+						pt.Percent, _ = new(big.Rat).Quo(new(big.Rat).Mul(diff, big.NewRat(100, 1)), after).Float64()
+					}
+				}
+				r.Pipeline = append(r.Pipeline, pt)
+			}
+		}
+	}
 
 	// Critical drift and samples, from the day's snapshot as recorded.
 	body, err := opts.DB.SnapshotBody(ctx, cur.info.RunID)

@@ -85,6 +85,14 @@ func TestParityReport(t *testing.T) {
 		t.Errorf("deal's change: %+v", r.Objects[2])
 	}
 
+	over := false
+	for _, m := range r.Pipeline {
+		over = over || m.Object == "deal" && m.Records > m.Golden && m.Percent > 0
+	}
+	if !over {
+		t.Errorf("the demo's duplicate deals do not overstate the pipeline: %+v", r.Pipeline)
+	}
+
 	// Day 2's report knows nothing of day 3.
 	r2 := report(parallelrun.ParityOptions{Day: 2})
 	if r2.Day != 2 || len(r2.Trend) != 2 || r2.Headline.Critical != 0 || r2.Ages.Open != r2.Headline.DriftRows {
@@ -97,7 +105,7 @@ func TestParityReport(t *testing.T) {
 		t.Errorf("day 9: %v", err)
 	}
 
-	for _, f := range []string{"md", "json", "html"} {
+	for _, f := range []string{"md", "json", "html", "csv"} {
 		var b bytes.Buffer
 		if err := reports.RenderParity(&b, w.Plan, r, f, false); err != nil {
 			t.Fatal(err)

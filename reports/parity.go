@@ -1,10 +1,12 @@
 package reports
 
 import (
+	"encoding/csv"
 	"fmt"
 	"io"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/crmigrate/crmigrate/parallelrun"
@@ -12,7 +14,7 @@ import (
 )
 
 // ParityFormats are the formats of the daily parity report.
-var ParityFormats = []string{"table", "md", "html", "json"}
+var ParityFormats = []string{"table", "md", "html", "json", "csv"}
 
 // maskedParity copies a parity report with the drift rows' emails and phones masked.
 func maskedParity(r *parallelrun.ParityReport) *parallelrun.ParityReport {
@@ -39,6 +41,8 @@ func RenderParity(w io.Writer, p *plans.Plan, r *parallelrun.ParityReport, forma
 		return WriteJSON(w, r)
 	case "html":
 		return renderParityHTML(w, r, showPII)
+	case "csv":
+		return parityCSV(w, r)
 	case "table", "", "md":
 	default:
 		return badFormat(format, ParityFormats)
@@ -173,6 +177,21 @@ func RenderParity(w io.Writer, p *plans.Plan, r *parallelrun.ParityReport, forma
 			return err
 		}
 	}
+	if len(r.Pipeline) > 0 {
+		section("What duplicates overstated (money fields before and after clean)")
+		rows := make([][]string, 0, len(r.Pipeline))
+		for _, m := range r.Pipeline {
+			cur := m.Currency
+			if cur == "" {
+				cur = "(none given)"
+			}
+			rows = append(rows, []string{m.Object + "." + m.Field, cur, m.Before, n(m.Records), m.After, n(m.Golden),
+				fmt.Sprintf("%s (%.1f%%)", m.Overstated, m.Percent)})
+		}
+		if err := renderRows(w, md, []string{"field", "currency", "before clean", "records", "after clean", "golden records", "overstated by"}, rows); err != nil {
+			return err
+		}
+	}
 	drows := func(ds []parallelrun.Drift) [][]string {
 		out := make([][]string, 0, len(ds))
 		for _, d := range ds {
@@ -237,4 +256,46 @@ func Sparkline(vals []float64) string {
 		b.WriteRune(blocks[i])
 	}
 	return b.String()
+}
+
+// parityCSVCounts are the per-object columns of the CSV, in order.
+var parityCSVCounts = []string{"old", "new", "matched", "identical", "missing_in_new", "refused_in_new", "lost_in_new", "missing_in_old",
+	"mismatched", "duplicates_in_new", "duplicates_in_old", "broken_refs", "in_flight", "ignored", "critical", "drifted"}
+
+// parityCSV writes one row per object of the day: its parity and counts, then their changes since
+// the day before (empty on day 1) and since day 1, for a spreadsheet.
+func parityCSV(w io.Writer, r *parallelrun.ParityReport) error {
+	cw := csv.NewWriter(w)
+	head := []string{"day", "date", "object", "parity"}
+	head = append(head, parityCSVCounts...)
+	for _, k := range parityCSVCounts {
+		head = append(head, k+"_since_yesterday")
+	}
+	for _, k := range parityCSVCounts {
+		head = append(head, k+"_since_day1")
+	}
+	if err := cw.Write(head); err != nil {
+		return err
+	}
+	for _, o := range r.Objects {
+		row := []string{fmt.Sprint(r.Day), r.Date, o.Object, strconv.FormatFloat(o.Parity, 'f', 6, 64)}
+		for _, k := range parityCSVCounts {
+			row = append(row, n(o.Counts[k]))
+		}
+		for _, k := range parityCSVCounts {
+			v := ""
+			if o.SinceYesterday != nil {
+				v = n(o.SinceYesterday[k])
+			}
+			row = append(row, v)
+		}
+		for _, k := range parityCSVCounts {
+			row = append(row, n(o.SinceDay1[k]))
+		}
+		if err := cw.Write(row); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	return cw.Error()
 }

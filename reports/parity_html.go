@@ -132,6 +132,11 @@ table.rt td.wrap::before{display:block}
 {{if .R.Actions}}<section id="actions"><h2>What to do</h2><div class="scroll"><table class="rt">
 <thead><tr><th class="t">difference</th><th>open</th><th class="t">right side</th><th class="t">action</th></tr></thead>
 <tbody>{{range .R.Actions}}<tr><td data-label="difference" class="t">{{.Object}}: {{.Class}}{{if .Field}} of {{.Field}}{{end}}</td><td data-label="open">{{.Count}}{{if .Critical}} <span class="fail">({{.Critical}} critical)</span>{{end}}</td><td data-label="right side" class="t">{{.Right}}</td><td data-label="action" class="wrap">{{.Action}}</td></tr>{{end}}</tbody></table></div></section>{{end}}
+{{if .R.Pipeline}}<section id="pipeline"><h2>What duplicates overstated</h2>
+<p class="muted">Money fields summed over every source record (duplicates counted as often as they occur, as a report before clean would) and over the golden records.</p>
+<div class="scroll"><table class="rt">
+<thead><tr><th class="t">field</th><th class="t">currency</th><th>before clean</th><th>after clean</th><th>overstated by</th></tr></thead>
+<tbody>{{range .R.Pipeline}}<tr><td data-label="field" class="t">{{.Object}}.{{.Field}}</td><td data-label="currency" class="t">{{or .Currency "(none given)"}}</td><td data-label="before clean">{{.Before}}</td><td data-label="after clean">{{.After}}</td><td data-label="overstated by">{{.Overstated}} ({{printf "%.1f" .Percent}} %)</td></tr>{{end}}</tbody></table></div></section>{{end}}
 {{if .R.Critical}}<section id="critical-list"><h2>Critical differences</h2><div class="scroll"><table class="rt">
 <thead><tr><th class="t">class</th><th class="t">record</th><th>age</th><th class="t">detail</th></tr></thead>
 <tbody>{{range .R.Critical}}<tr><td data-label="class" class="t">{{.Class}}</td><td data-label="record" class="t">{{record .}}</td><td data-label="age">{{age .AgeDays}}</td><td data-label="detail" class="wrap">{{detail .}}</td></tr>{{end}}</tbody></table></div></section>{{end}}

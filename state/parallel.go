@@ -538,3 +538,43 @@ func (db *DB) WaitingOf(ctx context.Context, plan string) (Waiting, error) {
 	}
 	return w, nil
 }
+
+// MoneyTotal is a money field's total in one currency, counting every source record staging
+// holds (duplicates counted as many times as they occur, as a report before clean would) and
+// counting each golden record once.
+type MoneyTotal struct {
+	Currency string `json:"currency"` // "" when the values carry none
+	Before   string `json:"before_clean"`
+	After    string `json:"after_clean"`
+	Records  int64  `json:"records"` // source records with a value
+	Golden   int64  `json:"golden"`  // golden records with a value
+}
+
+// MoneyTotals sums a money field (at position field, from 0, in the object's fields) of the
+// current staging, per currency. Values that are not canonical amounts (invalid ones kept as
+// they were) are left out.
+func (db *DB) MoneyTotals(ctx context.Context, plan, object string, field int) ([]MoneyTotal, error) {
+	rows, err := db.Pool.Query(ctx, `WITH v AS (
+			SELECT 'before' AS side, coalesce(m.vals[$3], g.vals[$3]) AS v FROM crmigrate.cluster_members m
+			JOIN crmigrate.golden g ON g.plan = m.plan AND g.object = m.object AND g.golden_id = m.golden_id
+			WHERE m.plan = $1 AND m.object = $2
+			UNION ALL
+			SELECT 'after', g.vals[$3] FROM crmigrate.golden g WHERE g.plan = $1 AND g.object = $2),
+		a AS (SELECT side, split_part(v, ' ', 1)::numeric AS amount, split_part(v, ' ', 2) AS currency FROM v
+			WHERE v ~ '^-?[0-9]+(\.[0-9]+)?( [A-Z]{3})?$')
+		SELECT currency, coalesce(sum(amount) FILTER (WHERE side = 'before'), 0)::text, coalesce(sum(amount) FILTER (WHERE side = 'after'), 0)::text,
+			count(*) FILTER (WHERE side = 'before'), count(*) FILTER (WHERE side = 'after')
+		FROM a GROUP BY currency ORDER BY currency`, plan, object, field+1)
+	if err != nil {
+		return nil, fmt.Errorf("sum %s's money field %d: %w", object, field, err)
+	}
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (MoneyTotal, error) {
+		var m MoneyTotal
+		err := row.Scan(&m.Currency, &m.Before, &m.After, &m.Records, &m.Golden)
+		return m, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("sum %s's money field %d: %w", object, field, err)
+	}
+	return out, nil
+}
