@@ -5,9 +5,12 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
+
+	"golang.org/x/term"
 
 	"github.com/crmigrate/crmigrate/parallelrun"
 	"github.com/crmigrate/crmigrate/plans"
@@ -48,6 +51,16 @@ func RenderParity(w io.Writer, p *plans.Plan, r *parallelrun.ParityReport, forma
 		return badFormat(format, ParityFormats)
 	}
 	md := format == "md"
+	width := 0
+	if !md {
+		width = terminalWidth(w)
+	}
+	renderRows := func(w io.Writer, md bool, header []string, rows [][]string) error {
+		if md {
+			return renderRows(w, true, header, rows)
+		}
+		return fitRows(w, width, header, rows)
+	}
 	section := func(title string) {
 		if md {
 			fmt.Fprintf(w, "\n## %s\n\n", title)
@@ -61,10 +74,10 @@ func RenderParity(w io.Writer, p *plans.Plan, r *parallelrun.ParityReport, forma
 	} else {
 		fmt.Fprintf(w, "%s\n", title)
 	}
-	fmt.Fprintln(w, r.Headline.Summary)
+	fmt.Fprintln(w, wrapText(r.Headline.Summary, width))
 	h := r.Headline
-	fmt.Fprintf(w, "\n%d open differences (%d critical, %d older than 3 days), %d records in flight, %d records with known differences only; %d differences opened and %d closed on the day.\n",
-		h.DriftRows, h.Critical, r.Ages.Older3, h.InFlight, h.Ignored, h.Opened, h.Closed)
+	fmt.Fprintf(w, "\n%s\n", wrapText(fmt.Sprintf("%d open differences (%d critical, %d older than 3 days), %d records in flight, %d records with known differences only; %d differences opened and %d closed on the day.",
+		h.DriftRows, h.Critical, r.Ages.Older3, h.InFlight, h.Ignored, h.Opened, h.Closed), width))
 	for _, warn := range r.Warnings {
 		fmt.Fprintf(w, "warning: %s\n", warn)
 	}
@@ -92,8 +105,12 @@ func RenderParity(w io.Writer, p *plans.Plan, r *parallelrun.ParityReport, forma
 		rows = append(rows, []string{o.Object, par, n(c["old"]), n(c["new"]), n(c["matched"]), d("identical"), d("missing_in_new"),
 			d("missing_in_old"), d("mismatched"), d("duplicates_in_new"), d("broken_refs"), n(c["in_flight"]), n(c["ignored"])})
 	}
-	if err := renderRows(w, md, []string{"object", "parity", "expected", "in new", "matched", "identical", "missing in new",
-		"missing in old", "mismatched", "duplicates in new", "broken refs", "in flight", "ignored"}, rows); err != nil {
+	header := []string{"object", "parity", "expected", "in new", "matched", "identical", "missing in new",
+		"missing in old", "mismatched", "duplicates in new", "broken refs", "in flight", "ignored"}
+	if !md { // one column per object: narrow enough for a terminal
+		header, rows = transpose(header, rows)
+	}
+	if err := renderRows(w, md, header, rows); err != nil {
 		return err
 	}
 	var frows [][]string
@@ -185,10 +202,10 @@ func RenderParity(w io.Writer, p *plans.Plan, r *parallelrun.ParityReport, forma
 			if cur == "" {
 				cur = "(none given)"
 			}
-			rows = append(rows, []string{m.Object + "." + m.Field, cur, m.Before, n(m.Records), m.After, n(m.Golden),
-				fmt.Sprintf("%s (%.1f%%)", m.Overstated, m.Percent)})
+			rows = append(rows, []string{m.Object + "." + m.Field, cur, fmt.Sprintf("%s (%d)", m.Before, m.Records),
+				fmt.Sprintf("%s (%d)", m.After, m.Golden), fmt.Sprintf("%s (%.1f%%)", m.Overstated, m.Percent)})
 		}
-		if err := renderRows(w, md, []string{"field", "currency", "before clean", "records", "after clean", "golden records", "overstated by"}, rows); err != nil {
+		if err := renderRows(w, md, []string{"field", "currency", "before clean (records)", "after clean (golden records)", "overstated by"}, rows); err != nil {
 			return err
 		}
 	}
@@ -298,4 +315,133 @@ func parityCSV(w io.Writer, r *parallelrun.ParityReport) error {
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// terminalWidth is the width of the terminal w writes to (0 when it is not one: output then is
+// not fitted, and stays the same whatever runs it).
+func terminalWidth(w io.Writer) int {
+	f, ok := w.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		return 0
+	}
+	width, _, err := term.GetSize(int(f.Fd()))
+	if err != nil {
+		return 0
+	}
+	return width
+}
+
+// fitRows writes a terminal table no wider than width (0: as wide as its cells): the widest
+// columns' text is wrapped at spaces, down to their longest word.
+func fitRows(w io.Writer, width int, header []string, rows [][]string) error {
+	if width > 0 {
+		header, rows = fitCells(width, header, rows)
+	}
+	return simpleTable(w, header, rows)
+}
+
+// fitCells wraps the cells of the widest columns so that the table's lines (cells, one space of
+// padding each side, borders) fit in width, as far as the longest words allow.
+func fitCells(width int, header []string, rows [][]string) ([]string, [][]string) {
+	cols := len(header)
+	natural, least := make([]int, cols), make([]int, cols)
+	measure := func(c int, s string) {
+		for _, line := range strings.Split(s, "\n") {
+			natural[c] = max(natural[c], len([]rune(line)))
+		}
+		for _, word := range strings.Fields(s) {
+			least[c] = max(least[c], len([]rune(word)))
+		}
+	}
+	for c, h := range header {
+		measure(c, h)
+	}
+	for _, r := range rows {
+		for c := range min(cols, len(r)) {
+			measure(c, r[c])
+		}
+	}
+	target := slices.Clone(natural)
+	total := func() int {
+		t := 3*cols + 1
+		for _, v := range target {
+			t += v
+		}
+		return t
+	}
+	for total() > width {
+		widest := -1
+		for c := range cols {
+			if target[c] > least[c] && (widest < 0 || target[c] > target[widest]) {
+				widest = c
+			}
+		}
+		if widest < 0 {
+			break // no column can give more
+		}
+		target[widest]--
+	}
+	wrap := func(c int, s string) string {
+		if target[c] >= natural[c] {
+			return s
+		}
+		return wrapText(s, target[c])
+	}
+	h := make([]string, cols)
+	for c := range header {
+		h[c] = wrap(c, header[c])
+	}
+	out := make([][]string, len(rows))
+	for i, r := range rows {
+		out[i] = make([]string, len(r))
+		for c := range r {
+			if c < cols {
+				out[i][c] = wrap(c, r[c])
+			} else {
+				out[i][c] = r[c]
+			}
+		}
+	}
+	return h, out
+}
+
+// transpose turns a table of one row per item into one column per item.
+func transpose(header []string, rows [][]string) ([]string, [][]string) {
+	h := []string{""}
+	for _, r := range rows {
+		h = append(h, r[0])
+	}
+	out := make([][]string, 0, len(header)-1)
+	for c := 1; c < len(header); c++ {
+		row := []string{header[c]}
+		for _, r := range rows {
+			row = append(row, r[c])
+		}
+		out = append(out, row)
+	}
+	return h, out
+}
+
+// wrapText breaks a paragraph into lines of at most width characters at spaces (0: one line).
+func wrapText(s string, width int) string {
+	if width <= 0 {
+		return s
+	}
+	var b strings.Builder
+	line := 0
+	for i, word := range strings.Fields(s) {
+		n := len([]rune(word))
+		if i > 0 {
+			if line+1+n > width {
+				b.WriteByte('\n')
+				line = 0
+			} else {
+				b.WriteByte(' ')
+				line++
+			}
+		}
+		b.WriteString(word)
+		line += n
+	}
+	return b.String()
 }
