@@ -416,28 +416,24 @@ func Parity(ctx context.Context, p *plans.Plan, opts ParityOptions) (*ParityRepo
 		}
 	}
 
-	// Critical drift and samples, from the day's snapshot as recorded.
-	body, err := opts.DB.SnapshotBody(ctx, cur.info.RunID)
-	if err != nil {
-		return nil, err
-	}
-	var full Snapshot
-	if err := json.Unmarshal(body, &full); err != nil {
-		return nil, fmt.Errorf("read snapshot %d: %w", cur.info.RunID, err)
-	}
-	for _, o := range full.Objects {
-		n, per := 0, map[string]int{} // at most 5 samples an object, 2 a class: each kind shows
-		for _, d := range o.Drift {
-			switch {
-			case d.State != StateDrift:
-			case d.Critical:
-				if len(r.Critical) < 50 {
-					r.Critical = append(r.Critical, d)
-				}
-			case n < 5 && per[d.Class+d.Field] < 2:
+	// Critical drift and samples, from the history as it stood on the day, objects in the plan's
+	// order.
+	rank := func(object string) int { return slices.IndexFunc(p.Objects, func(o *plans.Object) bool { return o.Name == object }) }
+	for _, critical := range []bool{true, false} {
+		rows, err := opts.DB.DriftRowsAt(ctx, p.Name, cur.info.AsOf, critical, map[bool]int{true: 50, false: 5}[critical])
+		if err != nil {
+			return nil, err
+		}
+		slices.SortStableFunc(rows, func(a, b state.DriftHistory) int { return cmp.Compare(rank(a.Object), rank(b.Object)) })
+		for _, h := range rows {
+			d, err := fromHistory(h, cur.info.AsOf, loc)
+			if err != nil {
+				return nil, err
+			}
+			if critical {
+				r.Critical = append(r.Critical, d)
+			} else {
 				r.Samples = append(r.Samples, d)
-				per[d.Class+d.Field]++
-				n++
 			}
 		}
 	}

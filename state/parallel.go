@@ -157,8 +157,8 @@ func (db *DB) RecordSnapshot(ctx context.Context, s Snapshot, seen []DriftSeen) 
 		if err != nil {
 			return err
 		}
-		if _, err = tx.Exec(ctx, `INSERT INTO crmigrate.pr_snapshots (run_id, plan, day, as_of, incremental, dedup, drift, body)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, s.RunID, s.Plan, s.Day, s.AsOf, s.Incremental, s.Dedup, s.Drift, b); err != nil {
+		if _, err = tx.Exec(ctx, `INSERT INTO crmigrate.pr_snapshots (run_id, plan, day, as_of, incremental, dedup, drift, body, summary)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, `+summaryOf("$8::jsonb")+`)`, s.RunID, s.Plan, s.Day, s.AsOf, s.Incremental, s.Dedup, s.Drift, b); err != nil {
 			return err
 		}
 		// The run's report too, so that a crash before the run is ended leaves it with its report
@@ -492,12 +492,17 @@ type SnapshotSummary struct {
 	Body json.RawMessage // the snapshot with each object's drift and the closed drift left out
 }
 
-// SnapshotSummaries lists a plan's snapshots, oldest first, each without its drift rows (the
-// database leaves them out, so that a month of snapshots of large CRMs reads quickly).
+// summaryOf is the SQL of a snapshot's JSON (the jsonb expression body) without its drift rows;
+// migration 0009 uses the same.
+func summaryOf(body string) string {
+	return `((` + body + ` - 'objects' - 'closed_drift') || jsonb_build_object('objects',
+		(SELECT coalesce(jsonb_agg(o - 'drift' ORDER BY n), '[]') FROM jsonb_array_elements(` + body + `->'objects') WITH ORDINALITY AS x(o, n))))`
+}
+
+// SnapshotSummaries lists a plan's snapshots, oldest first, each without its drift rows (kept
+// apart when the snapshot is recorded, so that a month of snapshots of large CRMs reads quickly).
 func (db *DB) SnapshotSummaries(ctx context.Context, plan string) ([]SnapshotSummary, error) {
-	rows, err := db.Pool.Query(ctx, `SELECT run_id, day, as_of, incremental, dedup, drift,
-		(body - 'objects' - 'closed_drift') || jsonb_build_object('objects',
-			(SELECT coalesce(jsonb_agg(o - 'drift' ORDER BY n), '[]') FROM jsonb_array_elements(body->'objects') WITH ORDINALITY AS x(o, n)))
+	rows, err := db.Pool.Query(ctx, `SELECT run_id, day, as_of, incremental, dedup, drift, coalesce(summary, `+summaryOf("body")+`)
 		FROM crmigrate.pr_snapshots WHERE plan = $1 ORDER BY as_of, run_id`, plan)
 	if err != nil {
 		return nil, fmt.Errorf("read the parallel run's snapshots: %w", err)
@@ -552,21 +557,40 @@ type MoneyTotal struct {
 
 // MoneyTotals sums a money field (at position field, from 0, in the object's fields) of the
 // current staging, per currency. Values that are not canonical amounts (invalid ones kept as
-// they were) are left out.
+// they were) are left out. The sums are kept with the staging they were made from and made again
+// when it changes.
 func (db *DB) MoneyTotals(ctx context.Context, plan, object string, field int) ([]MoneyTotal, error) {
+	fail := func(err error) error { return fmt.Errorf("sum %s's money field %d: %w", object, field, err) }
+	stamp, err := db.StagingStamp(ctx, plan)
+	if err != nil {
+		return nil, err
+	}
+	var kept []byte
+	err = db.Pool.QueryRow(ctx, `SELECT totals FROM crmigrate.money_totals WHERE plan = $1 AND object = $2 AND field = $3 AND stamp = $4`,
+		plan, object, field, stamp).Scan(&kept)
+	if err == nil {
+		var out []MoneyTotal
+		if err := json.Unmarshal(kept, &out); err != nil {
+			return nil, fail(err)
+		}
+		return out, nil
+	}
+	if !errors.Is(err, pgx.ErrNoRows) {
+		return nil, fail(err)
+	}
+	// A golden record alone in its cluster has its member's values (the member keeps none); the
+	// members of larger clusters keep theirs.
 	rows, err := db.Pool.Query(ctx, `WITH v AS (
-			SELECT 'before' AS side, coalesce(m.vals[$3], g.vals[$3]) AS v FROM crmigrate.cluster_members m
-			JOIN crmigrate.golden g ON g.plan = m.plan AND g.object = m.object AND g.golden_id = m.golden_id
-			WHERE m.plan = $1 AND m.object = $2
+			SELECT g.members = 1 AS single, g.vals[$3] AS v FROM crmigrate.golden g WHERE g.plan = $1 AND g.object = $2
 			UNION ALL
-			SELECT 'after', g.vals[$3] FROM crmigrate.golden g WHERE g.plan = $1 AND g.object = $2),
-		a AS (SELECT side, split_part(v, ' ', 1)::numeric AS amount, split_part(v, ' ', 2) AS currency FROM v
+			SELECT NULL, m.vals[$3] FROM crmigrate.cluster_members m WHERE m.plan = $1 AND m.object = $2 AND m.vals IS NOT NULL),
+		a AS (SELECT single, split_part(v, ' ', 1)::numeric AS amount, split_part(v, ' ', 2) AS currency FROM v
 			WHERE v ~ '^-?[0-9]+(\.[0-9]+)?( [A-Z]{3})?$')
-		SELECT currency, coalesce(sum(amount) FILTER (WHERE side = 'before'), 0)::text, coalesce(sum(amount) FILTER (WHERE side = 'after'), 0)::text,
-			count(*) FILTER (WHERE side = 'before'), count(*) FILTER (WHERE side = 'after')
+		SELECT currency, coalesce(sum(amount) FILTER (WHERE single IS NOT FALSE), 0)::text, coalesce(sum(amount) FILTER (WHERE single IS NOT NULL), 0)::text,
+			count(*) FILTER (WHERE single IS NOT FALSE), count(*) FILTER (WHERE single IS NOT NULL)
 		FROM a GROUP BY currency ORDER BY currency`, plan, object, field+1)
 	if err != nil {
-		return nil, fmt.Errorf("sum %s's money field %d: %w", object, field, err)
+		return nil, fail(err)
 	}
 	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (MoneyTotal, error) {
 		var m MoneyTotal
@@ -574,7 +598,35 @@ func (db *DB) MoneyTotals(ctx context.Context, plan, object string, field int) (
 		return m, err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("sum %s's money field %d: %w", object, field, err)
+		return nil, fail(err)
+	}
+	if out == nil {
+		out = []MoneyTotal{}
+	}
+	b, _ := json.Marshal(out)
+	if _, err := db.Pool.Exec(ctx, `INSERT INTO crmigrate.money_totals (plan, object, field, stamp, totals) VALUES ($1, $2, $3, $4, $5)
+		ON CONFLICT (plan, object, field) DO UPDATE SET stamp = EXCLUDED.stamp, totals = EXCLUDED.totals`, plan, object, field, stamp, b); err != nil {
+		return nil, fail(err)
+	}
+	return out, nil
+}
+
+// DriftRowsAt returns drift in state drift that was open at a time: the critical ones (at most
+// limit of them in all), or, not critical, samples (per object at most limit, and at most two of
+// a class and field), in the snapshots' order.
+func (db *DB) DriftRowsAt(ctx context.Context, plan string, at time.Time, critical bool, limit int) ([]DriftHistory, error) {
+	open := `plan = $1 AND first_seen <= $2 AND (closed_at IS NULL OR closed_at > $2) AND state = 'drift' AND critical = $3`
+	if critical {
+		out, err := driftHistory(ctx, db.Pool, 0, open, plan, at, true)
+		if err != nil {
+			return nil, fmt.Errorf("read the critical drift at %s: %w", at.Format(time.RFC3339), err)
+		}
+		return out[:min(len(out), limit)], nil
+	}
+	out, err := driftHistory(ctx, db.Pool, limit, `id IN (SELECT id FROM (SELECT id, row_number() OVER (PARTITION BY object, class, field
+		ORDER BY first_seen, record COLLATE "C") AS k FROM crmigrate.pr_drift WHERE `+open+`) s WHERE k <= 2)`, plan, at, false)
+	if err != nil {
+		return nil, fmt.Errorf("read samples of the drift at %s: %w", at.Format(time.RFC3339), err)
 	}
 	return out, nil
 }
