@@ -418,7 +418,9 @@ func Parity(ctx context.Context, p *plans.Plan, opts ParityOptions) (*ParityRepo
 
 	// Critical drift and samples, from the history as it stood on the day, objects in the plan's
 	// order.
-	rank := func(object string) int { return slices.IndexFunc(p.Objects, func(o *plans.Object) bool { return o.Name == object }) }
+	rank := func(object string) int {
+		return slices.IndexFunc(p.Objects, func(o *plans.Object) bool { return o.Name == object })
+	}
 	for _, critical := range []bool{true, false} {
 		rows, err := opts.DB.DriftRowsAt(ctx, p.Name, cur.info.AsOf, critical, map[bool]int{true: 50, false: 5}[critical])
 		if err != nil {
