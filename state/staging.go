@@ -393,3 +393,24 @@ func (db *DB) Rejects(ctx context.Context, plan string, runID int64) ([]RejectRo
 		return v, err
 	})
 }
+
+// GoldenValues returns staged golden records' canonical values (in the object's field order) by
+// golden id; ids staging does not hold are left out.
+func (db *DB) GoldenValues(ctx context.Context, plan, object string, ids []string) (map[string][]string, error) {
+	rows, err := db.Pool.Query(ctx, `SELECT golden_id, vals FROM crmigrate.golden WHERE plan = $1 AND object = $2 AND golden_id = ANY($3)`,
+		plan, object, ids)
+	if err != nil {
+		return nil, fmt.Errorf("read %s golden records: %w", object, err)
+	}
+	defer rows.Close()
+	out := map[string][]string{}
+	for rows.Next() {
+		var id string
+		var vals []string
+		if err := rows.Scan(&id, &vals); err != nil {
+			return nil, fmt.Errorf("read %s golden records: %w", object, err)
+		}
+		out[id] = vals
+	}
+	return out, rows.Err()
+}

@@ -120,6 +120,22 @@ func TestDemoDaysFollowTheGroundTruth(t *testing.T) {
 		}
 	}
 	checkParityReport(t, plan, res.Days[len(res.Days)-1].Day)
+
+	// The other reports and the status read the same control database.
+	code, stdout, stderr = run(t, "report", "migration", "--plan", plan, "--format", "json")
+	var mig struct {
+		Run     struct{ Phase string } `json:"run"`
+		Rejects []struct {
+			Object, Field string
+			Count         int64
+		} `json:"rejects"`
+	}
+	if code != 0 || json.Unmarshal([]byte(stdout), &mig) != nil || mig.Run.Phase != "migrate" {
+		t.Fatalf("report migration: exit %d, %s\n%s", code, stderr, stdout)
+	}
+	if code, stdout, stderr := run(t, "status", "--plan", plan); code != 0 || !strings.Contains(stdout, "Next: crmigrate ") {
+		t.Errorf("status: exit %d\n%s%s", code, stdout, stderr)
+	}
 }
 
 // checkParityReport writes the demo's parity reports (report parity --out-dir) and reads the last

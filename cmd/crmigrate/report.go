@@ -1,10 +1,12 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"html"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,9 +14,15 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/crmigrate/crmigrate/clean"
 	"github.com/crmigrate/crmigrate/internal/atomicfile"
+	"github.com/crmigrate/crmigrate/migrate"
 	"github.com/crmigrate/crmigrate/parallelrun"
+	"github.com/crmigrate/crmigrate/phase"
+	"github.com/crmigrate/crmigrate/plans"
 	"github.com/crmigrate/crmigrate/reports"
+	"github.com/crmigrate/crmigrate/state"
+	"github.com/crmigrate/crmigrate/validate"
 )
 
 // reportCommand is `crmigrate report`: reports made from what the control database holds.
@@ -41,6 +49,9 @@ func reportCommand() *cli.Command {
 				OnUsageError: onUsageError,
 				Action:       runParityReport,
 			},
+			runReportCommand("migration", phase.Migrate, "a migrate run's summary (default: the last) and its rejects grouped by reason, with the values that caused them", reports.MigrateFormats),
+			runReportCommand("clean", phase.Clean, "a clean run's summary (default: the last) and its rejects grouped by reason, with the values that caused them", reports.CleanFormats),
+			runReportCommand("validation", phase.Validate, "a validate run's result (default: the last) and its rejects", reports.ValidateFormats),
 		},
 	}
 }
@@ -156,6 +167,116 @@ func statusCommand() *cli.Command {
 				return err
 			}
 			return reports.RenderStatus(c.App.Writer, st, format)
+		},
+	}
+}
+
+// runReportCommand is `report migration|clean|validation`: a run's stored summary and its rejects
+// grouped by reason.
+func runReportCommand(name, ph, usage string, formats []string) *cli.Command {
+	return &cli.Command{
+		Name:  name,
+		Usage: usage,
+		Flags: append([]cli.Flag{planFlag(), stateURLFlag(),
+			&cli.Int64Flag{Name: "run", Usage: "the run `ID` (default: the last finished " + ph + " run)"},
+			&cli.BoolFlag{Name: "show-pii", Usage: "show emails and phone numbers unmasked"},
+		}, formatFlags(formats...)...),
+		OnUsageError: onUsageError,
+		Action: func(c *cli.Context) error {
+			format, err := formatOf(c, formats...)
+			if err != nil {
+				return err
+			}
+			ws, err := openWorkspace(c, false)
+			if err != nil {
+				return err
+			}
+			defer ws.Close()
+			db, err := ws.State(c.Context)
+			if err != nil {
+				return err
+			}
+			p := ws.Plan
+			var run *state.RunRecord
+			if id := c.Int64("run"); id > 0 {
+				if run, err = db.RunRecordOf(c.Context, p.Name, id); err != nil {
+					return err
+				}
+				if run == nil || run.Phase != ph {
+					return usageError("run %d is not a %s run of plan %s; see `crmigrate runs --plan %s --phase %s`", id, ph, p.Name, c.String("plan"), ph)
+				}
+			} else if run, err = db.LastFinished(c.Context, p.Name, ph); err != nil {
+				return err
+			} else if run == nil {
+				return usageError("no %s run has finished yet for plan %s", ph, p.Name)
+			}
+			rejects, err := db.Rejects(c.Context, p.Name, run.ID)
+			if err != nil {
+				return err
+			}
+			// The rejected golden records' values, to tell which field a refusal is about.
+			ids := map[string][]string{}
+			for _, r := range rejects {
+				if r.System == plans.SystemNew && r.SourceID != "" {
+					ids[r.Object] = append(ids[r.Object], r.SourceID)
+				}
+			}
+			golden := map[string][]string{}
+			for o, list := range ids {
+				vals, err := db.GoldenValues(c.Context, p.Name, o, list)
+				if err != nil {
+					return err
+				}
+				maps.Copy(golden, vals)
+			}
+			groups := reports.GroupRejects(p, rejects, golden)
+			showPII := c.Bool("show-pii")
+			var body any
+			switch ph {
+			case phase.Migrate:
+				body = &migrate.Summary{}
+			case phase.Clean:
+				body = &clean.Summary{}
+			default:
+				body = &validate.Result{}
+			}
+			found, err := db.LoadReport(c.Context, run.ID, body)
+			if err != nil {
+				return err
+			}
+			if format == "json" {
+				out := map[string]any{"run": run, "report": nil, "rejects": groups}
+				if found {
+					out["report"] = body
+				}
+				if !showPII {
+					// Summaries mask themselves when rendered; the JSON of the rejects is masked here.
+					var b strings.Builder
+					if err := reports.RenderRejectGroups(&b, groups, "json", false); err != nil {
+						return err
+					}
+					out["rejects"] = json.RawMessage(b.String())
+				}
+				return reports.WriteJSON(c.App.Writer, out)
+			}
+			w := c.App.Writer
+			if !found {
+				fmt.Fprintf(w, "%s run %d (%s) left no report.\n", ph, run.ID, run.Status)
+			} else {
+				switch b := body.(type) {
+				case *migrate.Summary:
+					err = reports.RenderMigrateSummary(w, b, format, showPII)
+				case *clean.Summary:
+					err = reports.RenderCleanSummary(w, b, format)
+				case *validate.Result:
+					err = reports.RenderValidation(w, p, b, format, showPII)
+				}
+				if err != nil {
+					return err
+				}
+			}
+			fmt.Fprintln(w)
+			return reports.RenderRejectGroups(w, groups, format, showPII)
 		},
 	}
 }
