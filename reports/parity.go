@@ -93,6 +93,19 @@ func RenderParity(w io.Writer, p *plans.Plan, r *parallelrun.ParityReport, forma
 		}
 	}
 
+	drows := func(ds []parallelrun.Drift) [][]string {
+		out := make([][]string, 0, len(ds))
+		for _, d := range ds {
+			out = append(out, []string{d.Class, driftRecord(d.Drift), age(d.AgeDays), driftDetail(d.Drift)})
+		}
+		return out
+	}
+	if len(r.Critical) > 0 {
+		section("Critical differences")
+		if err := renderRows(w, md, []string{"class", "record", "age", "detail"}, drows(r.Critical)); err != nil {
+			return err
+		}
+	}
 	section("Objects (change since the day before / since day 1)")
 	rows := make([][]string, 0, len(r.Objects))
 	for _, o := range r.Objects {
@@ -206,19 +219,6 @@ func RenderParity(w io.Writer, p *plans.Plan, r *parallelrun.ParityReport, forma
 				fmt.Sprintf("%s (%d)", m.After, m.Golden), fmt.Sprintf("%s (%.1f%%)", m.Overstated, m.Percent)})
 		}
 		if err := renderRows(w, md, []string{"field", "currency", "before clean (records)", "after clean (golden records)", "overstated by"}, rows); err != nil {
-			return err
-		}
-	}
-	drows := func(ds []parallelrun.Drift) [][]string {
-		out := make([][]string, 0, len(ds))
-		for _, d := range ds {
-			out = append(out, []string{d.Class, driftRecord(d.Drift), age(d.AgeDays), driftDetail(d.Drift)})
-		}
-		return out
-	}
-	if len(r.Critical) > 0 {
-		section("Critical differences")
-		if err := renderRows(w, md, []string{"class", "record", "age", "detail"}, drows(r.Critical)); err != nil {
 			return err
 		}
 	}

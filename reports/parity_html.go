@@ -37,7 +37,7 @@ var parityPage = template.Must(template.New("parity").Funcs(template.FuncMap{
 <title>Parity report: {{.R.Plan}}, day {{.R.Day}} ({{.R.Date}})</title>
 <style>
 *{box-sizing:border-box}
-body{font:16px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1d2330;background:#fff;margin:0 auto;padding:12px;max-width:980px}
+body{-webkit-print-color-adjust:exact;print-color-adjust:exact;font:16px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1d2330;background:#fff;margin:0 auto;padding:12px;max-width:980px}
 h1{font-size:1.35rem;margin:.2rem 0 .4rem}
 h2{font-size:1.1rem;margin:1.6rem 0 .5rem;border-bottom:2px solid #e3e7ef;padding-bottom:.2rem}
 p{margin:.4rem 0}
@@ -53,6 +53,7 @@ p{margin:.4rem 0}
 .scroll{overflow-x:auto;-webkit-overflow-scrolling:touch;max-width:100%}
 table{border-collapse:collapse;width:100%;font-size:.88rem}
 th,td{padding:5px 6px;border-bottom:1px solid #e8ebf1;text-align:right;vertical-align:top}
+td{white-space:nowrap}
 th{font-weight:600;color:#3a4254;background:#f6f7fa}
 td.t,th.t{text-align:left}
 td.wrap{white-space:normal;overflow-wrap:anywhere;min-width:12rem;text-align:left}
@@ -76,7 +77,8 @@ table.rt td.wrap::before{display:block}
 .chg{display:inline;margin-left:6px}
 }
 @page{size:A4;margin:14mm}
-@media print{body{max-width:none;padding:0;font-size:11pt}.scroll{overflow:visible}section{break-inside:avoid}h2{break-after:avoid}}
+@media print{body{max-width:none;padding:0;font-size:10pt}.scroll{overflow:visible}section{break-inside:avoid}h2{break-after:avoid}
+svg{max-width:14cm;margin:0 auto}table{font-size:8.5pt}th,td{padding:3px 4px}}
 </style>
 </head>
 <body>
@@ -97,6 +99,9 @@ table.rt td.wrap::before{display:block}
 {{if .R.Gates}}<section id="gate-list"><h2>Cutover gates</h2><ul class="gates">
 {{range .R.Gates}}<li><span class="badge {{.Result}}">{{upper .Result}}</span> {{.Gate}}<br><span class="muted">{{.Observed}}</span></li>
 {{end}}</ul></section>{{end}}
+{{if .R.Critical}}<section id="critical-list"><h2>Critical differences</h2><div class="scroll"><table class="rt">
+<thead><tr><th class="t">class</th><th class="t">record</th><th>age</th><th class="t">detail</th></tr></thead>
+<tbody>{{range .R.Critical}}<tr><td data-label="class" class="t">{{.Class}}</td><td data-label="record" class="t">{{record .}}</td><td data-label="age">{{age .AgeDays}}</td><td data-label="detail" class="wrap">{{detail .}}</td></tr>{{end}}</tbody></table></div></section>{{end}}
 <section><h2>Parity over the run</h2>
 {{.ParityChart}}
 <div class="legend">{{range .Legend}}<span><i style="background:{{.Color}}"></i>{{.Name}}</span>{{end}}</div>
@@ -137,9 +142,6 @@ table.rt td.wrap::before{display:block}
 <div class="scroll"><table class="rt">
 <thead><tr><th class="t">field</th><th class="t">currency</th><th>before clean</th><th>after clean</th><th>overstated by</th></tr></thead>
 <tbody>{{range .R.Pipeline}}<tr><td data-label="field" class="t">{{.Object}}.{{.Field}}</td><td data-label="currency" class="t">{{or .Currency "(none given)"}}</td><td data-label="before clean">{{.Before}}</td><td data-label="after clean">{{.After}}</td><td data-label="overstated by">{{.Overstated}} ({{printf "%.1f" .Percent}} %)</td></tr>{{end}}</tbody></table></div></section>{{end}}
-{{if .R.Critical}}<section id="critical-list"><h2>Critical differences</h2><div class="scroll"><table class="rt">
-<thead><tr><th class="t">class</th><th class="t">record</th><th>age</th><th class="t">detail</th></tr></thead>
-<tbody>{{range .R.Critical}}<tr><td data-label="class" class="t">{{.Class}}</td><td data-label="record" class="t">{{record .}}</td><td data-label="age">{{age .AgeDays}}</td><td data-label="detail" class="wrap">{{detail .}}</td></tr>{{end}}</tbody></table></div></section>{{end}}
 {{if .R.Samples}}<section id="samples"><h2>Samples of the open differences</h2>{{if not .ShowPII}}<p class="muted">Emails and phone numbers are masked.</p>{{end}}<div class="scroll"><table class="rt">
 <thead><tr><th class="t">class</th><th class="t">record</th><th>age</th><th class="t">detail</th></tr></thead>
 <tbody>{{range .R.Samples}}<tr><td data-label="class" class="t">{{.Class}}</td><td data-label="record" class="t">{{record .}}</td><td data-label="age">{{age .AgeDays}}</td><td data-label="detail" class="wrap">{{detail .}}</td></tr>{{end}}</tbody></table></div></section>{{end}}
