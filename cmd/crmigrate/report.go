@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"html"
 	"io"
-	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -19,9 +18,7 @@ import (
 	"github.com/crmigrate/crmigrate/migrate"
 	"github.com/crmigrate/crmigrate/parallelrun"
 	"github.com/crmigrate/crmigrate/phase"
-	"github.com/crmigrate/crmigrate/plans"
 	"github.com/crmigrate/crmigrate/reports"
-	"github.com/crmigrate/crmigrate/state"
 	"github.com/crmigrate/crmigrate/validate"
 )
 
@@ -197,39 +194,6 @@ func runReportCommand(name, ph, usage string, formats []string) *cli.Command {
 				return err
 			}
 			p := ws.Plan
-			var run *state.RunRecord
-			if id := c.Int64("run"); id > 0 {
-				if run, err = db.RunRecordOf(c.Context, p.Name, id); err != nil {
-					return err
-				}
-				if run == nil || run.Phase != ph {
-					return usageError("run %d is not a %s run of plan %s; see `crmigrate runs --plan %s --phase %s`", id, ph, p.Name, c.String("plan"), ph)
-				}
-			} else if run, err = db.LastFinished(c.Context, p.Name, ph); err != nil {
-				return err
-			} else if run == nil {
-				return usageError("no %s run has finished yet for plan %s", ph, p.Name)
-			}
-			rejects, err := db.Rejects(c.Context, p.Name, run.ID)
-			if err != nil {
-				return err
-			}
-			// The rejected golden records' values, to tell which field a refusal is about.
-			ids := map[string][]string{}
-			for _, r := range rejects {
-				if r.System == plans.SystemNew && r.SourceID != "" {
-					ids[r.Object] = append(ids[r.Object], r.SourceID)
-				}
-			}
-			golden := map[string][]string{}
-			for o, list := range ids {
-				vals, err := db.GoldenValues(c.Context, p.Name, o, list)
-				if err != nil {
-					return err
-				}
-				maps.Copy(golden, vals)
-			}
-			groups := reports.GroupRejects(p, rejects, golden)
 			showPII := c.Bool("show-pii")
 			var body any
 			switch ph {
@@ -240,10 +204,15 @@ func runReportCommand(name, ph, usage string, formats []string) *cli.Command {
 			default:
 				body = &validate.Result{}
 			}
-			found, err := db.LoadReport(c.Context, run.ID, body)
+			saved, err := phase.LoadSaved(c.Context, db, p, ph, c.Int64("run"), body)
+			if errors.Is(err, phase.ErrNoRun) {
+				return usageError("%v; see `crmigrate runs --plan %s --phase %s`", err, c.String("plan"), ph)
+			}
 			if err != nil {
 				return err
 			}
+			run, found := saved.Run, saved.Found
+			groups := reports.GroupRejects(p, saved.Rejects, saved.Golden)
 			if format == "json" {
 				out := map[string]any{"run": run, "report": nil, "rejects": groups}
 				if found {
