@@ -37,9 +37,10 @@ type Evidence struct {
 	Days []Day // oldest first, one per parallel-run day that has a snapshot
 	// Checks is the last validate run's checks: name → result (pass, fail, warn); nil when no
 	// validate ran. ValidateRun is that run.
-	Checks      map[string]string
-	CheckFailed []string // fail-severity checks that failed
-	ValidateRun int64
+	Checks         map[string]string
+	CheckFailed    []string // fail-severity checks that failed
+	ValidateRun    int64
+	ValidateStatus string // passed, failed, aborted, abandoned
 }
 
 // GateResult is one gate of the plan evaluated on the evidence.
@@ -120,7 +121,12 @@ func evaluate(p *plans.Plan, g *plans.Gate, ev Evidence) GateResult {
 		r.Runs = append(r.Runs, last.RunID)
 		var n int64
 		for _, o := range objectsOf(p, g.Object) {
-			n += last.Objects[o].Drifted
+			od, ok := last.Objects[o]
+			if !ok {
+				r.Observed = fmt.Sprintf("no evidence: the last snapshot (%s) has no %s", last.Date, o)
+				return r
+			}
+			n += od.Drifted
 		}
 		r.Observed = fmt.Sprintf("%d drifted records (%s)", n, last.Date)
 		if n <= int64(g.Max) {
@@ -131,6 +137,9 @@ func evaluate(p *plans.Plan, g *plans.Gate, ev Evidence) GateResult {
 		switch {
 		case ev.Checks == nil:
 			r.Observed = "no validate run yet"
+		case ev.ValidateStatus != "passed" && len(ev.CheckFailed) == 0:
+			r.Observed = fmt.Sprintf("the last validate (run %d) ended %s", ev.ValidateRun, ev.ValidateStatus)
+			r.Runs = append(r.Runs, ev.ValidateRun)
 		case len(ev.CheckFailed) > 0:
 			failed := slices.Clone(ev.CheckFailed)
 			slices.Sort(failed)

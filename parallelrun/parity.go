@@ -244,14 +244,16 @@ func Parity(ctx context.Context, p *plans.Plan, opts ParityOptions) (*ParityRepo
 		r.Trend = append(r.Trend, t)
 		ev.Days = append(ev.Days, cd)
 	}
-	if id, raw, err := opts.DB.LastChecks(ctx, p.Name); err != nil {
+	if id, status, raw, err := opts.DB.LastChecks(ctx, p.Name); err != nil {
 		return nil, err
 	} else if id != 0 {
 		var checks []validate.CheckResult
-		if err := json.Unmarshal(raw, &checks); err != nil {
-			return nil, fmt.Errorf("read validate run %d's checks: %w", id, err)
+		if raw != nil {
+			if err := json.Unmarshal(raw, &checks); err != nil {
+				return nil, fmt.Errorf("read validate run %d's checks: %w", id, err)
+			}
 		}
-		ev.ValidateRun, ev.Checks = id, map[string]string{}
+		ev.ValidateRun, ev.ValidateStatus, ev.Checks = id, status, map[string]string{}
 		for _, c := range checks {
 			ev.Checks[c.Name] = c.Result
 			if c.Severity == "fail" && c.Result != "pass" {
@@ -283,7 +285,11 @@ func Parity(ctx context.Context, p *plans.Plan, opts ParityOptions) (*ParityRepo
 		}
 		f1, _ := objectIn(first.snap, o.Object)
 		for name, n := range o.Fields {
-			op.Fields = append(op.Fields, FieldCount{Field: name, Mismatched: n, SinceYesterday: n - py.Fields[name], SinceDay1: n - f1.Fields[name]})
+			fc := FieldCount{Field: name, Mismatched: n, SinceDay1: n - f1.Fields[name]}
+			if prev != nil {
+				fc.SinceYesterday = n - py.Fields[name]
+			}
+			op.Fields = append(op.Fields, fc)
 		}
 		slices.SortFunc(op.Fields, func(a, b FieldCount) int {
 			return cmp.Or(cmp.Compare(b.Mismatched, a.Mismatched), strings.Compare(a.Field, b.Field))
@@ -431,6 +437,9 @@ func Parity(ctx context.Context, p *plans.Plan, opts ParityOptions) (*ParityRepo
 			d, err := fromHistory(h, cur.info.AsOf, loc)
 			if err != nil {
 				return nil, err
+			}
+			if d.ClosedAt != nil && d.ClosedAt.After(cur.info.AsOf) {
+				d.ClosedAt = nil // open on the day; closed later
 			}
 			if critical {
 				r.Critical = append(r.Critical, d)

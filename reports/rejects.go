@@ -24,8 +24,9 @@ type RejectGroup struct {
 	Example []string `json:"example"` // where some of them are: SYSTEM:LINE or the record's id (at most 3)
 }
 
-// quoted finds the values a reason quotes ("TBD", "2023-02-30").
-var quoted = regexp.MustCompile(`"[^"]*"`)
+// quoted finds the values a reason quotes ("TBD", "2023-02-30"), and the key of a unique
+// violation ("Key (email)=(jane@acme.se)").
+var quoted = regexp.MustCompile(`"[^"]*"|=\([^)]*\)`)
 
 // fieldOf finds the field a reason names: "FIELD: …", "field FIELD …", "column "FIELD" …".
 var fieldOf = regexp.MustCompile(`^(?:field |column )?"?([a-z_][a-z0-9_]*)"?: `)
@@ -39,7 +40,12 @@ func GroupRejects(p *plans.Plan, rows []state.RejectRow, golden map[string][]str
 	byKey := map[string]*RejectGroup{}
 	var order []string
 	for _, r := range rows {
-		reason := quoted.ReplaceAllString(r.Reason, `"…"`)
+		reason := quoted.ReplaceAllStringFunc(r.Reason, func(q string) string {
+			if strings.HasPrefix(q, "=(") {
+				return "=(…)"
+			}
+			return `"…"`
+		})
 		k := r.Object + "\x00" + r.System + "\x00" + reason
 		g := byKey[k]
 		if g == nil {
@@ -51,13 +57,19 @@ func GroupRejects(p *plans.Plan, rows []state.RejectRow, golden map[string][]str
 		g.Count++
 		// The value: the record's value of the field, when both are known; else what the reason quotes.
 		values := quoted.FindAllString(r.Reason, -1)
+		for _, q := range values {
+			if strings.HasPrefix(q, "=(") { // a unique violation: the key's value, not the constraint's name
+				values = []string{q}
+				break
+			}
+		}
 		if o := p.Object(r.Object); o != nil && g.Field != "" && golden[r.SourceID] != nil {
 			if i := o.FieldIndex(g.Field); i >= 0 && i < len(golden[r.SourceID]) {
 				values = []string{golden[r.SourceID][i]}
 			}
 		}
 		for _, v := range values {
-			if v = strings.Trim(v, `"`); len(g.Values) < 5 && !slices.Contains(g.Values, v) {
+			if v = strings.TrimSuffix(strings.TrimPrefix(strings.Trim(v, `"`), "=("), ")"); len(g.Values) < 5 && !slices.Contains(g.Values, v) {
 				g.Values = append(g.Values, v)
 			}
 		}
@@ -86,6 +98,13 @@ func rejectField(p *plans.Plan, r state.RejectRow, vals []string) string {
 	if o == nil {
 		return ""
 	}
+	if m := uniqueKey.FindStringSubmatch(r.Reason); m != nil {
+		for _, f := range o.Fields {
+			if c, ok := f.Column(plans.SystemNew); ok && c == m[1] {
+				return f.Name
+			}
+		}
+	}
 	if m := checkConstraint.FindStringSubmatch(r.Reason); m != nil {
 		if nm := o.Mapping(plans.SystemNew); nm != nil && nm.Table != "" {
 			col := strings.TrimPrefix(m[1], tableName(nm.Table)+"_")
@@ -97,7 +116,7 @@ func rejectField(p *plans.Plan, r state.RejectRow, vals []string) string {
 		}
 	}
 	for _, q := range quoted.FindAllString(r.Reason, -1) {
-		q = strings.Trim(q, `"`)
+		q = strings.TrimSuffix(strings.TrimPrefix(strings.Trim(q, `"`), "=("), ")")
 		for i, v := range vals {
 			if i < len(o.Fields) && v != "" && v == q {
 				return o.Fields[i].Name
@@ -106,6 +125,9 @@ func rejectField(p *plans.Plan, r state.RejectRow, vals []string) string {
 	}
 	return ""
 }
+
+// uniqueKey finds the column of a unique violation's key.
+var uniqueKey = regexp.MustCompile(`Key \(([a-z0-9_]+)\)=`)
 
 // checkConstraint finds the constraint a check violation names.
 var checkConstraint = regexp.MustCompile(`violates check constraint "([a-z0-9_]+)_check"`)
@@ -143,8 +165,9 @@ func RenderRejectGroups(w io.Writer, groups []RejectGroup, format string, showPI
 		for i, g := range groups {
 			g.Values = slices.Clone(g.Values)
 			for k := range g.Values {
-				g.Values[k] = maskLoose(g.Values[k])
+				g.Values[k] = maskText(maskLoose(g.Values[k]))
 			}
+			g.Reason = maskText(g.Reason)
 			masked[i] = g
 		}
 		groups = masked

@@ -35,25 +35,35 @@ func TestGroupRejects(t *testing.T) {
 		{Object: "deal", System: "new", SourceID: "d3", Reason: `new row for relation "opportunities" violates check constraint "opportunities_stage_check"`},
 		{Object: "deal", System: "new", SourceID: "d4", Reason: `date/time field value out of range: "2023-02-30"`},
 		{Object: "contact", System: "old", Line: 12, Reason: `email: not an email: "jane.doe@@example.org"`},
+		{Object: "contact", System: "new", SourceID: "c1", Reason: `duplicate key value violates unique constraint "people_email_key" (Key (email)=(anna.berg@acme.se) already exists.)`},
+		{Object: "contact", System: "new", SourceID: "c2", Reason: `duplicate key value violates unique constraint "people_email_key" (Key (email)=(bo.ek@acme.se) already exists.)`},
 	}
 	golden := map[string][]string{"d1": vals("amount", "TBD"), "d2": vals("amount", "n/a"), "d3": vals("stage", "On hold"),
 		"d4": vals("close_date", "2023-02-30")}
 	groups := GroupRejects(p, rows, golden)
-	if len(groups) != 4 || groups[0].Count != 2 || groups[0].Field != "amount" || strings.Join(groups[0].Values, ",") != "TBD,n/a" ||
-		groups[0].Reason != `invalid input syntax for type numeric: "…"` {
+	by := map[string]RejectGroup{}
+	for _, g := range groups {
+		by[g.Object+" "+g.System+" "+g.Field] = g
+	}
+	if len(groups) != 5 || groups[0].Count != 2 || by["deal new amount"].Count != 2 || strings.Join(by["deal new amount"].Values, ",") != "TBD,n/a" ||
+		by["deal new amount"].Reason != `invalid input syntax for type numeric: "…"` {
 		t.Fatalf("groups: %+v", groups)
 	}
-	if g := groups[1]; g.Field != "stage" || g.Values[0] != "On hold" {
+	if g := by["deal new stage"]; g.Count != 1 || g.Values[0] != "On hold" {
 		t.Errorf("check constraint: %+v", g)
 	}
-	if g := groups[3]; g.Field != "email" || g.Example[0] != "old:12" {
-		t.Errorf("a reason naming its field: %+v", g)
+	if g := by["contact new email"]; g.Count != 2 || !strings.Contains(g.Reason, "=(…)") || strings.Join(g.Values, ",") != "anna.berg@acme.se,bo.ek@acme.se" {
+		t.Errorf("unique violations, one group whatever the key: %+v", g)
+	}
+	if g := by["contact old email"]; g.Field != "email" || g.Example[0] != "old:12" {
+		t.Errorf("a reason naming its field: %+v (%+v)", g, groups)
 	}
 	var b bytes.Buffer
 	if err := RenderRejectGroups(&b, groups, "md", false); err != nil {
 		t.Fatal(err)
 	}
-	if out := b.String(); strings.Contains(out, "jane.doe") || !strings.Contains(out, "2023-02-30") || !strings.Contains(out, "5, in 4 groups") {
+	if out := b.String(); strings.Contains(out, "jane.doe") || !strings.Contains(out, "2023-02-30") || !strings.Contains(out, "7, in 5 groups") ||
+		strings.Contains(out, "anna.berg") {
 		t.Errorf("rendered:\n%s", out)
 	}
 }

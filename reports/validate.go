@@ -4,12 +4,14 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"regexp"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
 
 	"github.com/crmigrate/crmigrate/internal/pii"
+	"github.com/crmigrate/crmigrate/migrate"
 	"github.com/crmigrate/crmigrate/plans"
 	"github.com/crmigrate/crmigrate/validate"
 )
@@ -254,6 +256,43 @@ func maskDrift(d *validate.Drift) {
 	if d.Key != "" && strings.Contains(d.Key, "@") {
 		d.Key = pii.MaskEmail(d.Key)
 	}
+	d.Reason = maskText(d.Reason)
+}
+
+// phoneInText finds phone numbers inside free text (a reason quoting a record's value).
+var phoneInText = regexp.MustCompile(`\+?[0-9][0-9 ()./-]{6,}[0-9]`)
+
+// maskText masks the emails and phone numbers inside free text, such as the new CRM's reason for
+// refusing a record ("Key (email)=(jane@acme.se) already exists").
+func maskText(s string) string {
+	s = emailRe.ReplaceAllStringFunc(s, pii.MaskEmail)
+	return phoneInText.ReplaceAllStringFunc(s, func(v string) string {
+		if dateLike.MatchString(v) {
+			return v
+		}
+		digits := 0
+		for _, r := range v {
+			if r >= '0' && r <= '9' {
+				digits++
+			}
+		}
+		if digits < 7 {
+			return v
+		}
+		return pii.MaskPhone(v)
+	})
+}
+
+// MaskedReport returns a copy of a stored run report (migrate summary, validation result) with
+// emails and phone numbers masked, for JSON; other values are returned as they are.
+func MaskedReport(body any) any {
+	switch b := body.(type) {
+	case *migrate.Summary:
+		return maskMigrate(b)
+	case *validate.Result:
+		return maskedResult(b)
+	}
+	return body
 }
 
 // maskKey masks a canonical key that is an email or a phone number.

@@ -390,11 +390,17 @@ func (db *DB) UpsertAuthorityReviews(ctx context.Context, plan string, runID int
 	return ids, nil
 }
 
-// AuthorityReviews lists a plan's authority reviews of a status ("" all) and object ("" all), by id.
+// stillOpen is the SQL condition that an authority review's difference (pr_reviews r) is still
+// open drift: a review whose difference went away waits for nobody.
+const stillOpen = `EXISTS (SELECT 1 FROM crmigrate.pr_drift d WHERE d.plan = r.plan AND d.object = r.object AND d.record = r.record
+	AND d.field = r.field AND d.closed_at IS NULL)`
+
+// AuthorityReviews lists a plan's authority reviews of a status ("" all) and object ("" all), by
+// id; pending ones only while their difference is still open.
 func (db *DB) AuthorityReviews(ctx context.Context, plan, status, object string) ([]AuthorityReview, error) {
 	rows, err := db.Pool.Query(ctx, `SELECT id, object, record, field, new_id, old_value, new_value, why, status, first_run, last_run,
-		decided_by, decided_at FROM crmigrate.pr_reviews WHERE plan = $1 AND ($2 = '' OR status = $2) AND ($3 = '' OR object = $3)
-		ORDER BY id`, plan, status, object)
+		decided_by, decided_at FROM crmigrate.pr_reviews r WHERE plan = $1 AND ($2 = '' OR status = $2) AND ($3 = '' OR object = $3)
+		AND (status <> 'pending' OR `+stillOpen+`) ORDER BY id`, plan, status, object)
 	if err != nil {
 		return nil, fmt.Errorf("list the authority reviews: %w", err)
 	}
@@ -468,21 +474,22 @@ func (db *DB) DriftOpenAt(ctx context.Context, plan string, at time.Time) ([]Dri
 	return out, nil
 }
 
-// LastChecks returns the last validate run's id and its checks' results (from its report), or
-// (0, nil) when no validate has ended.
-func (db *DB) LastChecks(ctx context.Context, plan string) (int64, json.RawMessage, error) {
+// LastChecks returns the last finished validate run's id and status and its checks' results (from
+// its report; nil when it left none), or (0, "", nil) when no validate has ended.
+func (db *DB) LastChecks(ctx context.Context, plan string) (int64, string, json.RawMessage, error) {
 	var id int64
+	var status string
 	var body json.RawMessage
-	err := db.Pool.QueryRow(ctx, `SELECT r.id, coalesce(rr.body->'checks', '[]') FROM crmigrate.runs r
+	err := db.Pool.QueryRow(ctx, `SELECT r.id, r.status, rr.body->'checks' FROM crmigrate.runs r
 		LEFT JOIN crmigrate.run_reports rr ON rr.run_id = r.id
-		WHERE r.plan = $1 AND r.phase = 'validate' AND r.status IN ('passed', 'failed') ORDER BY r.id DESC LIMIT 1`, plan).Scan(&id, &body)
+		WHERE r.plan = $1 AND r.phase = 'validate' AND r.status <> 'running' ORDER BY r.id DESC LIMIT 1`, plan).Scan(&id, &status, &body)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return 0, nil, nil
+		return 0, "", nil, nil
 	}
 	if err != nil {
-		return 0, nil, fmt.Errorf("read the last validate's checks: %w", err)
+		return 0, "", nil, fmt.Errorf("read the last validate's checks: %w", err)
 	}
-	return id, body, nil
+	return id, status, body, nil
 }
 
 // SnapshotSummary is a snapshot's JSON without its drift rows: what a report's trend needs of
@@ -532,7 +539,7 @@ func (db *DB) WaitingOf(ctx context.Context, plan string) (Waiting, error) {
 	var w Waiting
 	err := db.Pool.QueryRow(ctx, `SELECT
 		(SELECT count(*) FROM crmigrate.review_queue WHERE plan = $1 AND status = 'pending'),
-		(SELECT count(*) FROM crmigrate.pr_reviews WHERE plan = $1 AND status = 'pending'),
+		(SELECT count(*) FROM crmigrate.pr_reviews r WHERE plan = $1 AND status = 'pending' AND `+stillOpen+`),
 		(SELECT count(*) FROM crmigrate.rejects WHERE run_id = (SELECT max(id) FROM crmigrate.runs
 			WHERE plan = $1 AND phase = 'clean' AND status <> 'running')),
 		(SELECT count(*) FROM crmigrate.rejects WHERE run_id = (SELECT max(id) FROM crmigrate.runs

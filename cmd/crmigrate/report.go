@@ -86,14 +86,26 @@ func runParityReport(c *cli.Context) error {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return fmt.Errorf("create %s: %w", dir, err)
 		}
-		last := r.Trend[len(r.Trend)-1].Day
-		for _, t := range r.Trend {
+		// The folder lists every day of the run, whatever day was asked for.
+		full := r
+		if c.IsSet("day") || c.IsSet("date") {
+			if full, err = parallelrun.Parity(c.Context, p, parallelrun.ParityOptions{DB: db}); err != nil {
+				return err
+			}
+		}
+		written := 0
+		for _, t := range full.Trend {
 			name := filepath.Join(dir, "parity-"+t.Date)
-			if _, err := os.Stat(name + ".json"); err == nil && t.Day != last && t.Day != r.Day {
-				continue // a past day's report does not change
+			// A day's files are written again when it got a later snapshot since, or when asked for.
+			if t.Day != r.Day && t.Day != full.Day && reportRunOf(name+".json") == t.RunID {
+				continue
 			}
 			day := r
-			if t.Day != r.Day {
+			switch t.Day {
+			case r.Day:
+			case full.Day:
+				day = full
+			default:
 				if day, err = parallelrun.Parity(c.Context, p, parallelrun.ParityOptions{DB: db, Day: t.Day}); err != nil {
 					return err
 				}
@@ -103,11 +115,12 @@ func runParityReport(c *cli.Context) error {
 					return fmt.Errorf("write %s.%s: %w", name, f, err)
 				}
 			}
+			written++
 		}
-		if err := atomicfile.Write(filepath.Join(dir, "index.html"), 0o644, func(w io.Writer) error { return parityIndex(w, r) }); err != nil {
+		if err := atomicfile.Write(filepath.Join(dir, "index.html"), 0o644, func(w io.Writer) error { return parityIndex(w, full) }); err != nil {
 			return fmt.Errorf("write %s: %w", filepath.Join(dir, "index.html"), err)
 		}
-		fmt.Fprintf(c.App.Writer, "wrote the reports of days 1…%d and index.html in %s\n", last, dir)
+		fmt.Fprintf(c.App.Writer, "wrote the reports of %d of the %d days, and index.html, in %s\n", written, len(full.Trend), dir)
 		return nil
 	}
 	if out := c.String("out"); out != "" {
@@ -219,7 +232,9 @@ func runReportCommand(name, ph, usage string, formats []string) *cli.Command {
 					out["report"] = body
 				}
 				if !showPII {
-					// Summaries mask themselves when rendered; the JSON of the rejects is masked here.
+					if found {
+						out["report"] = reports.MaskedReport(body)
+					}
 					var b strings.Builder
 					if err := reports.RenderRejectGroups(&b, groups, "json", false); err != nil {
 						return err
@@ -248,4 +263,20 @@ func runReportCommand(name, ph, usage string, formats []string) *cli.Command {
 			return reports.RenderRejectGroups(w, groups, format, showPII)
 		},
 	}
+}
+
+// reportRunOf is the snapshot a parity report file was made from (0 when there is none to read).
+func reportRunOf(path string) int64 {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	var head struct {
+		RunID int64 `json:"run_id"`
+	}
+	if json.NewDecoder(f).Decode(&head) != nil {
+		return 0
+	}
+	return head.RunID
 }
