@@ -227,7 +227,9 @@ func Diff(ctx context.Context, p *plans.Plan, opts Options) (*Snapshot, error) {
 			return nil, fmt.Errorf("verify the incremental snapshot: %w", err)
 		}
 		if d := validate.Differ(res, full); d != "" {
-			return nil, fmt.Errorf("%w: %s", ErrIncrementalDiffers, d)
+			// The cached reads led astray: the next snapshot reads everything again.
+			os.RemoveAll(opts.CacheDir)
+			return nil, fmt.Errorf("%w: %s (the cached reads are dropped: the next snapshot is a full one)", ErrIncrementalDiffers, d)
 		}
 	}
 	// Duplicates in new that the dedup rules find: from this snapshot's dedup pass, or, between

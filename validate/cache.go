@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"sync"
 	"time"
 
 	"github.com/crmigrate/crmigrate/crm"
@@ -73,23 +74,28 @@ type cacheHeader struct {
 	Began     int64    // when the read began, Unix nanoseconds
 }
 
-// buildID names this build of crmigrate: normalization may change between versions.
-var buildID = func() string {
-	bi, ok := debug.ReadBuildInfo()
-	if !ok {
-		return ""
-	}
-	id := bi.Main.Version
-	for _, s := range bi.Settings {
-		if s.Key == "vcs.revision" || s.Key == "vcs.modified" {
-			id += " " + s.Value
+// buildID names this build of crmigrate (normalization may change between versions): a digest of
+// its executable, or of its build information when the executable cannot be read.
+var buildID = sync.OnceValue(func() string {
+	h := sha256.New()
+	if exe, err := os.Executable(); err == nil {
+		if f, err := os.Open(exe); err == nil {
+			_, cerr := io.Copy(h, f)
+			f.Close()
+			if cerr == nil {
+				return fmt.Sprintf("%x", h.Sum(nil))
+			}
+			h.Reset()
 		}
 	}
-	return id
-}()
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		h.Write([]byte(bi.String()))
+	}
+	return fmt.Sprintf("%x", h.Sum(nil))
+})
 
 // cacheFormat is the version of the files' layout and of what they hold.
-const cacheFormat = 1
+const cacheFormat = 2
 
 // cacheConfig is the digest of what a cached read depends on besides the records: the build, the
 // object's fields as read, the system's mapping and the normalization options.
@@ -108,7 +114,7 @@ func cacheConfig(p *plans.Plan, obj *plans.Object, system string, side string) [
 		Region  string
 		Loc     string
 		Free    []string
-	}{cacheFormat, buildID, side, system, obj, obj.Mapping(system), p.DefaultRegion, loc, p.Clean.FreeMailDomains})
+	}{cacheFormat, buildID(), side, system, obj, obj.Mapping(system), p.DefaultRegion, loc, p.Clean.FreeMailDomains})
 	return sha256.Sum256(b)
 }
 
@@ -328,7 +334,9 @@ type oldEntry struct {
 	digest  uint64
 	reject  bool
 	key     string // canonical key ("" none)
-	updated int64  // Unix nanoseconds, 0 unknown
+	hasUpd  bool   // the record's updated_at is known:
+	updSec  int64  // its Unix seconds
+	updNsec int64  // and nanoseconds
 	vals    string // canonical values packed
 	invalid []bool // nil: none invalid
 }
@@ -336,6 +344,7 @@ type oldEntry struct {
 const (
 	entryReject  = 1
 	entryInvalid = 2
+	entryUpdated = 4
 )
 
 func (e *oldEntry) append(b []byte) []byte {
@@ -349,8 +358,14 @@ func (e *oldEntry) append(b []byte) []byte {
 	if e.invalid != nil {
 		flags |= entryInvalid
 	}
+	if e.hasUpd {
+		flags |= entryUpdated
+	}
 	b = append(b, flags)
-	b = binary.AppendVarint(b, e.updated)
+	if e.hasUpd {
+		b = binary.AppendVarint(b, e.updSec)
+		b = binary.AppendUvarint(b, uint64(e.updNsec))
+	}
 	b = appendStr(b, e.key)
 	b = appendStr(b, e.vals)
 	if e.invalid != nil {
@@ -380,7 +395,8 @@ func prefixLen(b []byte, body int) []byte {
 	return b
 }
 
-func decodeOld(b []byte) (oldEntry, bool) {
+// decodeOld decodes an entry of a record of fields fields.
+func decodeOld(b []byte, fields int) (oldEntry, bool) {
 	d := newDecoder(b)
 	var e oldEntry
 	e.id = d.str()
@@ -393,20 +409,25 @@ func decodeOld(b []byte) (oldEntry, bool) {
 	flags := d.s[d.i+8]
 	d.i += 9
 	e.reject = flags&entryReject != 0
-	u := d.uvarint()
-	e.updated = int64(u>>1) ^ -int64(u&1) // zig-zag, as binary.AppendVarint writes it
+	if flags&entryUpdated != 0 {
+		u := d.uvarint()
+		e.hasUpd, e.updSec = true, int64(u>>1)^-int64(u&1) // zig-zag, as binary.AppendVarint writes it
+		if e.updNsec = int64(d.uvarint()); e.updNsec >= 1e9 {
+			return e, false
+		}
+	}
 	e.key = d.str()
 	e.vals = d.str()
 	if flags&entryInvalid != 0 {
-		k := int(d.uvarint())
-		if d.err || len(d.s)-d.i < (k+7)/8 {
+		k := d.uvarint()
+		if d.err || k != uint64(fields) || uint64(len(d.s)-d.i) < (k+7)/8 {
 			return e, false
 		}
 		e.invalid = make([]bool, k)
-		for i := range k {
+		for i := range int(k) {
 			e.invalid[i] = d.s[d.i+i/8]&(1<<(i%8)) != 0
 		}
-		d.i += (k + 7) / 8
+		d.i += int(k+7) / 8
 	}
 	return e, d.done()
 }

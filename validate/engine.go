@@ -744,8 +744,8 @@ func (r *objectRun) expected(ctx context.Context, p, parts int) error {
 						if !reject {
 							vbuf[w] = unpack(c.vals, len(obj.Fields), vbuf[w])
 							vals = vbuf[w]
-							if c.updated != 0 {
-								updated = time.Unix(0, c.updated)
+							if c.hasUpd {
+								updated = time.Unix(c.updSec, c.updNsec)
 							}
 						}
 					} else {
@@ -772,7 +772,7 @@ func (r *objectRun) expected(ctx context.Context, p, parts int) error {
 							if !reject {
 								e.vals = pack(vals)
 								if !updated.IsZero() {
-									e.updated = updated.UnixNano()
+									e.hasUpd, e.updSec, e.updNsec = true, updated.Unix(), int64(updated.Nanosecond())
 								}
 							}
 						}

@@ -96,6 +96,24 @@ func (r *objectRun) prepareOld(ctx context.Context) error {
 				in.stat.Why = sys.Name + " cannot list its changes (it needs an updated_at column in a database)"
 				return nil
 			}
+			// The ids first: a record created after the listing is left for the next snapshot
+			// (it is seen as changed then), where one created between the changes and the
+			// listing would be neither cached nor changed.
+			listed := 0
+			if err := lister.IDs(ctx, r.src, func(ids []string) error {
+				for _, id := range ids {
+					in.current.add(v.hash(id))
+				}
+				listed += len(ids)
+				return nil
+			}); err != nil {
+				return fmt.Errorf("list the ids of %s in %s: %w", r.obj.Name, sys.Name, err)
+			}
+			in.current.seal()
+			if len(in.current.h) != listed {
+				in.stat.Why = sys.Name + " lists some id twice (once trimmed): its records are read in full"
+				return nil
+			}
 			rd, err := s.ReaderSince(ctx, r.src, since, func(crm.Reject) {})
 			if err != nil {
 				return fmt.Errorf("read %s changed in %s: %w", r.obj.Name, sys.Name, err)
@@ -111,18 +129,14 @@ func (r *objectRun) prepareOld(ctx context.Context) error {
 					return fmt.Errorf("read %s changed in %s: %w", r.obj.Name, sys.Name, err)
 				}
 				for _, rec := range b {
+					if _, dup := in.changed[rec.ID]; dup {
+						in.stat.Why = sys.Name + " has two records with id " + rec.ID + " (once trimmed): its records are read in full"
+						in.changed = nil
+						return nil
+					}
 					in.changed[rec.ID] = rec
 				}
 			}
-			if err := lister.IDs(ctx, r.src, func(ids []string) error {
-				for _, id := range ids {
-					in.current.add(v.hash(id))
-				}
-				return nil
-			}); err != nil {
-				return fmt.Errorf("list the ids of %s in %s: %w", r.obj.Name, sys.Name, err)
-			}
-			in.current.seal()
 			for id := range in.changed {
 				in.ids = append(in.ids, id)
 			}
@@ -171,7 +185,7 @@ func (r *objectRun) produceOld(ctx context.Context, in *oldInput, p int, emit fu
 			if err != nil {
 				return &staleError{r.obj.Name, in.sys.Name, err.Error()}
 			}
-			e, ok := decodeOld(b)
+			e, ok := decodeOld(b, len(r.src.Fields))
 			if !ok {
 				return &staleError{r.obj.Name, in.sys.Name, errCacheDamaged.Error()}
 			}
@@ -219,7 +233,7 @@ func (r *objectRun) produceOld(ctx context.Context, in *oldInput, p int, emit fu
 	var win *window
 	if in.prev != "" {
 		if cr, _ := openCache(in.prev, in.cfg); cr != nil {
-			win = &window{cr: cr, at: map[string]int{}}
+			win = &window{cr: cr, at: map[string]int{}, fields: len(r.src.Fields)}
 			defer cr.close()
 		}
 	}
@@ -256,13 +270,14 @@ func (r *objectRun) produceOld(ctx context.Context, in *oldInput, p int, emit fu
 // window finds the cached entries of a full read's records when both come in about the same
 // order (a file read again): it looks a few thousand entries ahead and drops what it passed.
 type window struct {
-	cr   *cacheReader
-	q    []oldEntry
-	head int
-	at   map[string]int // id → absolute position in the stream
-	base int            // absolute position of q[head]
-	eof  bool
-	bad  bool
+	cr     *cacheReader
+	fields int // of the records
+	q      []oldEntry
+	head   int
+	at     map[string]int // id → absolute position in the stream
+	base   int            // absolute position of q[head]
+	eof    bool
+	bad    bool
 }
 
 const windowSize = 4096
@@ -274,7 +289,7 @@ func (w *window) find(id string, digest uint64) *oldEntry {
 			w.eof, w.bad = true, !errors.Is(err, io.EOF)
 			break
 		}
-		e, ok := decodeOld(b)
+		e, ok := decodeOld(b, w.fields)
 		if !ok {
 			w.eof, w.bad = true, true
 			break
@@ -349,6 +364,24 @@ func (v *validator) eachNewCached(ctx context.Context, obj *plans.Object, fn fun
 	defer w.abort()
 	var changed map[string]crm.Record
 	var written map[string]bool
+	var listed []string // incremental: every id, in the reader's order
+	if incr {
+		// The ids first (see prepareOld), then what changed.
+		seen := hashSet{}
+		if err := lister.IDs(ctx, obj, func(ids []string) error {
+			for _, id := range ids {
+				listed = append(listed, id)
+				seen.add(v.hash(id))
+			}
+			return nil
+		}); err != nil {
+			return fmt.Errorf("list the ids of %s in the new CRM: %w", obj.Name, err)
+		}
+		seen.seal()
+		if len(seen.h) != len(listed) {
+			incr, why = false, "the new CRM lists some id twice (once trimmed)"
+		}
+	}
 	if incr {
 		since := time.Unix(0, prev.h.Watermark).Add(-c.Overlap)
 		rd, err := s.ReaderSince(ctx, obj, since, func(crm.Reject) {})
@@ -356,7 +389,7 @@ func (v *validator) eachNewCached(ctx context.Context, obj *plans.Object, fn fun
 			return fmt.Errorf("read %s changed in the new CRM: %w", obj.Name, err)
 		}
 		changed = map[string]crm.Record{}
-		for {
+		for incr {
 			b, err := rd.Next(ctx)
 			if errors.Is(err, io.EOF) {
 				break
@@ -366,11 +399,15 @@ func (v *validator) eachNewCached(ctx context.Context, obj *plans.Object, fn fun
 				return fmt.Errorf("read %s changed in the new CRM: %w", obj.Name, err)
 			}
 			for _, rec := range b {
+				if _, dup := changed[rec.ID]; dup {
+					incr, why = false, "the new CRM has two records with id "+rec.ID+" (once trimmed)"
+					break
+				}
 				changed[rec.ID] = rec
 			}
 		}
 		rd.Close()
-		if c.Written != nil {
+		if incr && c.Written != nil {
 			ids, err := c.Written(obj.Name, time.Unix(0, prev.h.Began))
 			if err != nil {
 				return err
@@ -382,9 +419,11 @@ func (v *validator) eachNewCached(ctx context.Context, obj *plans.Object, fn fun
 				}
 			}
 		}
-	} else {
+	}
+	if !incr {
 		prev.close()
 		prev = nil
+		listed = nil
 	}
 	g, gctx := errgroup.WithContext(ctx)
 	batches := make(chan []crm.Record, 2)
@@ -425,8 +464,8 @@ func (v *validator) eachNewCached(ctx context.Context, obj *plans.Object, fn fun
 		}
 		stat.Incremental = true
 		batch := make([]crm.Record, 0, crm.BatchSize)
-		err := lister.IDs(gctx, obj, func(ids []string) error {
-			for _, id := range ids {
+		err := func() error {
+			for _, id := range listed {
 				if rec, ok := changed[id]; ok {
 					batch = append(batch, rec)
 					stat.Read++
@@ -449,7 +488,7 @@ func (v *validator) eachNewCached(ctx context.Context, obj *plans.Object, fn fun
 				}
 			}
 			return nil
-		})
+		}()
 		if err != nil {
 			return err
 		}
@@ -551,6 +590,8 @@ func (v *validator) stale(err error) bool {
 		return false // already read in full: not a cache problem
 	}
 	v.noCache[k] = "the cached read did not add up (" + se.why + ")"
-	delete(v.fresh, se.object)
+	if se.system == plans.SystemNew {
+		delete(v.fresh, se.object)
+	}
 	return true
 }

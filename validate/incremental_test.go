@@ -96,6 +96,12 @@ func TestIncrementalReadsFindWhatAFullReadFinds(t *testing.T) {
 		t.Errorf("the next read is not incremental again: %+v", r)
 	}
 
+	// Times far from now survive the cache (a sentinel year 9999, the epoch itself).
+	w.exec(w.old, `UPDATE contacts SET modified_at = '9999-12-31 00:00:00' WHERE contact_id = (SELECT min(contact_id) FROM contacts)`,
+		`UPDATE accounts SET modified_at = '1970-01-01 00:00:00' WHERE account_id = (SELECT min(account_id) FROM accounts)`)
+	cached(false, 0) // cached as they are now
+	same("with times far from now", cached(true, 0))
+
 	// A damaged cache file: read in full.
 	if err := os.Truncate(filepath.Join(dir, "deal.new.new"), 100); err != nil {
 		t.Fatal(err)

@@ -118,7 +118,8 @@ func selectSQL(obj *plans.Object, m *plans.Mapping, system, cond string) string 
 	return b.String()
 }
 
-// ReaderSince implements crm.Since: the rows whose updated_at column is at or after since. A
+// ReaderSince implements crm.Since: the rows whose updated_at column is at or after since, or
+// NULL (such a row may have changed). A
 // column of type timestamp (without time zone) holds times in the plan's time zone, as clean
 // reads them: it is compared with since in that zone, less timestampSlack for a system that
 // writes them in another (what is read twice is looked at again, never missed).
@@ -137,16 +138,16 @@ func (s *Source) ReaderSince(ctx context.Context, obj *plans.Object, since time.
 		return nil, fmt.Errorf("read %s from system %s: the type of %s: %w", obj.Name, s.sys.Name, m.UpdatedAt, err)
 	}
 	if typ == "timestamp without time zone" {
-		q := selectSQL(obj, m, s.sys.Name, fmt.Sprintf("%s >= $1::timestamp - interval '%d hours'", col, int(timestampSlack.Hours())))
+		q := selectSQL(obj, m, s.sys.Name, fmt.Sprintf("(%s >= $1::timestamp - interval '%d hours' OR %s IS NULL)", col, int(timestampSlack.Hours()), col))
 		return s.reader(ctx, obj, reject, q, since.In(s.loc).Format("2006-01-02 15:04:05.999999"))
 	}
-	q := selectSQL(obj, m, s.sys.Name, col+"::timestamptz >= $1")
+	q := selectSQL(obj, m, s.sys.Name, "("+col+"::timestamptz >= $1 OR "+col+" IS NULL)")
 	return s.reader(ctx, obj, reject, q, since)
 }
 
-// timestampSlack is how far a timestamp without time zone may be from the plan's zone: the
-// zones of the world are within 14 hours of each other.
-const timestampSlack = 14 * time.Hour
+// timestampSlack is how far a timestamp without time zone may be behind the plan's zone: the
+// zones of the world span 26 hours (UTC−12 to UTC+14).
+const timestampSlack = 26 * time.Hour
 
 // IDs implements crm.IDLister: the ids in the order the readers return the records.
 func (s *Source) IDs(ctx context.Context, obj *plans.Object, batch func(ids []string) error) error {
@@ -166,7 +167,7 @@ func (s *Source) IDs(ctx context.Context, obj *plans.Object, batch func(ids []st
 	}
 	id := "s." + pgx.Identifier{m.ID}.Sanitize() + "::text"
 	// In the readers' order (ORDER BY id as text), which incremental reads rely on.
-	rows, err := conn.Query(ctx, "SELECT btrim("+id+") FROM "+from+" ORDER BY "+id)
+	rows, err := conn.Query(ctx, "SELECT "+id+" FROM "+from+" ORDER BY "+id)
 	if err != nil {
 		return fmt.Errorf("list ids of %s on system %s: %w", obj.Name, s.sys.Name, classify(ctx, err))
 	}
@@ -177,8 +178,10 @@ func (s *Source) IDs(ctx context.Context, obj *plans.Object, batch func(ids []st
 		if err := rows.Scan(&id); err != nil {
 			return fmt.Errorf("list ids of %s on system %s: %w", obj.Name, s.sys.Name, err)
 		}
-		if id != nil && *id != "" {
-			ids = append(ids, *id)
+		if id != nil {
+			if t := strings.TrimSpace(*id); t != "" { // trimmed as the readers trim it
+				ids = append(ids, t)
+			}
 		}
 		if len(ids) == cap(ids) {
 			if err := batch(ids); err != nil {
