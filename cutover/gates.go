@@ -28,8 +28,12 @@ type Day struct {
 
 // ObjectDay is an object's figures in a day's snapshot.
 type ObjectDay struct {
-	Parity  float64
-	Drifted int64 // records with drift (missing on a side, mismatched, duplicated, broken references)
+	Parity   float64
+	Drifted  int64 // records with drift (missing on a side, mismatched, duplicated, broken references)
+	Critical int64 // open critical drift rows
+	// OldestDays is how many days the oldest open difference (state drift) of the object had been
+	// open (0: none older than the day; -1: none open).
+	OldestDays int
 }
 
 // Evidence is what the gates are computed from.
@@ -41,6 +45,9 @@ type Evidence struct {
 	CheckFailed    []string // fail-severity checks that failed
 	ValidateRun    int64
 	ValidateStatus string // passed, failed, aborted, abandoned
+	// What waits for a person, and what the last clean and migrate rejected.
+	OpenReviews int64
+	Rejects     int64
 }
 
 // GateResult is one gate of the plan evaluated on the evidence.
@@ -149,6 +156,56 @@ func evaluate(p *plans.Plan, g *plans.Gate, ev Evidence) GateResult {
 			r.Observed = fmt.Sprintf("%d check(s) evaluated, none of severity fail failed", len(ev.Checks))
 			r.Result = Pass
 			r.Runs = append(r.Runs, ev.ValidateRun)
+		}
+	case plans.GateNoCritical:
+		r.Gate = "no open critical drift in the last snapshot"
+		if len(ev.Days) == 0 {
+			r.Observed = "no snapshot yet"
+			return r
+		}
+		last := ev.Days[len(ev.Days)-1]
+		r.Runs = append(r.Runs, last.RunID)
+		var n int64
+		for _, od := range last.Objects {
+			n += od.Critical
+		}
+		r.Observed = fmt.Sprintf("%d critical drift rows (%s)", n, last.Date)
+		if n == 0 {
+			r.Result = Pass
+		}
+	case plans.GateMaxDriftAge:
+		r.Gate = fmt.Sprintf("no difference of %s open longer than %d days", what, g.Days)
+		if len(ev.Days) == 0 {
+			r.Observed = "no snapshot yet"
+			return r
+		}
+		last := ev.Days[len(ev.Days)-1]
+		r.Runs = append(r.Runs, last.RunID)
+		oldest, at := -1, ""
+		for _, o := range objectsOf(p, g.Object) {
+			if od, ok := last.Objects[o]; ok && od.OldestDays > oldest {
+				oldest, at = od.OldestDays, o
+			}
+		}
+		if oldest < 0 {
+			r.Observed = "no open difference"
+		} else {
+			r.Observed = fmt.Sprintf("the oldest open difference (%s) is %d days old", at, oldest)
+		}
+		if oldest <= g.Days {
+			r.Result = Pass
+		}
+	case plans.GateMaxOpenReviews:
+		r.Gate = fmt.Sprintf("at most %d decisions waiting for a person", g.Max)
+		r.Observed = fmt.Sprintf("%d waiting (duplicate pairs and differences to decide)", ev.OpenReviews)
+		if ev.OpenReviews <= int64(g.Max) {
+			r.Result = Pass
+		}
+	case plans.GateMaxRejects:
+		r.Gate = fmt.Sprintf("at most %d records rejected by the last clean or refused by the new CRM in the last migrate", g.Max)
+		r.Observed = fmt.Sprintf("%d", ev.Rejects)
+		if ev.Rejects <= int64(g.Max) {
+			r.Result = Pass
 		}
 	default:
 		r.Gate, r.Observed = g.Kind, "unknown gate kind"

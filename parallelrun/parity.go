@@ -239,29 +239,14 @@ func Parity(ctx context.Context, p *plans.Plan, opts ParityOptions) (*ParityRepo
 			t.Objects[o.Object] = o.Parity
 			n := drifted(o)
 			t.Drifted += n
-			cd.Objects[o.Object] = cutover.ObjectDay{Parity: o.Parity, Drifted: n}
+			cd.Objects[o.Object] = cutover.ObjectDay{Parity: o.Parity, Drifted: n, Critical: o.Critical, OldestDays: -1}
 		}
 		r.Trend = append(r.Trend, t)
 		ev.Days = append(ev.Days, cd)
 	}
-	if id, status, raw, err := opts.DB.LastChecks(ctx, p.Name); err != nil {
+	if err := checksEvidence(ctx, opts.DB, p, &ev); err != nil {
 		return nil, err
-	} else if id != 0 {
-		var checks []validate.CheckResult
-		if raw != nil {
-			if err := json.Unmarshal(raw, &checks); err != nil {
-				return nil, fmt.Errorf("read validate run %d's checks: %w", id, err)
-			}
-		}
-		ev.ValidateRun, ev.ValidateStatus, ev.Checks = id, status, map[string]string{}
-		for _, c := range checks {
-			ev.Checks[c.Name] = c.Result
-			if c.Severity == "fail" && c.Result != "pass" {
-				ev.CheckFailed = append(ev.CheckFailed, c.Name)
-			}
-		}
 	}
-	r.Gates = cutover.EvaluateGates(p, ev)
 
 	// Per object, against the day before and day 1.
 	var prev *daySnap
@@ -316,12 +301,6 @@ func Parity(ctx context.Context, p *plans.Plan, opts ParityOptions) (*ParityRepo
 		}
 		h.DriftedChange = h.Drifted - pd
 	}
-	for _, g := range r.Gates {
-		h.GatesTotal++
-		if g.Result == cutover.Pass {
-			h.GatesPassed++
-		}
-	}
 
 	// The open drift as of the day: ages, slow fields, what to do.
 	groups, err := opts.DB.DriftOpenAt(ctx, p.Name, cur.info.AsOf)
@@ -375,6 +354,26 @@ func Parity(ctx context.Context, p *plans.Plan, opts ParityOptions) (*ParityRepo
 		t.Count += g.Count
 		if g.Critical {
 			t.Critical += g.Count
+		}
+	}
+	// The gates, with the age of the open drift and what waits for a person.
+	last := ev.Days[len(ev.Days)-1]
+	for _, g := range groups {
+		if od, ok := last.Objects[g.Object]; ok && g.State == StateDrift {
+			od.OldestDays = max(od.OldestDays, cur.info.Day-g.FirstDay)
+			last.Objects[g.Object] = od
+		}
+	}
+	waiting, err := opts.DB.WaitingOf(ctx, p.Name)
+	if err != nil {
+		return nil, err
+	}
+	ev.OpenReviews, ev.Rejects = waiting.Reviews+waiting.AuthorityReviews, waiting.CleanRejects+waiting.MigrateRejects
+	r.Gates = cutover.EvaluateGates(p, ev)
+	for _, g := range r.Gates {
+		h.GatesTotal++
+		if g.Result == cutover.Pass {
+			h.GatesPassed++
 		}
 	}
 	for _, s := range slow {
@@ -589,4 +588,26 @@ func summary(r *ParityReport) string {
 	}
 	b.WriteString(".")
 	return b.String()
+}
+
+// checksEvidence adds the last validate's checks to the gates' evidence.
+func checksEvidence(ctx context.Context, db *state.DB, p *plans.Plan, ev *cutover.Evidence) error {
+	id, status, raw, err := db.LastChecks(ctx, p.Name)
+	if err != nil || id == 0 {
+		return err
+	}
+	var checks []validate.CheckResult
+	if raw != nil {
+		if err := json.Unmarshal(raw, &checks); err != nil {
+			return fmt.Errorf("read validate run %d's checks: %w", id, err)
+		}
+	}
+	ev.ValidateRun, ev.ValidateStatus, ev.Checks = id, status, map[string]string{}
+	for _, c := range checks {
+		ev.Checks[c.Name] = c.Result
+		if c.Severity == "fail" && c.Result != "pass" {
+			ev.CheckFailed = append(ev.CheckFailed, c.Name)
+		}
+	}
+	return nil
 }

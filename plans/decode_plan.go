@@ -740,7 +740,16 @@ func (d *decoder) cutover(top *mnode, p *Plan) {
 	if m == nil {
 		return
 	}
-	m.only("never_on", "freeze", "gates", "signoffs")
+	m.only("never_on", "hours", "freeze", "gates", "signoffs")
+	if s, n, ok := m.str("hours"); ok {
+		if !hoursRe.MatchString(s) {
+			d.errf(n, "cutover.hours", `write "HH:MM-HH:MM" in the plan's time zone, e.g. "08:00-16:00"`, "invalid hours %s", d.show(n))
+		} else if s[:5] >= s[6:] {
+			d.errf(n, "cutover.hours", "make the start earlier than the end", "hours %s end before they start", d.show(n))
+		} else {
+			p.Cutover.Hours = s
+		}
+	}
 	if n := m.get("never_on"); n != nil {
 		p.Cutover.NeverOn = []string{}
 		list, nodes, _ := d.strList(n, "cutover.never_on")
@@ -808,7 +817,10 @@ func (d *decoder) cutover(top *mnode, p *Plan) {
 	}
 }
 
-var gateKinds = []string{GateParity, GateChecks, GateMaxDrift}
+var gateKinds = []string{GateParity, GateChecks, GateMaxDrift, GateNoCritical, GateMaxDriftAge, GateMaxOpenReviews, GateMaxRejects}
+
+// hoursRe is cutover.hours: "HH:MM-HH:MM".
+var hoursRe = regexp.MustCompile(`^([01][0-9]|2[0-3]):[0-5][0-9]-([01][0-9]|2[0-3]):[0-5][0-9]$`)
 
 func (d *decoder) gate(it *yaml.Node, path string, p *Plan) *Gate {
 	m := d.mapping(it, it, path)
@@ -824,7 +836,7 @@ func (d *decoder) gate(it *yaml.Node, path string, p *Plan) *Gate {
 	}
 	if len(present) == 0 {
 		if len(m.keys) == 0 {
-			d.errf(it, path, "write one of {parity: {object: OBJECT, min: \"99.5%\"}}, {checks: pass} or {max_drift: {max: 10}}", "empty gate")
+			d.errf(it, path, "write one of {parity: {object: OBJECT, min: \"99.5%\"}}, {checks: pass}, {max_drift: {max: 10}}, {no_critical_drift: true}, {max_drift_age: {days: 3}}, {max_open_reviews: 0} or {max_rejects: 0}", "empty gate")
 		}
 		return nil
 	}
@@ -872,6 +884,33 @@ func (d *decoder) gate(it *yaml.Node, path string, p *Plan) *Gate {
 		if gm.require("max", "add max: N, the most drifted records allowed in the last diff") {
 			g.Max, _ = gm.integer("max", 0, 1<<30)
 		}
+	case GateNoCritical:
+		v, ok := d.boolean(m.get(GateNoCritical), sub)
+		if !ok {
+			return nil
+		}
+		if !v {
+			d.errf(m.get(GateNoCritical), sub, "write no_critical_drift: true, or remove the gate", "no_critical_drift: false gates nothing")
+			return nil
+		}
+	case GateMaxDriftAge:
+		gm := d.mapping(m.keyNode(GateMaxDriftAge), m.get(GateMaxDriftAge), sub)
+		if gm == nil {
+			return nil
+		}
+		gm.only("object", "days")
+		if s, n, ok := gm.str("object"); ok && d.checkObjectRef(n, sub+".object", s) {
+			g.Object = s
+		}
+		if gm.require("days", "add days: D, how many days a difference may stay open") {
+			g.Days, _ = gm.integer("days", 0, 365)
+		}
+	case GateMaxOpenReviews, GateMaxRejects:
+		v, ok := m.integer(g.Kind, 0, 1<<30)
+		if !ok {
+			return nil
+		}
+		g.Max = v
 	}
 	return g
 }

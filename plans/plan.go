@@ -604,7 +604,9 @@ type CriticalRule struct {
 // Cutover holds the go/no-go rules.
 type Cutover struct {
 	// NeverOn lists lower-case weekday names on which cutover is refused.
-	NeverOn  []string `json:"never_on"`
+	NeverOn []string `json:"never_on"`
+	// Hours is the time of day cutover may run, "HH:MM-HH:MM" in the plan's time zone ("": any).
+	Hours    string   `json:"hours,omitempty"`
 	Freeze   []Freeze `json:"freeze,omitempty"`
 	Gates    []*Gate  `json:"gates,omitempty"`
 	Signoffs []string `json:"signoffs,omitempty"`
@@ -645,9 +647,13 @@ type Freeze struct {
 
 // Gate kinds.
 const (
-	GateParity   = "parity"
-	GateChecks   = "checks"
-	GateMaxDrift = "max_drift"
+	GateParity         = "parity"
+	GateChecks         = "checks"
+	GateMaxDrift       = "max_drift"
+	GateNoCritical     = "no_critical_drift"
+	GateMaxDriftAge    = "max_drift_age"
+	GateMaxOpenReviews = "max_open_reviews"
+	GateMaxRejects     = "max_rejects"
 )
 
 // Gate is one cutover gate, computed from evidence in the control database.
@@ -658,9 +664,11 @@ type Gate struct {
 	Object string `json:"object,omitempty"`
 	// Min (parity) is the fraction of records that must match.
 	Min float64 `json:"min,omitempty"`
-	// Days (parity) is how many consecutive days parity must hold.
+	// Days (parity) is how many consecutive days parity must hold; (max_drift_age) how many days
+	// a difference may stay open.
 	Days int `json:"days,omitempty"`
-	// Max (max_drift) is the most drifted records allowed in the last diff.
+	// Max (max_drift) is the most drifted records allowed in the last diff; (max_open_reviews)
+	// the most decisions left to a person; (max_rejects) the most rejected or refused records.
 	Max int `json:"max,omitempty"`
 	Pos Pos `json:"-"`
 }

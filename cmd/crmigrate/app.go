@@ -47,6 +47,7 @@ func newApp(stdout, stderr io.Writer, lookupEnv func(string) (string, bool)) *cl
 			parallelRunCommand(),
 			reportCommand(),
 			statusCommand(),
+			cutoverCommand(),
 			dbCommand(),
 			runsCommand(),
 		},

@@ -136,6 +136,23 @@ func TestDemoDaysFollowTheGroundTruth(t *testing.T) {
 	if code, stdout, stderr := run(t, "status", "--plan", plan); code != 0 || !strings.Contains(stdout, "Next: crmigrate ") {
 		t.Errorf("status: exit %d\n%s%s", code, stdout, stderr)
 	}
+	// Ten days of a parallel run that must last thirty: NO-GO, exit 3, with each gate's evidence.
+	code, stdout, stderr = run(t, "cutover", "check", "--plan", plan, "--at", "2031-03-04T10:00", "--format", "json")
+	var check struct {
+		Result string
+		Items  []struct{ Group, Result, Observed string }
+	}
+	if code != 3 || json.Unmarshal([]byte(stdout), &check) != nil || check.Result != "NO-GO" {
+		t.Fatalf("cutover check: exit %d, %s\n%s", code, stderr, stdout)
+	}
+	for _, it := range check.Items {
+		if it.Group == "parallel run" && (it.Result != "fail" || it.Observed != "10 days with a snapshot") {
+			t.Errorf("the parallel run's length: %+v", it)
+		}
+		if it.Group == "phases" && it.Result != "pass" {
+			t.Errorf("phases: %+v", it)
+		}
+	}
 }
 
 // checkParityReport writes the demo's parity reports (report parity --out-dir) and reads the last

@@ -1,0 +1,69 @@
+package main
+
+import (
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/crmigrate/crmigrate/cutover"
+	"github.com/crmigrate/crmigrate/parallelrun"
+	"github.com/crmigrate/crmigrate/reports"
+)
+
+// cutoverCommand is `crmigrate cutover`: the go/no-go.
+func cutoverCommand() *cli.Command {
+	return &cli.Command{
+		Name:         "cutover",
+		Usage:        "go/no-go computed from evidence, before the integrations are switched",
+		OnUsageError: onUsageError,
+		Subcommands: []*cli.Command{
+			{
+				Name:  "check",
+				Usage: "every cutover gate computed from the control database, then GO (exit 0) or NO-GO (exit 3)",
+				Description: "Phases passed in order; the parallel run's length; the plan's gates (cutover.gates) on the\n" +
+					"snapshots; the calendar (never_on, freeze, hours) at --at; the integrations' verifies, the\n" +
+					"old CRM's snapshot and the sign-offs (not recorded by this version: they fail).",
+				Flags: append([]cli.Flag{planFlag(), stateURLFlag(),
+					&cli.StringFlag{Name: "at", Usage: "when cutover would run (`TIME`: YYYY-MM-DDTHH:MM[:SS] in the plan's time zone, or RFC 3339); it changes only the calendar gates (default: now)"},
+				}, formatFlags(reports.CutoverFormats...)...),
+				OnUsageError: onUsageError,
+				Action: func(c *cli.Context) error {
+					format, err := formatOf(c, reports.CutoverFormats...)
+					if err != nil {
+						return err
+					}
+					ws, err := openWorkspace(c, false)
+					if err != nil {
+						return err
+					}
+					defer ws.Close()
+					at := time.Now()
+					if s := c.String("at"); s != "" {
+						loc := ws.Plan.Location
+						if loc == nil {
+							loc = time.UTC
+						}
+						if at, err = parseAsOf(s, loc); err != nil {
+							return usageError("--at %q: %v", s, err)
+						}
+					}
+					db, err := ws.State(c.Context)
+					if err != nil {
+						return err
+					}
+					list, err := parallelrun.CutoverCheck(c.Context, ws.Plan, db, at, c.String("plan"))
+					if err != nil {
+						return err
+					}
+					if err := reports.RenderChecklist(c.App.Writer, list, format); err != nil {
+						return err
+					}
+					if list.Result != cutover.Go {
+						return &ExitCodeError{Code: ExitFailed} // the verdict is printed
+					}
+					return nil
+				},
+			},
+		},
+	}
+}

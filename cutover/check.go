@@ -1,0 +1,136 @@
+package cutover
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/crmigrate/crmigrate/plans"
+)
+
+// CheckVersion is the version of the go/no-go checklist's JSON.
+const CheckVersion = 1
+
+// Verdicts.
+const (
+	Go   = "GO"
+	NoGo = "NO-GO"
+)
+
+// Checklist is the go/no-go: every gate computed from evidence, and the verdict.
+type Checklist struct {
+	Version int       `json:"version"`
+	Plan    string    `json:"plan"`
+	At      time.Time `json:"at"` // when cutover would run (the calendar gates); the evidence is as of now
+	Result  string    `json:"result"`
+	Items   []Item    `json:"items"`
+}
+
+// Item is one gate of the checklist.
+type Item struct {
+	Group    string  `json:"group"` // phases, parallel run, gates, calendar, integrations, snapshot, sign-offs
+	Gate     string  `json:"gate"`
+	Result   string  `json:"result"` // pass or fail
+	Observed string  `json:"observed"`
+	Todo     string  `json:"todo,omitempty"` // what to do about a fail
+	Runs     []int64 `json:"runs"`
+}
+
+// Phases is what the phase runs show: the last passed clean, the last passed full (not delta)
+// migrate and the last passed validate (0: none).
+type Phases struct {
+	Clean, Migrate, Validate int64
+}
+
+// CheckInput is the evidence of a checklist.
+type CheckInput struct {
+	At     time.Time // when cutover would run
+	Phases Phases
+	Days   int          // days of the parallel run with a snapshot
+	Gates  []GateResult // the plan's gates, evaluated (EvaluateGates)
+	// Commands: how the consultant names the plan on a command line.
+	Plan string
+}
+
+// Check evaluates the checklist: the phases in order, the parallel run's length, the plan's gates,
+// the calendar at in.At (never_on, freeze, hours, in the plan's time zone), and what this version
+// cannot record yet (integration verifies, the old CRM's snapshot, sign-offs), which fail.
+func Check(p *plans.Plan, in CheckInput) *Checklist {
+	loc := p.Location
+	if loc == nil {
+		loc = time.UTC
+	}
+	c := &Checklist{Version: CheckVersion, Plan: p.Name, At: in.At.UTC(), Items: []Item{}}
+	cmd := func(args string) string { return "crmigrate " + args + " --plan " + in.Plan }
+	add := func(it Item) {
+		if it.Runs == nil {
+			it.Runs = []int64{}
+		}
+		if it.Result == Pass {
+			it.Todo = ""
+		}
+		c.Items = append(c.Items, it)
+	}
+	ph := in.Phases
+	phase := Item{Group: "phases", Gate: "clean, migrate and validate passed, in that order, with validate after the last full migrate",
+		Result: Fail, Runs: []int64{ph.Clean, ph.Migrate, ph.Validate}}
+	switch {
+	case ph.Clean == 0:
+		phase.Observed, phase.Todo = "no clean has passed", "run "+cmd("clean")
+	case ph.Migrate == 0 || ph.Migrate < ph.Clean:
+		phase.Observed, phase.Todo = fmt.Sprintf("no full migrate passed after clean run %d", ph.Clean), "run "+cmd("migrate")
+	case ph.Validate == 0 || ph.Validate < ph.Migrate:
+		phase.Observed, phase.Todo = fmt.Sprintf("no validate passed after migrate run %d", ph.Migrate), "run "+cmd("validate")
+	default:
+		phase.Result = Pass
+		phase.Observed = fmt.Sprintf("clean run %d, migrate run %d, validate run %d", ph.Clean, ph.Migrate, ph.Validate)
+	}
+	add(phase)
+	minDays := p.ParallelRun.MinDays
+	add(Item{Group: "parallel run", Gate: fmt.Sprintf("the parallel run lasted at least %d days", minDays),
+		Result: map[bool]string{true: Pass, false: Fail}[in.Days >= minDays], Observed: fmt.Sprintf("%d days with a snapshot", in.Days),
+		Todo: "keep the parallel run going: " + cmd("parallel-run watch")})
+	for _, g := range in.Gates {
+		add(Item{Group: "gates", Gate: g.Gate, Result: g.Result, Observed: g.Observed, Runs: g.Runs,
+			Todo: "see what is left and whose it is: " + cmd("report parity")})
+	}
+	at := in.At.In(loc)
+	blocked, why := p.Cutover.Blocked(at, loc)
+	day := Item{Group: "calendar", Gate: "not on a never_on weekday, outside freeze windows", Result: Pass,
+		Observed: at.Format("Monday 2006-01-02 15:04 MST")}
+	if blocked {
+		day.Result, day.Observed, day.Todo = Fail, at.Format("Monday 2006-01-02")+": "+why, "pick another day (--at)"
+	}
+	add(day)
+	if h := p.Cutover.Hours; h != "" {
+		now := at.Format("15:04")
+		within := now >= h[:5] && now < h[6:]
+		add(Item{Group: "calendar", Gate: "within cutover.hours " + h, Result: map[bool]string{true: Pass, false: Fail}[within],
+			Observed: now + " " + at.Format("MST"), Todo: "pick a time within " + h + " (--at)"})
+	}
+	var names []string
+	for _, i := range p.Integrations {
+		names = append(names, i.Name)
+	}
+	integ := Item{Group: "integrations", Gate: "every integration's verify succeeded against the new CRM", Result: Pass, Observed: "no integrations in the plan"}
+	if len(names) > 0 {
+		integ.Result, integ.Observed = Fail, "no verify recorded for "+strings.Join(names, ", ")
+		integ.Todo = "`crmigrate cutover verify` runs them; it is not built in this version"
+	}
+	add(integ)
+	add(Item{Group: "snapshot", Gate: "a fresh snapshot of the old CRM exists (the way back)", Result: Fail, Observed: "none recorded",
+		Todo: "`crmigrate snapshot` makes one; it is not built in this version"})
+	sign := Item{Group: "sign-offs", Gate: "every role in cutover.signoffs signed the evidence", Result: Pass, Observed: "no sign-offs required"}
+	if len(p.Cutover.Signoffs) > 0 {
+		sign.Result, sign.Observed = Fail, "not signed: "+strings.Join(p.Cutover.Signoffs, ", ")
+		sign.Todo = "`crmigrate cutover signoff` records them; it is not built in this version"
+	}
+	add(sign)
+	c.Result = Go
+	for _, it := range c.Items {
+		if it.Result != Pass {
+			c.Result = NoGo
+		}
+	}
+	return c
+}

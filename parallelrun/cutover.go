@@ -1,0 +1,57 @@
+package parallelrun
+
+import (
+	"context"
+	"time"
+
+	"github.com/crmigrate/crmigrate/cutover"
+	"github.com/crmigrate/crmigrate/phase"
+	"github.com/crmigrate/crmigrate/plans"
+	"github.com/crmigrate/crmigrate/state"
+)
+
+// CutoverCheck gathers the go/no-go's evidence from the control database (the phases' runs, the
+// parallel run's snapshots and drift, what waits for a person) and evaluates the checklist for a
+// cutover at at (package cutover decides; this package reads what the snapshots hold). planArg
+// is the plan as the user names it, for the commands the checklist suggests.
+func CutoverCheck(ctx context.Context, p *plans.Plan, db *state.DB, at time.Time, planArg string) (*cutover.Checklist, error) {
+	in := cutover.CheckInput{At: at, Plan: shellQuote(planArg)}
+	if r, err := db.LastPassed(ctx, p.Name, phase.Clean); err != nil {
+		return nil, err
+	} else if r != nil {
+		in.Phases.Clean = r.ID
+	}
+	m, v, err := db.ValidatedSinceFullMigrate(ctx, p.Name)
+	if err != nil {
+		return nil, err
+	}
+	in.Phases.Migrate, in.Phases.Validate = m, v
+	snaps, err := db.Snapshots(ctx, p.Name)
+	if err != nil {
+		return nil, err
+	}
+	days := map[int]bool{}
+	for _, s := range snaps {
+		days[s.Day] = true
+	}
+	in.Days = len(days)
+	if len(snaps) > 0 {
+		rep, err := Parity(ctx, p, ParityOptions{DB: db})
+		if err != nil {
+			return nil, err
+		}
+		in.Gates = rep.Gates
+	} else {
+		ev := cutover.Evidence{}
+		if err := checksEvidence(ctx, db, p, &ev); err != nil {
+			return nil, err
+		}
+		w, err := db.WaitingOf(ctx, p.Name)
+		if err != nil {
+			return nil, err
+		}
+		ev.OpenReviews, ev.Rejects = w.Reviews+w.AuthorityReviews, w.CleanRejects+w.MigrateRejects
+		in.Gates = cutover.EvaluateGates(p, ev)
+	}
+	return cutover.Check(p, in), nil
+}

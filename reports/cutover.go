@@ -1,0 +1,60 @@
+package reports
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/crmigrate/crmigrate/cutover"
+)
+
+// CutoverFormats are the formats of the go/no-go checklist.
+var CutoverFormats = []string{"table", "md", "json"}
+
+// RenderChecklist renders the go/no-go: every gate with its evidence and what to do about a
+// failing one, then the verdict.
+func RenderChecklist(w io.Writer, c *cutover.Checklist, format string) error {
+	switch format {
+	case "json":
+		return WriteJSON(w, c)
+	case "table", "", "md":
+	default:
+		return badFormat(format, CutoverFormats)
+	}
+	md := format == "md"
+	title := fmt.Sprintf("Cutover check: %s, for %s", c.Plan, c.At.Format("2006-01-02 15:04 UTC"))
+	if md {
+		fmt.Fprintf(w, "# %s\n\n", title)
+	} else {
+		fmt.Fprintf(w, "%s\n\n", title)
+	}
+	rows := make([][]string, 0, len(c.Items))
+	failing := 0
+	for _, it := range c.Items {
+		if it.Result != cutover.Pass {
+			failing++
+		}
+		rows = append(rows, []string{strings.ToUpper(it.Result), it.Group, it.Gate, it.Observed, it.Todo})
+	}
+	width := 0
+	if !md {
+		width = terminalWidth(w)
+	}
+	if md {
+		if err := renderRows(w, true, []string{"result", "group", "gate", "evidence", "to do"}, rows); err != nil {
+			return err
+		}
+	} else if err := fitRows(w, width, []string{"result", "group", "gate", "evidence", "to do"}, rows); err != nil {
+		return err
+	}
+	verdict := c.Result
+	if failing > 0 {
+		verdict = fmt.Sprintf("%s: %d of %d gates fail", c.Result, failing, len(c.Items))
+	}
+	if md {
+		fmt.Fprintf(w, "\n**%s**\n", verdict)
+	} else {
+		fmt.Fprintf(w, "\n%s\n", verdict)
+	}
+	return nil
+}
