@@ -53,7 +53,7 @@ func TestCheck(t *testing.T) {
 	}{
 		{time.Date(2026, 12, 11, 9, 0, 0, 0, time.UTC), "not on a never_on weekday, outside freeze windows"}, // a Friday
 		{time.Date(2026, 12, 22, 9, 0, 0, 0, time.UTC), "not on a never_on weekday, outside freeze windows"}, // in the freeze
-		{time.Date(2026, 12, 8, 15, 30, 0, 0, time.UTC), "within cutover.hours 08:00-16:00"},                  // 16:30 in Stockholm
+		{time.Date(2026, 12, 8, 15, 30, 0, 0, time.UTC), "within cutover.hours 08:00-16:00"},                 // 16:30 in Stockholm
 	} {
 		in := in
 		in.At = k.at
