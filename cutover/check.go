@@ -1,6 +1,9 @@
 package cutover
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -23,14 +26,17 @@ type Checklist struct {
 	Plan    string    `json:"plan"`
 	At      time.Time `json:"at"` // when cutover would run (the calendar gates); the evidence is as of now
 	Result  string    `json:"result"`
-	Items   []Item    `json:"items"`
+	// Evidence is the digest of what the gates saw (the calendar and the sign-offs left out): what
+	// a sign-off signs; when it changes, earlier sign-offs are stale.
+	Evidence string `json:"evidence"`
+	Items    []Item `json:"items"`
 }
 
 // Item is one gate of the checklist.
 type Item struct {
 	Group    string  `json:"group"` // phases, parallel run, gates, calendar, integrations, snapshot, sign-offs
 	Gate     string  `json:"gate"`
-	Result   string  `json:"result"` // pass or fail
+	Result   string  `json:"result"` // pass, fail or stale
 	Observed string  `json:"observed"`
 	Todo     string  `json:"todo,omitempty"` // what to do about a fail
 	Runs     []int64 `json:"runs"`
@@ -42,6 +48,16 @@ type Phases struct {
 	Clean, Migrate, Validate int64
 }
 
+// Stale is the result of a sign-off given on other evidence than today's.
+const Stale = "stale"
+
+// Signed is a role's latest sign-off: by whom, on which evidence, when.
+type Signed struct {
+	By       string
+	Evidence string
+	At       time.Time
+}
+
 // CheckInput is the evidence of a checklist.
 type CheckInput struct {
 	At     time.Time // when cutover would run
@@ -50,6 +66,8 @@ type CheckInput struct {
 	Gates  []GateResult // the plan's gates, evaluated (EvaluateGates)
 	// Commands: how the consultant names the plan on a command line.
 	Plan string
+	// Signed is each role's latest sign-off.
+	Signed map[string]Signed
 }
 
 // Check evaluates the checklist: the phases in order, the parallel run's length, the plan's gates,
@@ -120,10 +138,39 @@ func Check(p *plans.Plan, in CheckInput) *Checklist {
 	add(integ)
 	add(Item{Group: "snapshot", Gate: "a fresh snapshot of the old CRM exists (the way back)", Result: Fail, Observed: "none recorded",
 		Todo: "`crmigrate snapshot` makes one; it is not built in this version"})
-	sign := Item{Group: "sign-offs", Gate: "every role in cutover.signoffs signed the evidence", Result: Pass, Observed: "no sign-offs required"}
+	c.Evidence = evidenceOf(c.Items)
+	sign := Item{Group: "sign-offs", Gate: "every role in cutover.signoffs signed the evidence as it is now", Result: Pass, Observed: "no sign-offs required"}
+	var missing, stale, ok []string
+	for _, role := range p.Cutover.Signoffs {
+		s, signed := in.Signed[role]
+		switch {
+		case !signed:
+			missing = append(missing, role)
+		case s.Evidence != c.Evidence:
+			stale = append(stale, fmt.Sprintf("%s (by %s on %s, on other evidence)", role, s.By, s.At.UTC().Format("2006-01-02 15:04 UTC")))
+		default:
+			ok = append(ok, fmt.Sprintf("%s (by %s)", role, s.By))
+		}
+	}
 	if len(p.Cutover.Signoffs) > 0 {
-		sign.Result, sign.Observed = Fail, "not signed: "+strings.Join(p.Cutover.Signoffs, ", ")
-		sign.Todo = "`crmigrate cutover signoff` records them; it is not built in this version"
+		var parts []string
+		if len(ok) > 0 {
+			parts = append(parts, "signed: "+strings.Join(ok, ", "))
+		}
+		if len(stale) > 0 {
+			parts = append(parts, "stale: "+strings.Join(stale, ", "))
+		}
+		if len(missing) > 0 {
+			parts = append(parts, "not signed: "+strings.Join(missing, ", "))
+		}
+		sign.Observed = strings.Join(parts, "; ")
+		switch {
+		case len(missing) > 0:
+			sign.Result = Fail
+		case len(stale) > 0:
+			sign.Result = Stale
+		}
+		sign.Todo = "each role signs what it reviewed: " + cmd("cutover signoff --role ROLE --by NAME")
 	}
 	add(sign)
 	c.Result = Go
@@ -133,4 +180,20 @@ func Check(p *plans.Plan, in CheckInput) *Checklist {
 		}
 	}
 	return c
+}
+
+// evidenceOf digests the items a sign-off signs: every gate but the calendar's (when cutover runs
+// does not change what was proven) and the sign-offs' own (one signature never makes another
+// stale).
+func evidenceOf(items []Item) string {
+	h := sha256.New()
+	for _, it := range items {
+		if it.Group == "calendar" || it.Group == "sign-offs" {
+			continue
+		}
+		b, _ := json.Marshal([]any{it.Group, it.Gate, it.Result, it.Observed, it.Runs})
+		h.Write(b)
+		h.Write([]byte{'\n'})
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }

@@ -73,3 +73,39 @@ func TestCheck(t *testing.T) {
 		t.Errorf("29 days of 30: %+v", it)
 	}
 }
+
+// A sign-off holds for the evidence it signed: missing, it fails; on other evidence, it is stale;
+// the calendar does not change the evidence.
+func TestSignoffs(t *testing.T) {
+	p := &plans.Plan{Name: "p", Location: time.UTC}
+	p.Cutover.Signoffs = []string{"revops-lead", "finance"}
+	in := CheckInput{At: time.Date(2026, 12, 8, 9, 0, 0, 0, time.UTC), Phases: Phases{Clean: 2, Migrate: 3, Validate: 5},
+		Gates: []GateResult{{Gate: "g", Result: Pass, Observed: "99.9 %"}}}
+	signoff := func(c *Checklist) Item {
+		for _, it := range c.Items {
+			if it.Group == "sign-offs" {
+				return it
+			}
+		}
+		t.Fatal("no sign-off item")
+		return Item{}
+	}
+	c := Check(p, in)
+	if it := signoff(c); it.Result != Fail || it.Observed != "not signed: revops-lead, finance" {
+		t.Errorf("nobody signed: %+v", it)
+	}
+	in.Signed = map[string]Signed{"revops-lead": {By: "Ann", Evidence: c.Evidence}, "finance": {By: "Bo", Evidence: c.Evidence}}
+	if it := signoff(Check(p, in)); it.Result != Pass {
+		t.Errorf("both signed: %+v", it)
+	}
+	later := in
+	later.At = in.At.Add(48 * time.Hour) // another day: the same evidence
+	if c2 := Check(p, later); c2.Evidence != c.Evidence || signoff(c2).Result != Pass {
+		t.Errorf("the calendar changed the evidence: %+v", signoff(c2))
+	}
+	changed := in
+	changed.Gates = []GateResult{{Gate: "g", Result: Pass, Observed: "99.8 %"}} // a new snapshot
+	if it := signoff(Check(p, changed)); it.Result != Stale {
+		t.Errorf("after the evidence changed: %+v", it)
+	}
+}

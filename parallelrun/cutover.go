@@ -2,6 +2,10 @@ package parallelrun
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/crmigrate/crmigrate/cutover"
@@ -53,5 +57,32 @@ func CutoverCheck(ctx context.Context, p *plans.Plan, db *state.DB, at time.Time
 		ev.OpenReviews, ev.Rejects = w.Reviews+w.AuthorityReviews, w.CleanRejects+w.MigrateRejects
 		in.Gates = cutover.EvaluateGates(p, ev)
 	}
+	signed, err := db.Signoffs(ctx, p.Name)
+	if err != nil {
+		return nil, err
+	}
+	in.Signed = map[string]cutover.Signed{}
+	for role, s := range signed {
+		in.Signed[role] = cutover.Signed{By: s.SignedBy, Evidence: s.Evidence, At: s.SignedAt}
+	}
 	return cutover.Check(p, in), nil
 }
+
+// Signoff records a role's sign-off of the go/no-go evidence as it is now (the checklist's
+// evidence digest); it returns the checklist signed.
+func Signoff(ctx context.Context, p *plans.Plan, db *state.DB, role, by, note, planArg string) (*cutover.Checklist, error) {
+	if !slices.Contains(p.Cutover.Signoffs, role) {
+		return nil, fmt.Errorf("%w: %q is not a role of cutover.signoffs (%s)", ErrUnknownRole, role, strings.Join(p.Cutover.Signoffs, ", "))
+	}
+	list, err := CutoverCheck(ctx, p, db, time.Now(), planArg)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := db.RecordSignoff(ctx, p.Name, state.Signoff{Role: role, SignedBy: by, Note: note, Evidence: list.Evidence}); err != nil {
+		return nil, err
+	}
+	return CutoverCheck(ctx, p, db, time.Now(), planArg)
+}
+
+// ErrUnknownRole is returned for a sign-off of a role the plan does not list.
+var ErrUnknownRole = errors.New("unknown sign-off role")

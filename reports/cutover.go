@@ -22,7 +22,7 @@ func RenderChecklist(w io.Writer, c *cutover.Checklist, format string) error {
 		return badFormat(format, CutoverFormats)
 	}
 	md := format == "md"
-	title := fmt.Sprintf("Cutover check: %s, for %s", c.Plan, c.At.Format("2006-01-02 15:04 UTC"))
+	title := fmt.Sprintf("Cutover check: %s, for %s (evidence %s)", c.Plan, c.At.Format("2006-01-02 15:04 UTC"), c.Evidence[:min(12, len(c.Evidence))])
 	if md {
 		fmt.Fprintf(w, "# %s\n\n", title)
 	} else {

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"errors"
+	"fmt"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -17,6 +19,42 @@ func cutoverCommand() *cli.Command {
 		Usage:        "go/no-go computed from evidence, before the integrations are switched",
 		OnUsageError: onUsageError,
 		Subcommands: []*cli.Command{
+			{
+				Name:  "signoff",
+				Usage: "sign the go/no-go evidence as it is now for a role of cutover.signoffs (audited); it turns stale when the evidence changes",
+				Flags: append([]cli.Flag{planFlag(), stateURLFlag(),
+					&cli.StringFlag{Name: "role", Required: true, Usage: "the `ROLE` signing (one of the plan's cutover.signoffs)"},
+					&cli.StringFlag{Name: "by", Required: true, Usage: "the `NAME` of the person signing"},
+					&cli.StringFlag{Name: "note", Usage: "what they checked, or any condition (`TEXT`)"},
+				}, formatFlags(reports.CutoverFormats...)...),
+				OnUsageError: onUsageError,
+				Action: func(c *cli.Context) error {
+					format, err := formatOf(c, reports.CutoverFormats...)
+					if err != nil {
+						return err
+					}
+					ws, err := openWorkspace(c, false)
+					if err != nil {
+						return err
+					}
+					defer ws.Close()
+					db, err := ws.State(c.Context)
+					if err != nil {
+						return err
+					}
+					list, err := parallelrun.Signoff(c.Context, ws.Plan, db, c.String("role"), c.String("by"), c.String("note"), c.String("plan"))
+					if errors.Is(err, parallelrun.ErrUnknownRole) {
+						return usageError("%v", err)
+					}
+					if err != nil {
+						return err
+					}
+					if format != "json" {
+						fmt.Fprintf(c.App.Writer, "%s signed for %s the evidence %s. The checklist now:\n\n", c.String("by"), c.String("role"), list.Evidence[:12])
+					}
+					return reports.RenderChecklist(c.App.Writer, list, format)
+				},
+			},
 			{
 				Name:  "check",
 				Usage: "every cutover gate computed from the control database, then GO (exit 0) or NO-GO (exit 3)",
