@@ -68,6 +68,10 @@ type CheckInput struct {
 	Plan string
 	// Signed is each role's latest sign-off.
 	Signed map[string]Signed
+	// Snapshot is the last snapshot of the CRMs that passed (nil: none), and Now when the evidence
+	// is judged (its age).
+	Snapshot *Manifest
+	Now      time.Time
 }
 
 // Check evaluates the checklist: the phases in order, the parallel run's length, the plan's gates,
@@ -136,8 +140,17 @@ func Check(p *plans.Plan, in CheckInput) *Checklist {
 		integ.Todo = "`crmigrate cutover verify` runs them; it is not built in this version"
 	}
 	add(integ)
-	add(Item{Group: "snapshot", Gate: "a fresh snapshot of the old CRM exists (the way back)", Result: Fail, Observed: "none recorded",
-		Todo: "`crmigrate snapshot` makes one; it is not built in this version"})
+	snap := Item{Group: "snapshot", Gate: fmt.Sprintf("a snapshot of the CRMs taken within %d hours (the way back)", int(SnapshotMaxAge.Hours())),
+		Result: Fail, Observed: "none taken", Todo: "take one: " + cmd("snapshot")}
+	if m := in.Snapshot; m != nil {
+		snap.Observed = fmt.Sprintf("run %d, taken %s: %d files, %d rows, in %s", m.RunID, m.TakenAt.UTC().Format("2006-01-02 15:04 UTC"),
+			len(m.Files), m.Rows, m.Dir)
+		snap.Runs = []int64{m.RunID}
+		if in.Now.Sub(m.TakenAt) <= SnapshotMaxAge {
+			snap.Result = Pass
+		}
+	}
+	add(snap)
 	c.Evidence = evidenceOf(c.Items)
 	sign := Item{Group: "sign-offs", Gate: "every role in cutover.signoffs signed the evidence as it is now", Result: Pass, Observed: "no sign-offs required"}
 	var missing, stale, ok []string

@@ -57,6 +57,17 @@ func CutoverCheck(ctx context.Context, p *plans.Plan, db *state.DB, at time.Time
 		ev.OpenReviews, ev.Rejects = w.Reviews+w.AuthorityReviews, w.CleanRejects+w.MigrateRejects
 		in.Gates = cutover.EvaluateGates(p, ev)
 	}
+	in.Now = time.Now()
+	if run, err := db.LastPassed(ctx, p.Name, phase.Snapshot); err != nil {
+		return nil, err
+	} else if run != nil {
+		var m cutover.Manifest
+		if found, err := db.LoadReport(ctx, run.ID, &m); err != nil {
+			return nil, err
+		} else if found {
+			in.Snapshot = &m
+		}
+	}
 	signed, err := db.Signoffs(ctx, p.Name)
 	if err != nil {
 		return nil, err

@@ -2,7 +2,11 @@ package parallelrun_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -42,6 +46,45 @@ func TestCutoverCheckAndSignoffs(t *testing.T) {
 	if c.Result != cutover.NoGo || item(c, "phases").Result != cutover.Pass || item(c, "parallel run").Result != cutover.Fail ||
 		item(c, "sign-offs").Result != cutover.Fail || len(c.Evidence) != 64 {
 		t.Fatalf("the demo after one snapshot: %+v", c)
+	}
+	if it := item(c, "snapshot"); it.Result != cutover.Fail || it.Observed != "none taken" {
+		t.Errorf("before a snapshot: %+v", it)
+	}
+	// A snapshot of the CRMs: every mapped object of every system, with rows and checksums.
+	dir := t.TempDir()
+	var m *cutover.Manifest
+	w.MustRecord(t, "snapshot", func(ctx context.Context, runID int64) error {
+		var err error
+		if m, err = cutover.TakeSnapshot(ctx, w.Plan, w.Env(), dir, runID); err != nil {
+			return err
+		}
+		return w.DB.SaveReport(ctx, runID, m)
+	})
+	contacts := pgtest.Scan[int64](t, w.New, `SELECT count(*) FROM people`)
+	var found bool
+	for _, f := range m.Files {
+		raw, err := os.ReadFile(filepath.Join(dir, f.Path))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sum := sha256.Sum256(raw); hex.EncodeToString(sum[:]) != f.SHA256 || int64(len(raw)) != f.Bytes {
+			t.Errorf("%s: checksum or size differ from the manifest", f.Path)
+		}
+		if f.System == "new" && f.Object == "contact" {
+			found = f.Rows == contacts && strings.Count(string(raw), "\n") >= int(contacts)+1
+		}
+	}
+	if !found || len(m.Files) < 8 {
+		t.Errorf("manifest: %+v (new contacts %d)", m.Files, contacts)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "manifest.json")); err != nil {
+		t.Error(err)
+	}
+	if _, err := cutover.TakeSnapshot(ctx, w.Plan, w.Env(), dir, 0); err == nil {
+		t.Error("a second snapshot into the same folder")
+	}
+	if it := item(check(), "snapshot"); it.Result != cutover.Pass {
+		t.Errorf("after a snapshot: %+v", it)
 	}
 	if _, err := parallelrun.Signoff(ctx, w.Plan, w.DB, "ceo", "Eve", "", "plan.yaml"); !errors.Is(err, parallelrun.ErrUnknownRole) {
 		t.Errorf("an unknown role signed: %v", err)

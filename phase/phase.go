@@ -32,6 +32,7 @@ const (
 	ParallelRun  = "parallel-run"
 	Reconcile    = "parallel-run.reconcile"
 	Cutover      = "cutover"
+	Snapshot     = "snapshot"
 )
 
 // WriterLock is the lock shared by the phases that write staging or the new CRM: they exclude each
@@ -58,6 +59,7 @@ var defs = []Def{
 	{Name: ValidateSome, Command: "crmigrate validate --object", Requires: Migrate, Lock: Validate},
 	{Name: Reconcile, Command: "crmigrate parallel-run reconcile", Requires: Validate, Lock: WriterLock},
 	{Name: Demo, Command: "crmigrate demo", Lock: WriterLock},
+	{Name: Snapshot, Command: "crmigrate snapshot", Lock: Snapshot},
 }
 
 // Order is the main line of phases, in the order a migration runs them.

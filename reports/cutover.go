@@ -58,3 +58,23 @@ func RenderChecklist(w io.Writer, c *cutover.Checklist, format string) error {
 	}
 	return nil
 }
+
+// RenderManifest renders a snapshot's manifest: its files with rows and checksums.
+func RenderManifest(w io.Writer, m *cutover.Manifest, format string) error {
+	switch format {
+	case "json":
+		return WriteJSON(w, m)
+	case "table", "":
+	default:
+		return badFormat(format, []string{"table", "json"})
+	}
+	rows := make([][]string, 0, len(m.Files))
+	for _, f := range m.Files {
+		rows = append(rows, []string{f.System, f.Object, n(f.Rows), n(f.Bytes), f.SHA256[:16] + "…", f.Path})
+	}
+	if err := fitRows(w, terminalWidth(w), []string{"system", "object", "rows", "bytes", "checksum (SHA-256)", "file"}, rows); err != nil {
+		return err
+	}
+	_, err := fmt.Fprintf(w, "\nSnapshot run %d: %d rows in %d files in %s (manifest.json), %.1fs.\n", m.RunID, m.Rows, len(m.Files), m.Dir, m.Seconds)
+	return err
+}

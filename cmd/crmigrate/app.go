@@ -48,6 +48,7 @@ func newApp(stdout, stderr io.Writer, lookupEnv func(string) (string, bool)) *cl
 			reportCommand(),
 			statusCommand(),
 			cutoverCommand(),
+			snapshotCommand(),
 			dbCommand(),
 			runsCommand(),
 		},

@@ -1,14 +1,18 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"time"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/crmigrate/crmigrate/crm"
 	"github.com/crmigrate/crmigrate/cutover"
 	"github.com/crmigrate/crmigrate/parallelrun"
+	"github.com/crmigrate/crmigrate/phase"
 	"github.com/crmigrate/crmigrate/reports"
 )
 
@@ -102,6 +106,54 @@ func cutoverCommand() *cli.Command {
 					return nil
 				},
 			},
+		},
+	}
+}
+
+// snapshotCommand is `crmigrate snapshot`: the CRMs exported to a folder with checksums, the way
+// back that the go/no-go asks for.
+func snapshotCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "snapshot",
+		Usage: "export every mapped object of every system (the old CRM, the new, the exports) to CSV files with a manifest of rows and SHA-256",
+		Description: "Default folder: snapshots/DATE-TIME/ beside the plan. The manifest (manifest.json, written last)\n" +
+			"lists each file's system, object, rows, bytes and SHA-256; the run records it in the control database,\n" +
+			"and `crmigrate cutover check` counts a snapshot taken within the last 24 hours as the way back.",
+		Flags: append([]cli.Flag{planFlag(), stateURLFlag(),
+			&cli.StringFlag{Name: "dir", Usage: "write the snapshot into `DIR` (it must not hold one already)"},
+		}, formatFlags("table", "json")...),
+		OnUsageError: onUsageError,
+		Action: func(c *cli.Context) error {
+			format, err := formatOf(c, "table", "json")
+			if err != nil {
+				return err
+			}
+			ws, err := openWorkspace(c, false)
+			if err != nil {
+				return err
+			}
+			defer ws.Close()
+			p := ws.Plan
+			dir := c.String("dir")
+			if dir == "" {
+				loc := p.Location
+				if loc == nil {
+					loc = time.UTC
+				}
+				dir = filepath.Join(p.Dir, "snapshots", time.Now().In(loc).Format("2006-01-02-150405"))
+			}
+			rn, err := phaseRunner(c, ws)
+			if err != nil {
+				return err
+			}
+			m, err := phase.Execute(c.Context, rn, phase.Snapshot, phase.Options{},
+				func(ctx context.Context, run *phase.Run) (*cutover.Manifest, error) {
+					return cutover.TakeSnapshot(ctx, p, crm.Env{Plan: p, URL: ws.SystemURL}, dir, run.ID)
+				})
+			if err != nil {
+				return err
+			}
+			return reports.RenderManifest(c.App.Writer, m, format)
 		},
 	}
 }
