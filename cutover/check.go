@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -72,6 +73,16 @@ type CheckInput struct {
 	// is judged (its age).
 	Snapshot *Manifest
 	Now      time.Time
+	// Verified is each integration's latest verify.
+	Verified map[string]Verified
+}
+
+// Verified is an integration's latest verify.
+type Verified struct {
+	OK     bool
+	At     time.Time
+	RunID  int64
+	Detail string
 }
 
 // Check evaluates the checklist: the phases in order, the parallel run's length, the plan's gates,
@@ -134,10 +145,30 @@ func Check(p *plans.Plan, in CheckInput) *Checklist {
 	for _, i := range p.Integrations {
 		names = append(names, i.Name)
 	}
-	integ := Item{Group: "integrations", Gate: "every integration's verify succeeded against the new CRM", Result: Pass, Observed: "no integrations in the plan"}
+	integ := Item{Group: "integrations", Gate: fmt.Sprintf("every integration's verify succeeded against the new CRM within %d hours", int(VerifyMaxAge.Hours())),
+		Result: Pass, Observed: "no integrations in the plan", Todo: "run them: " + cmd("cutover verify")}
 	if len(names) > 0 {
-		integ.Result, integ.Observed = Fail, "no verify recorded for "+strings.Join(names, ", ")
-		integ.Todo = "`crmigrate cutover verify` runs them; it is not built in this version"
+		var bad []string
+		for _, n := range names {
+			v, ok := in.Verified[n]
+			switch {
+			case !ok:
+				bad = append(bad, n+": never verified")
+			case !v.OK:
+				bad = append(bad, fmt.Sprintf("%s: failed in run %d (%s)", n, v.RunID, v.Detail))
+			case in.Now.Sub(v.At) > VerifyMaxAge:
+				bad = append(bad, fmt.Sprintf("%s: last verified %s", n, v.At.UTC().Format("2006-01-02 15:04 UTC")))
+			default:
+				integ.Runs = append(integ.Runs, v.RunID)
+			}
+		}
+		integ.Observed = fmt.Sprintf("%d of %d verified", len(names)-len(bad), len(names))
+		if len(bad) > 0 {
+			integ.Result = Fail
+			integ.Observed += "; " + strings.Join(bad, "; ")
+		}
+		slices.Sort(integ.Runs)
+		integ.Runs = slices.Compact(integ.Runs)
 	}
 	add(integ)
 	snap := Item{Group: "snapshot", Gate: fmt.Sprintf("a snapshot of the CRMs taken within %d hours (the way back)", int(SnapshotMaxAge.Hours())),

@@ -2,12 +2,14 @@ package parallelrun
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/crmigrate/crmigrate/crm"
 	"github.com/crmigrate/crmigrate/cutover"
 	"github.com/crmigrate/crmigrate/phase"
 	"github.com/crmigrate/crmigrate/plans"
@@ -68,6 +70,16 @@ func CutoverCheck(ctx context.Context, p *plans.Plan, db *state.DB, at time.Time
 			in.Snapshot = &m
 		}
 	}
+	verified, err := db.LastVerifies(ctx, p.Name)
+	if err != nil {
+		return nil, err
+	}
+	in.Verified = map[string]cutover.Verified{}
+	for name, v := range verified {
+		var r cutover.ActionResult
+		_ = json.Unmarshal(v.Result, &r)
+		in.Verified[name] = cutover.Verified{OK: v.OK, At: v.At, RunID: v.RunID, Detail: r.Detail}
+	}
 	signed, err := db.Signoffs(ctx, p.Name)
 	if err != nil {
 		return nil, err
@@ -97,3 +109,11 @@ func Signoff(ctx context.Context, p *plans.Plan, db *state.DB, role, by, note, p
 
 // ErrUnknownRole is returned for a sign-off of a role the plan does not list.
 var ErrUnknownRole = errors.New("unknown sign-off role")
+
+// VerifyIntegrations runs the integrations' verify actions (only one: only) in run runID and
+// records each result for the go/no-go.
+func VerifyIntegrations(ctx context.Context, p *plans.Plan, db *state.DB, env crm.Env, runID int64, only string) (*cutover.Verification, error) {
+	return cutover.Verify(ctx, p, env, runID, only, func(r cutover.VerifyResult) error {
+		return db.RecordVerify(ctx, p.Name, runID, r.Integration, r.OK, r)
+	})
+}

@@ -33,6 +33,7 @@ const (
 	Reconcile    = "parallel-run.reconcile"
 	Cutover      = "cutover"
 	Snapshot     = "snapshot"
+	Verify       = "cutover.verify"
 )
 
 // WriterLock is the lock shared by the phases that write staging or the new CRM: they exclude each
@@ -60,6 +61,7 @@ var defs = []Def{
 	{Name: Reconcile, Command: "crmigrate parallel-run reconcile", Requires: Validate, Lock: WriterLock},
 	{Name: Demo, Command: "crmigrate demo", Lock: WriterLock},
 	{Name: Snapshot, Command: "crmigrate snapshot", Lock: Snapshot},
+	{Name: Verify, Command: "crmigrate cutover verify", Lock: Verify},
 }
 
 // Order is the main line of phases, in the order a migration runs them.

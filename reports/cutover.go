@@ -78,3 +78,27 @@ func RenderManifest(w io.Writer, m *cutover.Manifest, format string) error {
 	_, err := fmt.Fprintf(w, "\nSnapshot run %d: %d rows in %d files in %s (manifest.json), %.1fs.\n", m.RunID, m.Rows, len(m.Files), m.Dir, m.Seconds)
 	return err
 }
+
+// RenderVerification renders the integrations' verifies.
+func RenderVerification(w io.Writer, v *cutover.Verification, format string) error {
+	switch format {
+	case "json":
+		return WriteJSON(w, v)
+	case "table", "":
+	default:
+		return badFormat(format, []string{"table", "json"})
+	}
+	rows := make([][]string, 0, len(v.Results))
+	for _, r := range v.Results {
+		res := "OK"
+		if !r.OK {
+			res = "FAILED"
+		}
+		rows = append(rows, []string{r.Integration, r.Owner, res, r.Kind + " " + r.Target, r.Detail, fmt.Sprintf("%.1fs", r.Seconds)})
+	}
+	if err := fitRows(w, terminalWidth(w), []string{"integration", "owner", "verify", "action", "result", "took"}, rows); err != nil {
+		return err
+	}
+	_, err := fmt.Fprintf(w, "\n%d of %d verified against the new CRM (run %d).\n", len(v.Results)-v.Failed, len(v.Results), v.RunID)
+	return err
+}

@@ -2,6 +2,7 @@ package state
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -53,6 +54,50 @@ func (db *DB) Signoffs(ctx context.Context, plan string) (map[string]Signoff, er
 	out := map[string]Signoff{}
 	for _, s := range list {
 		out[s.Role] = s
+	}
+	return out, nil
+}
+
+// Verified is an integration's verify result.
+type Verified struct {
+	RunID       int64           `json:"run_id"`
+	Integration string          `json:"integration"`
+	OK          bool            `json:"ok"`
+	Result      json.RawMessage `json:"result"`
+	At          time.Time       `json:"at"`
+}
+
+// RecordVerify records an integration's verify result in a run.
+func (db *DB) RecordVerify(ctx context.Context, plan string, runID int64, integration string, ok bool, result any) error {
+	b, err := json.Marshal(result)
+	if err != nil {
+		return err
+	}
+	if _, err := db.Pool.Exec(ctx, `INSERT INTO crmigrate.cutover_verifies (plan, run_id, integration, ok, result) VALUES ($1, $2, $3, $4, $5)`,
+		plan, runID, integration, ok, b); err != nil {
+		return fmt.Errorf("record the verify of %s: %w", integration, err)
+	}
+	return nil
+}
+
+// LastVerifies returns each integration's latest verify result.
+func (db *DB) LastVerifies(ctx context.Context, plan string) (map[string]Verified, error) {
+	rows, err := db.Pool.Query(ctx, `SELECT DISTINCT ON (integration) run_id, integration, ok, result, at
+		FROM crmigrate.cutover_verifies WHERE plan = $1 ORDER BY integration, id DESC`, plan)
+	if err != nil {
+		return nil, fmt.Errorf("read the verifies: %w", err)
+	}
+	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Verified, error) {
+		var v Verified
+		err := r.Scan(&v.RunID, &v.Integration, &v.OK, &v.Result, &v.At)
+		return v, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read the verifies: %w", err)
+	}
+	out := map[string]Verified{}
+	for _, v := range list {
+		out[v.Integration] = v
 	}
 	return out, nil
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -13,6 +14,7 @@ import (
 	"github.com/crmigrate/crmigrate/cutover"
 	"github.com/crmigrate/crmigrate/parallelrun"
 	"github.com/crmigrate/crmigrate/phase"
+	"github.com/crmigrate/crmigrate/plans"
 	"github.com/crmigrate/crmigrate/reports"
 )
 
@@ -57,6 +59,47 @@ func cutoverCommand() *cli.Command {
 						fmt.Fprintf(c.App.Writer, "%s signed for %s the evidence %s. The checklist now:\n\n", c.String("by"), c.String("role"), list.Evidence[:12])
 					}
 					return reports.RenderChecklist(c.App.Writer, list, format)
+				},
+			},
+			{
+				Name:  "verify",
+				Usage: "run each integration's verify action against the new CRM and record the results for the go/no-go (exit 3 when one fails)",
+				Flags: append([]cli.Flag{planFlag(), stateURLFlag(),
+					&cli.StringFlag{Name: "integration", Usage: "only the integration `NAME`"},
+				}, formatFlags("table", "json")...),
+				OnUsageError: onUsageError,
+				Action: func(c *cli.Context) error {
+					format, err := formatOf(c, "table", "json")
+					if err != nil {
+						return err
+					}
+					ws, err := openWorkspace(c, false)
+					if err != nil {
+						return err
+					}
+					defer ws.Close()
+					p := ws.Plan
+					if n := c.String("integration"); n != "" && !slices.ContainsFunc(p.Integrations, func(i *plans.Integration) bool { return i.Name == n }) {
+						return usageError("the plan has no integration %q", n)
+					}
+					rn, err := phaseRunner(c, ws)
+					if err != nil {
+						return err
+					}
+					v, err := phase.Execute(c.Context, rn, phase.Verify, phase.Options{},
+						func(ctx context.Context, run *phase.Run) (*cutover.Verification, error) {
+							return parallelrun.VerifyIntegrations(ctx, p, rn.DB, crm.Env{Plan: p, URL: ws.SystemURL}, run.ID, c.String("integration"))
+						})
+					if err != nil {
+						return err
+					}
+					if err := reports.RenderVerification(c.App.Writer, v, format); err != nil {
+						return err
+					}
+					if v.Failed > 0 {
+						return &ExitCodeError{Code: ExitFailed}
+					}
+					return nil
 				},
 			},
 			{
