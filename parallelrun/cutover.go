@@ -117,3 +117,59 @@ func VerifyIntegrations(ctx context.Context, p *plans.Plan, db *state.DB, env cr
 		return db.RecordVerify(ctx, p.Name, runID, r.Integration, r.OK, r)
 	})
 }
+
+// ErrUnknownIntegration is returned for an integration the plan does not list.
+var ErrUnknownIntegration = errors.New("the plan has no integration")
+
+// ErrNoGo is returned when cutover execute is refused: the go/no-go says NO-GO.
+var ErrNoGo = errors.New("NO-GO")
+
+// CutoverExecute switches the integrations (cutover.Execute) when the go/no-go says GO (or when
+// forced, which the caller audits), journaling every step. A dry run lists the steps whatever the
+// verdict.
+func CutoverExecute(ctx context.Context, p *plans.Plan, db *state.DB, env crm.Env, runID int64, dry, force bool, planArg string) (*cutover.Execution, *cutover.Checklist, error) {
+	list, err := CutoverCheck(ctx, p, db, time.Now(), planArg)
+	if err != nil {
+		return nil, nil, err
+	}
+	if list.Result != cutover.Go && !force && !dry {
+		var failing []string
+		for _, it := range list.Items {
+			if it.Result != cutover.Pass {
+				failing = append(failing, it.Gate)
+			}
+		}
+		return nil, list, fmt.Errorf("%w: %s (see `crmigrate cutover check`; --force overrides, audited)", ErrNoGo, strings.Join(failing, "; "))
+	}
+	if list.Result != cutover.Go && force && !dry {
+		var failing []string
+		for _, it := range list.Items {
+			if it.Result != cutover.Pass {
+				failing = append(failing, it.Gate)
+			}
+		}
+		if err := db.Audit(ctx, state.Entry{Plan: p.Name, RunID: runID, Action: "cutover.execute.forced",
+			Detail: map[string]any{"verdict": list.Result, "evidence": list.Evidence, "failing": failing}}); err != nil {
+			return nil, list, err
+		}
+	}
+	e, err := cutover.Execute(ctx, p, env, runID, dry, func(s cutover.Step) error {
+		return db.RecordStep(ctx, p.Name, runID, s.Integration, s.Step, s.OK, s)
+	})
+	if e != nil {
+		e.Verdict, e.Forced = list.Result, force && list.Result != cutover.Go
+	}
+	return e, list, err
+}
+
+// CutoverRollback rolls back integrations (names; none: all), journaling every step.
+func CutoverRollback(ctx context.Context, p *plans.Plan, db *state.DB, env crm.Env, runID int64, names []string) (*cutover.Execution, error) {
+	for _, n := range names {
+		if !slices.ContainsFunc(p.Integrations, func(i *plans.Integration) bool { return i.Name == n }) {
+			return nil, fmt.Errorf("%w %q", ErrUnknownIntegration, n)
+		}
+	}
+	return cutover.Rollback(ctx, p, env, runID, names, func(s cutover.Step) error {
+		return db.RecordStep(ctx, p.Name, runID, s.Integration, s.Step, s.OK, s)
+	})
+}

@@ -104,4 +104,25 @@ func TestCutoverCheckAndSignoffs(t *testing.T) {
 	if it := item(check(), "sign-offs"); it.Result != cutover.Stale || !strings.Contains(it.Observed, "stale") {
 		t.Errorf("after the evidence changed: %+v", it)
 	}
+
+	// NO-GO refuses to switch; forced, it switches (the demo's actions succeed), journaled and audited.
+	var refused error
+	w.Record(t, "cutover", func(ctx context.Context, runID int64) error {
+		_, _, refused = parallelrun.CutoverExecute(ctx, w.Plan, w.DB, w.Env(), runID, false, false, "plan.yaml")
+		return refused
+	})
+	if !errors.Is(refused, parallelrun.ErrNoGo) {
+		t.Fatalf("execute on NO-GO: %v", refused)
+	}
+	var e *cutover.Execution
+	w.MustRecord(t, "cutover", func(ctx context.Context, runID int64) error {
+		var err error
+		e, _, err = parallelrun.CutoverExecute(ctx, w.Plan, w.DB, w.Env(), runID, false, true, "plan.yaml")
+		return err
+	})
+	steps := pgtest.Scan[int64](t, w.StateURL, `SELECT count(*) FROM crmigrate.cutover_steps WHERE ok`)
+	forced := pgtest.Scan[int64](t, w.StateURL, `SELECT count(*) FROM crmigrate.audit_log WHERE action = 'cutover.execute.forced'`)
+	if e.Result != "switched" || !e.Forced || steps != int64(2*len(w.Plan.Integrations)) || forced != 1 {
+		t.Errorf("forced execute: %s forced %v, %d steps journaled, %d audit entries", e.Result, e.Forced, steps, forced)
+	}
 }

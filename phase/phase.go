@@ -34,6 +34,7 @@ const (
 	Cutover      = "cutover"
 	Snapshot     = "snapshot"
 	Verify       = "cutover.verify"
+	Rollback     = "cutover.rollback"
 )
 
 // WriterLock is the lock shared by the phases that write staging or the new CRM: they exclude each
@@ -55,13 +56,14 @@ var defs = []Def{
 	{Name: Migrate, Command: "crmigrate migrate", Requires: Clean, Lock: WriterLock, Main: true},
 	{Name: Validate, Command: "crmigrate validate", Requires: Migrate, Lock: Validate, Main: true},
 	{Name: ParallelRun, Command: "crmigrate parallel-run diff", Requires: Validate, Lock: ParallelRun, Main: true},
-	{Name: Cutover, Command: "crmigrate cutover", Requires: ParallelRun, Lock: Cutover, Main: true},
+	{Name: Cutover, Command: "crmigrate cutover execute", Requires: ParallelRun, Lock: Cutover, Main: true},
 	{Name: Undo, Command: "crmigrate migrate undo", Lock: WriterLock},
 	{Name: ValidateSome, Command: "crmigrate validate --object", Requires: Migrate, Lock: Validate},
 	{Name: Reconcile, Command: "crmigrate parallel-run reconcile", Requires: Validate, Lock: WriterLock},
 	{Name: Demo, Command: "crmigrate demo", Lock: WriterLock},
 	{Name: Snapshot, Command: "crmigrate snapshot", Lock: Snapshot},
 	{Name: Verify, Command: "crmigrate cutover verify", Lock: Verify},
+	{Name: Rollback, Command: "crmigrate cutover rollback", Lock: Cutover},
 }
 
 // Order is the main line of phases, in the order a migration runs them.

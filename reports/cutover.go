@@ -102,3 +102,42 @@ func RenderVerification(w io.Writer, v *cutover.Verification, format string) err
 	_, err := fmt.Fprintf(w, "\n%d of %d verified against the new CRM (run %d).\n", len(v.Results)-v.Failed, len(v.Results), v.RunID)
 	return err
 }
+
+// RenderExecution renders a cutover execution or rollback: its steps in order and how it ended.
+func RenderExecution(w io.Writer, e *cutover.Execution, format string) error {
+	switch format {
+	case "json":
+		return WriteJSON(w, e)
+	case "table", "":
+	default:
+		return badFormat(format, []string{"table", "json"})
+	}
+	if e.DryRun {
+		fmt.Fprintf(w, "Dry run: the go/no-go says %s; these are the steps, in order (nothing was run):\n\n", e.Verdict)
+	}
+	rows := make([][]string, 0, len(e.Steps))
+	for _, s := range e.Steps {
+		res, detail := "OK", s.Detail
+		switch {
+		case e.DryRun:
+			res, detail = "planned", ""
+		case !s.OK:
+			res = "FAILED"
+		}
+		rows = append(rows, []string{s.Integration, s.Step, res, s.Kind + " " + s.Target, detail})
+	}
+	if err := fitRows(w, terminalWidth(w), []string{"integration", "step", "result", "action", "detail"}, rows); err != nil {
+		return err
+	}
+	msg := map[string]string{"switched": "Every integration is switched to the new CRM.", "planned": "",
+		"rolled_back": "Stopped and rolled back: every integration switched points at the old CRM again.",
+		"failed":      "Stopped, and a rollback did not go through: fix it by hand."}[e.Result]
+	if e.Forced {
+		msg += " (forced past NO-GO, audited)"
+	}
+	if e.Note != "" {
+		msg += " " + e.Note
+	}
+	_, err := fmt.Fprintf(w, "\n%s\n", strings.TrimSpace(msg))
+	return err
+}

@@ -101,3 +101,16 @@ func (db *DB) LastVerifies(ctx context.Context, plan string) (map[string]Verifie
 	}
 	return out, nil
 }
+
+// RecordStep journals one step of an integration switch (switch, verify or rollback).
+func (db *DB) RecordStep(ctx context.Context, plan string, runID int64, integration, step string, ok bool, result any) error {
+	b, err := json.Marshal(result)
+	if err != nil {
+		return err
+	}
+	if _, err := db.Pool.Exec(ctx, `INSERT INTO crmigrate.cutover_steps (plan, run_id, integration, step, ok, result) VALUES ($1, $2, $3, $4, $5, $6)`,
+		plan, runID, integration, step, ok, b); err != nil {
+		return fmt.Errorf("journal the %s of %s: %w", step, integration, err)
+	}
+	return nil
+}

@@ -103,6 +103,99 @@ func cutoverCommand() *cli.Command {
 				},
 			},
 			{
+				Name:  "execute",
+				Usage: "switch the integrations one by one (switch, then verify), rolling every one back if one fails; only on GO",
+				Description: "Refused unless `cutover check` says GO (--force overrides it, audited). In the switch order,\n" +
+					"each integration is switched, then verified; when a switch or a verify fails, every integration\n" +
+					"switched (that one included) is rolled back in reverse order and it stops. Every step is\n" +
+					"journaled. Exit 0 when all are switched, 3 when refused or rolled back, 1 when a rollback failed.",
+				Flags: append([]cli.Flag{planFlag(), stateURLFlag(),
+					&cli.BoolFlag{Name: "dry-run", Usage: "print the verdict and the steps in order (secrets masked); change nothing, exit 0"},
+					&cli.BoolFlag{Name: "force", Usage: "switch although the go/no-go says NO-GO (audited)"},
+				}, formatFlags("table", "json")...),
+				OnUsageError: onUsageError,
+				Action: func(c *cli.Context) error {
+					format, err := formatOf(c, "table", "json")
+					if err != nil {
+						return err
+					}
+					ws, err := openWorkspace(c, false)
+					if err != nil {
+						return err
+					}
+					defer ws.Close()
+					p := ws.Plan
+					rn, err := phaseRunner(c, ws)
+					if err != nil {
+						return err
+					}
+					dry, force := c.Bool("dry-run"), c.Bool("force")
+					e, err := phase.Execute(c.Context, rn, phase.Cutover, phase.Options{DryRun: dry, Force: force},
+						func(ctx context.Context, run *phase.Run) (*cutover.Execution, error) {
+							e, _, err := parallelrun.CutoverExecute(ctx, p, rn.DB, crm.Env{Plan: p, URL: ws.SystemURL}, run.ID, dry, force, c.String("plan"))
+							return e, err
+						})
+					if errors.Is(err, parallelrun.ErrNoGo) {
+						return &ExitCodeError{Err: err, Code: ExitFailed}
+					}
+					if e != nil {
+						if rerr := reports.RenderExecution(c.App.Writer, e, format); rerr != nil {
+							return rerr
+						}
+					}
+					if err != nil {
+						return err
+					}
+					switch e.Result {
+					case "rolled_back":
+						return &ExitCodeError{Code: ExitFailed}
+					case "failed":
+						return &ExitCodeError{Code: ExitError}
+					}
+					return nil
+				},
+			},
+			{
+				Name:         "rollback",
+				Usage:        "point integrations back at the old CRM (their rollback actions), in reverse switch order; journaled",
+				ArgsUsage:    "[INTEGRATION...]",
+				Flags:        append([]cli.Flag{planFlag(), stateURLFlag()}, formatFlags("table", "json")...),
+				OnUsageError: onUsageError,
+				Action: func(c *cli.Context) error {
+					format, err := formatOf(c, "table", "json")
+					if err != nil {
+						return err
+					}
+					ws, err := openWorkspace(c, false)
+					if err != nil {
+						return err
+					}
+					defer ws.Close()
+					p := ws.Plan
+					rn, err := phaseRunner(c, ws)
+					if err != nil {
+						return err
+					}
+					e, err := phase.Execute(c.Context, rn, phase.Rollback, phase.Options{},
+						func(ctx context.Context, run *phase.Run) (*cutover.Execution, error) {
+							return parallelrun.CutoverRollback(ctx, p, rn.DB, crm.Env{Plan: p, URL: ws.SystemURL}, run.ID, c.Args().Slice())
+						})
+					if errors.Is(err, parallelrun.ErrUnknownIntegration) {
+						return usageError("%v", err)
+					}
+					if err != nil {
+						return err
+					}
+					if err := reports.RenderExecution(c.App.Writer, e, format); err != nil {
+						return err
+					}
+					if e.Result != "rolled_back" {
+						return &ExitCodeError{Code: ExitError}
+					}
+					return nil
+				},
+			},
+			{
 				Name:  "check",
 				Usage: "every cutover gate computed from the control database, then GO (exit 0) or NO-GO (exit 3)",
 				Description: "Phases passed in order; the parallel run's length; the plan's gates (cutover.gates) on the\n" +
