@@ -490,3 +490,37 @@ func (db *DB) CountGolden(ctx context.Context, plan, object string, ids []string
 	}
 	return n, nil
 }
+
+// CrosswalkID is one source record's id in old and its record's id in new.
+type CrosswalkID struct {
+	Object string `json:"object"`
+	Source string `json:"source"`
+	OldID  string `json:"old_id"`
+	NewID  string `json:"new_id"`
+	Golden string `json:"golden_id"`
+	Key    string `json:"canonical_key,omitempty"`
+}
+
+// EachCrosswalkID streams, for the records migrate wrote (active crosswalk rows), every source
+// record they came from with the id it was given in new, by object ("" every object), golden id
+// and source record.
+func (db *DB) EachCrosswalkID(ctx context.Context, plan, object string, fn func(CrosswalkID) error) error {
+	rows, err := db.Pool.Query(ctx, `SELECT object, split_part(m, ':', 1), substr(m, length(split_part(m, ':', 1)) + 2), new_id, golden_id, canonical_key
+		FROM crmigrate.crosswalk c, unnest(c.old_ids) AS m
+		WHERE plan = $1 AND ($2 = '' OR object = $2) AND status = 'active'
+		ORDER BY object COLLATE "C", golden_id COLLATE "C", m COLLATE "C"`, plan, object)
+	if err != nil {
+		return fmt.Errorf("read the crosswalk: %w", err)
+	}
+	defer rows.Close()
+	var c CrosswalkID
+	for rows.Next() {
+		if err := rows.Scan(&c.Object, &c.Source, &c.OldID, &c.NewID, &c.Golden, &c.Key); err != nil {
+			return fmt.Errorf("read the crosswalk: %w", err)
+		}
+		if err := fn(c); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}

@@ -49,6 +49,7 @@ func newApp(stdout, stderr io.Writer, lookupEnv func(string) (string, bool)) *cl
 			statusCommand(),
 			cutoverCommand(),
 			snapshotCommand(),
+			crosswalkCommand(),
 			dbCommand(),
 			runsCommand(),
 		},

@@ -293,3 +293,51 @@ func snapshotCommand() *cli.Command {
 		},
 	}
 }
+
+// crosswalkCommand is `crmigrate crosswalk export`: old ids → new ids, for the integrations and
+// systems that stored old CRM ids and must be pointed at the new records.
+func crosswalkCommand() *cli.Command {
+	return &cli.Command{
+		Name:         "crosswalk",
+		Usage:        "the id crosswalk migrate keeps: old id → new id per object",
+		OnUsageError: onUsageError,
+		Subcommands: []*cli.Command{{
+			Name:  "export",
+			Usage: "every source record migrate wrote, with the id its record has in the new CRM (CSV, or JSON lines)",
+			Flags: append([]cli.Flag{planFlag(), stateURLFlag(),
+				&cli.StringFlag{Name: "object", Usage: "only `OBJECT`"},
+				&cli.BoolFlag{Name: "show-pii", Usage: "show canonical keys that are emails or phone numbers unmasked"},
+			}, formatFlags(reports.CrosswalkFormats...)...),
+			OnUsageError: onUsageError,
+			Action: func(c *cli.Context) error {
+				format := c.String("format")
+				if c.Bool("json") {
+					format = "json"
+				}
+				if format == "" || format == "table" {
+					format = "csv"
+				}
+				ws, err := openWorkspace(c, false)
+				if err != nil {
+					return err
+				}
+				defer ws.Close()
+				if o := c.String("object"); o != "" && ws.Plan.Object(o) == nil {
+					return usageError("the plan has no object %q", o)
+				}
+				db, err := ws.State(c.Context)
+				if err != nil {
+					return err
+				}
+				cw, err := reports.NewCrosswalkWriter(c.App.Writer, format, c.Bool("show-pii"))
+				if err != nil {
+					return usageError("%v", err)
+				}
+				if err := db.EachCrosswalkID(c.Context, ws.Plan.Name, c.String("object"), cw.Write); err != nil {
+					return err
+				}
+				return cw.Close()
+			},
+		}},
+	}
+}

@@ -136,6 +136,18 @@ func TestDemoDaysFollowTheGroundTruth(t *testing.T) {
 	if code, stdout, stderr := run(t, "status", "--plan", plan); code != 0 || !strings.Contains(stdout, "Next: crmigrate ") {
 		t.Errorf("status: exit %d\n%s%s", code, stdout, stderr)
 	}
+	// The crosswalk for the integrations: every contact written, old id → new id, keys masked.
+	code, stdout, stderr = run(t, "crosswalk", "export", "--plan", plan, "--object", "contact")
+	lines := strings.Split(strings.TrimSpace(stdout), "\n")
+	if code != 0 || len(lines) < 100 || lines[0] != "object,source,old_id,new_id,golden_id,canonical_key" {
+		t.Fatalf("crosswalk export: exit %d, %d lines, %q\n%s", code, len(lines), lines[0], stderr)
+	}
+	for _, l := range lines[1:] {
+		if f := strings.Split(l, ","); len(f) != 6 || f[0] != "contact" || f[3] == "" || strings.Contains(f[5], "@") && !strings.Contains(f[5], "***@") {
+			t.Fatalf("crosswalk line %q", l)
+		}
+	}
+
 	// Ten days of a parallel run that must last thirty: NO-GO, exit 3, with each gate's evidence.
 	code, stdout, stderr = run(t, "cutover", "check", "--plan", plan, "--at", "2031-03-04T10:00", "--format", "json")
 	var check struct {
