@@ -303,6 +303,8 @@ integrations:
     data: [leads, lifecycle stage, engagement scores, campaign membership]
     fields: [contact.stage, contact.phone]
     owner: marketing-ops
+    pattern: point_to_point
+    sync: {batch: 15m}
     order: 1
     switch: {exec: {command: ["true"], expect_exit: 0}}
     verify: {exec: {command: ["true"], expect_exit: 0}}
@@ -332,6 +334,8 @@ integrations:
     data: [subscription status, plan]
     fields: [company.subscription_status, company.subscription_plan]
     owner: finance
+    pattern: queue
+    sync: realtime
     order: 4
     description: touches money; switch in a quiet hour and verify with a reconciliation
     switch: {exec: {command: ["true"], expect_exit: 0}}

@@ -10,7 +10,8 @@ import (
 )
 
 var (
-	integrationKeys = []string{"name", "system", "direction", "data", "fields", "owner", "order", "description", "switch", "verify", "rollback"}
+	integrationKeys = []string{"name", "system", "direction", "data", "fields", "owner", "pattern", "sync", "order", "description", "switch", "verify", "rollback"}
+	patterns        = []string{"point_to_point", "middleware", "queue"}
 	directions      = []string{DirToCRM, DirFromCRM, DirBoth}
 	actionKinds     = []string{"http", "exec", "sql"}
 	httpMethods     = []string{"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"}
@@ -71,6 +72,27 @@ func (d *decoder) integrations(top *mnode, p *Plan, sys *sysInfo) {
 			}
 		}
 		in.Owner, _, _ = m.str("owner")
+		if m.has("pattern") {
+			in.Pattern, _ = m.enum("pattern", patterns)
+		}
+		if n := m.get("sync"); n != nil {
+			if n.Kind == yaml.ScalarNode {
+				if s, _, ok := m.str("sync"); ok {
+					if s != "realtime" {
+						d.errf(n, path+".sync", "write sync: realtime, or sync: {batch: 15m} for a batch every 15 minutes", "invalid sync %s", d.show(n))
+					} else {
+						in.Sync = "realtime"
+					}
+				}
+			} else if sm := d.mapping(m.keyNode("sync"), n, path+".sync"); sm != nil {
+				sm.only("batch")
+				if sm.require("batch", "add batch: 15m, how often the batch runs") {
+					if v, ok := d.duration(sm.get("batch"), path+".sync.batch", Duration(time.Second)); ok {
+						in.Sync, in.SyncEvery = "batch", v
+					}
+				}
+			}
+		}
 		in.Description, _, _ = m.str("description")
 		if v, ok := m.integer("order", 1, 1000); ok {
 			if f, dup := orders[v]; dup {

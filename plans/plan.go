@@ -690,8 +690,13 @@ type Integration struct {
 	Data      []string `json:"data,omitempty"`
 	// Fields are the fields it writes in the CRM (OBJECT.FIELD): reports name it, and its owner,
 	// where those fields drift.
-	Fields      []string `json:"fields,omitempty"`
-	Owner       string   `json:"owner,omitempty"`
+	Fields []string `json:"fields,omitempty"`
+	Owner  string   `json:"owner,omitempty"`
+	// Pattern is how it connects: point_to_point, middleware or queue ("": not said).
+	Pattern string `json:"pattern,omitempty"`
+	// Sync is how often it moves data: realtime, or a batch every SyncEvery ("": not said).
+	Sync        string   `json:"sync,omitempty"`
+	SyncEvery   Duration `json:"sync_every,omitempty"`
 	Order       int      `json:"order,omitempty"` // 0: not given
 	Description string   `json:"description,omitempty"`
 	Switch      *Action  `json:"switch"`

@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Map is the data-model map of a plan: every system, object, field mapping,
@@ -113,6 +114,8 @@ type MapIntegration struct {
 	Direction string   `json:"direction"`
 	Data      []string `json:"data,omitempty"`
 	Owner     string   `json:"owner,omitempty"`
+	Pattern   string   `json:"pattern,omitempty"`
+	Sync      string   `json:"sync,omitempty"` // "realtime", "batch every 15m0s"
 	// Steps is e.g. "switch: http, verify: exec, rollback: sql".
 	Steps string `json:"steps"`
 }
@@ -219,7 +222,10 @@ func BuildMap(p *Plan) *Map {
 	}
 	for _, in := range p.Integrations {
 		mi := MapIntegration{Order: in.Order, Name: in.Name, System: in.System, Direction: in.Direction,
-			Data: in.Data, Owner: in.Owner}
+			Data: in.Data, Owner: in.Owner, Pattern: in.Pattern, Sync: in.Sync}
+		if in.Sync == "batch" {
+			mi.Sync = "batch every " + time.Duration(in.SyncEvery).String()
+		}
 		var steps []string
 		for _, st := range []struct {
 			name string

@@ -149,10 +149,10 @@ func renderPlanMap(out sectionWriter, m *plans.Map) error {
 			if in.Order > 0 {
 				order = strconv.Itoa(in.Order)
 			}
-			rows = append(rows, []string{order, in.Name, in.System, in.Direction,
+			rows = append(rows, []string{order, in.Name, in.System, in.Direction, dash(in.Pattern), dash(in.Sync),
 				dash(strings.Join(in.Data, ", ")), dash(in.Owner), in.Steps})
 		}
-		out.table([]string{"Order", "Name", "System", "Direction", "Data", "Owner", "Steps"}, rows)
+		out.table([]string{"Order", "Name", "System", "Direction", "Pattern", "Sync", "Data", "Owner", "Steps"}, rows)
 	}
 	return out.err()
 }
