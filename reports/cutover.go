@@ -6,10 +6,11 @@ import (
 	"strings"
 
 	"github.com/crmigrate/crmigrate/cutover"
+	"github.com/crmigrate/crmigrate/state"
 )
 
 // CutoverFormats are the formats of the go/no-go checklist.
-var CutoverFormats = []string{"table", "md", "json"}
+var CutoverFormats = []string{"table", "md", "html", "json"}
 
 // RenderChecklist renders the go/no-go: every gate with its evidence and what to do about a
 // failing one, then the verdict.
@@ -17,6 +18,8 @@ func RenderChecklist(w io.Writer, c *cutover.Checklist, format string) error {
 	switch format {
 	case "json":
 		return WriteJSON(w, c)
+	case "html":
+		return renderCutoverHTML(w, &CutoverReport{Checklist: c})
 	case "table", "", "md":
 	default:
 		return badFormat(format, CutoverFormats)
@@ -140,4 +143,46 @@ func RenderExecution(w io.Writer, e *cutover.Execution, format string) error {
 	}
 	_, err := fmt.Fprintf(w, "\n%s\n", strings.TrimSpace(msg))
 	return err
+}
+
+// RenderCutoverReport renders the go/no-go with the journal of the integrations' switches.
+func RenderCutoverReport(w io.Writer, r *CutoverReport, format string) error {
+	if r.Journal == nil {
+		r.Journal = []state.CutoverStep{}
+	}
+	switch format {
+	case "json":
+		return WriteJSON(w, r)
+	case "html":
+		return renderCutoverHTML(w, r)
+	case "table", "", "md":
+	default:
+		return badFormat(format, CutoverFormats)
+	}
+	if err := RenderChecklist(w, r.Checklist, format); err != nil {
+		return err
+	}
+	md := format == "md"
+	if md {
+		fmt.Fprint(w, "\n## Switches\n\n")
+	} else {
+		fmt.Fprint(w, "\nSWITCHES\n")
+	}
+	if len(r.Journal) == 0 {
+		_, err := fmt.Fprintln(w, "No integration switched yet.")
+		return err
+	}
+	rows := make([][]string, 0, len(r.Journal))
+	for _, s := range r.Journal {
+		res := "ok"
+		if !s.OK {
+			res = "FAILED"
+		}
+		rows = append(rows, []string{s.At.UTC().Format("2006-01-02 15:04:05"), fmt.Sprint(s.RunID), s.Integration, s.Step, res, s.Detail})
+	}
+	header := []string{"at (UTC)", "run", "integration", "step", "result", "detail"}
+	if md {
+		return renderRows(w, true, header, rows)
+	}
+	return fitRows(w, terminalWidth(w), header, rows)
 }

@@ -114,3 +114,31 @@ func (db *DB) RecordStep(ctx context.Context, plan string, runID int64, integrat
 	}
 	return nil
 }
+
+// CutoverStep is one journaled step of an integration switch.
+type CutoverStep struct {
+	RunID       int64     `json:"run_id"`
+	Integration string    `json:"integration"`
+	Step        string    `json:"step"`
+	OK          bool      `json:"ok"`
+	Detail      string    `json:"detail"`
+	At          time.Time `json:"at"`
+}
+
+// CutoverSteps returns the journal of the integrations' switches and rollbacks, oldest first.
+func (db *DB) CutoverSteps(ctx context.Context, plan string) ([]CutoverStep, error) {
+	rows, err := db.Pool.Query(ctx, `SELECT run_id, integration, step, ok, coalesce(result->>'detail', ''), at
+		FROM crmigrate.cutover_steps WHERE plan = $1 ORDER BY id`, plan)
+	if err != nil {
+		return nil, fmt.Errorf("read the switches' journal: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (CutoverStep, error) {
+		var s CutoverStep
+		err := r.Scan(&s.RunID, &s.Integration, &s.Step, &s.OK, &s.Detail, &s.At)
+		return s, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read the switches' journal: %w", err)
+	}
+	return out, nil
+}

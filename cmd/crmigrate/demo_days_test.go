@@ -256,6 +256,29 @@ func checkParityReport(t *testing.T, plan string, lastDay int) {
 			t.Fatal(err)
 		}
 	}
+	// The go/no-go as a page: the verdict and every gate, on a phone.
+	cut := filepath.Join(out, "cutover.html")
+	if code, _, stderr := run(t, "report", "cutover", "--plan", plan, "--format", "html", "--out", cut); code != 0 {
+		t.Fatalf("report cutover: exit %d\n%s", code, stderr)
+	}
+	if err := chromedp.Do(ctx, chromedp.Navigate("file://"+cut)); err != nil {
+		t.Fatal(err)
+	}
+	type cutPage struct {
+		Verdict         string
+		Gates, Overflow int
+	}
+	cp, err := chromedp.Run(ctx, chromedp.Evaluate[cutPage](`(() => ({
+		Verdict: document.querySelector('#verdict').textContent.trim(),
+		Gates: document.querySelectorAll('#gates li').length,
+		Overflow: [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > window.innerWidth + 0.5).length,
+	}))()`))
+	if err != nil || cp.Verdict != "NO-GO" || cp.Gates < 8 || cp.Overflow != 0 {
+		t.Errorf("the cutover page: %v %+v", err, cp)
+	}
+	if shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)); err == nil {
+		os.WriteFile(filepath.Join(art, "cutover-390px.png"), shot, 0o644)
+	}
 	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 900), chromedp.Navigate("file://"+filepath.Join(out, "index.html"))); err != nil {
 		t.Fatal(err)
 	}

@@ -46,6 +46,53 @@ func reportCommand() *cli.Command {
 				OnUsageError: onUsageError,
 				Action:       runParityReport,
 			},
+			{
+				Name:  "cutover",
+				Usage: "the go/no-go checklist (as of now) with the journal of the integrations' switches and rollbacks",
+				Flags: append([]cli.Flag{planFlag(), stateURLFlag(),
+					&cli.StringFlag{Name: "at", Usage: "when cutover would run (`TIME`, as cutover check's --at; default: now)"},
+					&cli.StringFlag{Name: "out", Usage: "write the report to `FILE` instead of stdout"},
+				}, formatFlags(reports.CutoverFormats...)...),
+				OnUsageError: onUsageError,
+				Action: func(c *cli.Context) error {
+					format, err := formatOf(c, reports.CutoverFormats...)
+					if err != nil {
+						return err
+					}
+					ws, err := openWorkspace(c, false)
+					if err != nil {
+						return err
+					}
+					defer ws.Close()
+					at := time.Now()
+					if s := c.String("at"); s != "" {
+						loc := ws.Plan.Location
+						if loc == nil {
+							loc = time.UTC
+						}
+						if at, err = parseAsOf(s, loc); err != nil {
+							return usageError("--at %q: %v", s, err)
+						}
+					}
+					db, err := ws.State(c.Context)
+					if err != nil {
+						return err
+					}
+					list, err := parallelrun.CutoverCheck(c.Context, ws.Plan, db, at, c.String("plan"))
+					if err != nil {
+						return err
+					}
+					steps, err := db.CutoverSteps(c.Context, ws.Plan.Name)
+					if err != nil {
+						return err
+					}
+					r := &reports.CutoverReport{Checklist: list, Journal: steps}
+					if out := c.String("out"); out != "" {
+						return atomicfile.Write(out, 0o644, func(w io.Writer) error { return reports.RenderCutoverReport(w, r, format) })
+					}
+					return reports.RenderCutoverReport(c.App.Writer, r, format)
+				},
+			},
 			runReportCommand("migration", phase.Migrate, "a migrate run's summary (default: the last) and its rejects grouped by reason, with the values that caused them", reports.MigrateFormats),
 			runReportCommand("clean", phase.Clean, "a clean run's summary (default: the last) and its rejects grouped by reason, with the values that caused them", reports.CleanFormats),
 			runReportCommand("validation", phase.Validate, "a validate run's result (default: the last) and its rejects", reports.ValidateFormats),
