@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	neturl "net/url"
 	"os/exec"
 	"slices"
 	"strings"
@@ -79,7 +80,7 @@ func runHTTP(ctx context.Context, h *plans.HTTPAction, r *ActionResult) {
 	if method == "" {
 		method = http.MethodGet
 	}
-	r.Target = method + " " + plans.RedactHTTPURL(h.URL)
+	r.Target = method + " " + hostOnly(h.URL)
 	want := h.Expect
 	if want == 0 {
 		want = http.StatusOK
@@ -98,7 +99,7 @@ func runHTTP(ctx context.Context, h *plans.HTTPAction, r *ActionResult) {
 	for _, hd := range h.Headers {
 		req.Header.Add(hd.Name, hd.Value)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := noRedirects.Do(req)
 	if err != nil {
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 			r.Detail = fmt.Sprintf("no answer within %s", timeoutOr(h.Timeout, defaultHTTPTimeout))
@@ -114,13 +115,57 @@ func runHTTP(ctx context.Context, h *plans.HTTPAction, r *ActionResult) {
 	r.Detail = fmt.Sprintf("status %d (expected %d)", resp.StatusCode, want)
 }
 
-// redactErr is an error's text without the URL's credentials.
-func redactErr(err error, url string) string {
-	return strings.ReplaceAll(err.Error(), url, plans.RedactHTTPURL(url))
+// noRedirects answers with the first response: a redirect (to a login page, say) is not the
+// success of the action.
+var noRedirects = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+
+// redactErr is an error's text without the URL (whose path or query may hold a token).
+func redactErr(err error, raw string) string {
+	var ue *neturl.Error
+	if errors.As(err, &ue) {
+		ue.URL = hostOnly(raw)
+		return ue.Error()
+	}
+	return strings.ReplaceAll(err.Error(), raw, hostOnly(raw))
+}
+
+// hostOnly shows a URL as its scheme and host: its user, path and query may hold tokens (a
+// ${SECRET} the plan filled in).
+func hostOnly(raw string) string {
+	u, err := neturl.Parse(raw)
+	if err != nil || u.Host == "" {
+		return "(URL hidden)"
+	}
+	out := u.Scheme + "://" + u.Host
+	if u.Path != "" && u.Path != "/" || u.RawQuery != "" {
+		out += "/…"
+	}
+	return out
+}
+
+// commandName shows a command as its program and how many arguments it has: they may hold
+// secrets.
+func commandName(cmd []string) string {
+	if len(cmd) == 0 {
+		return "(no command)"
+	}
+	if len(cmd) == 1 {
+		return cmd[0]
+	}
+	return fmt.Sprintf("%s (+%d arguments)", cmd[0], len(cmd)-1)
+}
+
+// sqlHead shows a statement's system and first word (its kind).
+func sqlHead(q *plans.SQLAction) string {
+	words := strings.Fields(q.Statement)
+	if len(words) == 0 {
+		return q.System + ": (empty)"
+	}
+	return q.System + ": " + strings.ToUpper(words[0]) + " …"
 }
 
 func runExec(ctx context.Context, p *plans.Plan, e *plans.ExecAction, r *ActionResult) {
-	r.Target = strings.Join(e.Command, " ")
+	r.Target = commandName(e.Command)
 	if len(e.Command) == 0 {
 		r.Detail = "empty command"
 		return
@@ -151,8 +196,7 @@ func runExec(ctx context.Context, p *plans.Plan, e *plans.ExecAction, r *ActionR
 }
 
 func runSQL(ctx context.Context, p *plans.Plan, env crm.Env, q *plans.SQLAction, r *ActionResult) {
-	words := strings.Fields(q.Statement)
-	r.Target = q.System + ": " + strings.Join(words[:min(len(words), 6)], " ")
+	r.Target = sqlHead(q)
 	sys := p.System(q.System)
 	if sys == nil {
 		r.Detail = "unknown system " + q.System
@@ -193,11 +237,11 @@ const VerifyMaxAge = 24 * time.Hour
 
 // Verification is what `cutover verify` did: each integration's verify action against the new CRM.
 type Verification struct {
-	Version int            `json:"version"`
-	Plan    string         `json:"plan"`
-	RunID   int64          `json:"run_id"`
-	Results []VerifyResult `json:"results"`
-	Failed  int            `json:"failed"`
+	Version  int            `json:"version"`
+	Plan     string         `json:"plan"`
+	RunID    int64          `json:"run_id"`
+	Results  []VerifyResult `json:"results"`
+	Failures int            `json:"failed"`
 }
 
 // VerifyResult is one integration's verify.
@@ -207,9 +251,17 @@ type VerifyResult struct {
 	ActionResult
 }
 
+// Failed says that a verify failed (the run is recorded failed).
+func (v *Verification) Failed() error {
+	if v.Failures > 0 {
+		return fmt.Errorf("%d of %d verifies failed", v.Failures, len(v.Results))
+	}
+	return nil
+}
+
 // Counts are the verification's figures for its run record.
 func (v *Verification) Counts() map[string]int64 {
-	return map[string]int64{"verified": int64(len(v.Results)), "failed": int64(v.Failed)}
+	return map[string]int64{"verified": int64(len(v.Results)), "failed": int64(v.Failures)}
 }
 
 // Verify runs the verify action of each integration (only one: only), in the plan's switch order;
@@ -233,7 +285,7 @@ func Verify(ctx context.Context, p *plans.Plan, env crm.Env, runID int64, only s
 			return v, err
 		}
 		if !r.OK {
-			v.Failed++
+			v.Failures++
 		}
 		v.Results = append(v.Results, r)
 		if record != nil {

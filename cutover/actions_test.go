@@ -65,7 +65,7 @@ func TestRunActions(t *testing.T) {
 	}
 	var recorded []string
 	v, err := Verify(ctx, p, crm.Env{Plan: p}, 7, "", func(r VerifyResult) error { recorded = append(recorded, r.Integration); return nil })
-	if err != nil || strings.Join(recorded, ",") != "first,later,unverifiable" || v.Failed != 1 || v.Results[2].OK {
+	if err != nil || strings.Join(recorded, ",") != "first,later,unverifiable" || v.Failures != 1 || v.Results[2].OK {
 		t.Errorf("verify: %v, order %v, %+v", err, recorded, v)
 	}
 	if _, err := Verify(ctx, p, crm.Env{Plan: p}, 7, "nope", nil); err == nil {

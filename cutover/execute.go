@@ -2,8 +2,10 @@ package cutover
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/crmigrate/crmigrate/crm"
 	"github.com/crmigrate/crmigrate/plans"
@@ -28,6 +30,8 @@ type Execution struct {
 	Result  string `json:"result"` // switched, rolled_back, failed (a rollback failed: fix by hand), planned
 	Steps   []Step `json:"steps"`
 	Note    string `json:"note,omitempty"`
+	// RollbackOnly: a `cutover rollback`, for which rolled back is success.
+	RollbackOnly bool `json:"rollback_only,omitempty"`
 }
 
 // Step is one action of one integration.
@@ -36,6 +40,20 @@ type Step struct {
 	Step        string `json:"step"`
 	ActionResult
 	Planned string `json:"planned,omitempty"` // a dry run: the action, secrets masked
+}
+
+// Failed says that the execution did not switch everything (the run is recorded failed).
+func (e *Execution) Failed() error {
+	switch e.Result {
+	case "switched", "planned":
+		return nil
+	case "rolled_back":
+		if e.RollbackOnly {
+			return nil
+		}
+		return errors.New("a step failed: every integration switched was rolled back")
+	}
+	return errors.New("a step failed and a rollback did not go through: fix it by hand")
 }
 
 // Counts are the execution's figures for its run record.
@@ -66,7 +84,42 @@ func Execute(ctx context.Context, p *plans.Plan, env crm.Env, runID int64, dry b
 		}
 		return e, nil
 	}
-	run := func(in *plans.Integration, step string, a *plans.Action) (Step, error) {
+	run := stepRunner(ctx, p, env, e, record)
+	var switched []*plans.Integration
+	// Rolled back even when the run was interrupted (Ctrl-C): integrations must not stay half
+	// switched; the rollback has a bound of its own.
+	rollbackNow := func() error {
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Minute)
+		defer cancel()
+		return rollBack(e, switched, stepRunner(rctx, p, env, e, record))
+	}
+	for _, in := range SwitchOrder(p) {
+		if err := ctx.Err(); err != nil {
+			e.Note = "stopped before switching " + in.Name + ": " + err.Error()
+			return e, rollbackNow()
+		}
+		switched = append(switched, in) // a failed switch may have half happened: it is rolled back too
+		s, err := run(in, StepSwitch, in.Switch)
+		if err == nil && s.OK && in.Verify != nil {
+			s, err = run(in, StepVerify, in.Verify)
+		}
+		if err != nil || !s.OK {
+			switch {
+			case err != nil:
+				e.Note = fmt.Sprintf("the journal of %s's %s could not be written (%v): every integration switched is rolled back", in.Name, s.Step, err)
+			default:
+				e.Note = fmt.Sprintf("the %s of %s failed (%s): every integration switched is rolled back", s.Step, in.Name, s.Detail)
+			}
+			return e, errors.Join(err, rollbackNow())
+		}
+	}
+	e.Result = "switched"
+	return e, nil
+}
+
+// stepRunner runs one action as a step of e, journaling it.
+func stepRunner(ctx context.Context, p *plans.Plan, env crm.Env, e *Execution, record func(Step) error) func(*plans.Integration, string, *plans.Action) (Step, error) {
+	return func(in *plans.Integration, step string, a *plans.Action) (Step, error) {
 		s := Step{Integration: in.Name, Step: step, ActionResult: RunAction(ctx, p, env, a)}
 		e.Steps = append(e.Steps, s)
 		if record != nil {
@@ -76,40 +129,13 @@ func Execute(ctx context.Context, p *plans.Plan, env crm.Env, runID int64, dry b
 		}
 		return s, nil
 	}
-	var switched []*plans.Integration
-	for _, in := range SwitchOrder(p) {
-		if err := ctx.Err(); err != nil {
-			e.Note = "stopped before switching " + in.Name + ": " + err.Error()
-			return e, rollBack(e, switched, run)
-		}
-		switched = append(switched, in) // a failed switch may have half happened: it is rolled back too
-		s, err := run(in, StepSwitch, in.Switch)
-		if err != nil {
-			return e, err
-		}
-		if !s.OK {
-			e.Note = fmt.Sprintf("the switch of %s failed (%s): every integration switched is rolled back", in.Name, s.Detail)
-			return e, rollBack(e, switched, run)
-		}
-		if in.Verify == nil {
-			continue
-		}
-		if s, err = run(in, StepVerify, in.Verify); err != nil {
-			return e, err
-		}
-		if !s.OK {
-			e.Note = fmt.Sprintf("the verify of %s failed (%s): every integration switched is rolled back", in.Name, s.Detail)
-			return e, rollBack(e, switched, run)
-		}
-	}
-	e.Result = "switched"
-	return e, nil
 }
 
 // rollBack rolls back the integrations switched, in reverse order; the result says whether every
 // rollback went through.
 func rollBack(e *Execution, switched []*plans.Integration, run func(*plans.Integration, string, *plans.Action) (Step, error)) error {
 	e.Result = "rolled_back"
+	var errs []error
 	for _, in := range slices.Backward(switched) {
 		if in.Rollback == nil {
 			e.Result = "failed"
@@ -117,38 +143,30 @@ func rollBack(e *Execution, switched []*plans.Integration, run func(*plans.Integ
 			continue
 		}
 		s, err := run(in, StepRollback, in.Rollback)
-		if err != nil {
-			return err
+		if err != nil { // the journal: go on rolling back, and say so
+			errs = append(errs, err)
 		}
 		if !s.OK {
 			e.Result = "failed"
 			e.Note += fmt.Sprintf("; the rollback of %s failed (%s): point it back by hand", in.Name, s.Detail)
 		}
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // Rollback rolls back integrations (names, in the reverse of the switch order; all: every one the
 // plan lists) without switching anything.
 func Rollback(ctx context.Context, p *plans.Plan, env crm.Env, runID int64, names []string, record func(Step) error) (*Execution, error) {
-	e := &Execution{Version: 1, Plan: p.Name, RunID: runID, Steps: []Step{}}
+	e := &Execution{Version: 1, Plan: p.Name, RunID: runID, Steps: []Step{}, RollbackOnly: true}
 	var which []*plans.Integration
 	for _, in := range SwitchOrder(p) {
 		if len(names) == 0 || slices.Contains(names, in.Name) {
 			which = append(which, in)
 		}
 	}
-	run := func(in *plans.Integration, step string, a *plans.Action) (Step, error) {
-		s := Step{Integration: in.Name, Step: step, ActionResult: RunAction(ctx, p, env, a)}
-		e.Steps = append(e.Steps, s)
-		if record != nil {
-			if err := record(s); err != nil {
-				return s, err
-			}
-		}
-		return s, nil
-	}
-	if err := rollBack(e, which, run); err != nil {
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Minute)
+	defer cancel()
+	if err := rollBack(e, which, stepRunner(rctx, p, env, e, record)); err != nil {
 		return e, err
 	}
 	return e, nil
@@ -165,11 +183,11 @@ func planned(name, step string, a *plans.Action) Step {
 		if m == "" {
 			m = "GET"
 		}
-		s.Planned = m + " " + plans.RedactHTTPURL(a.HTTP.URL)
+		s.Planned = m + " " + hostOnly(a.HTTP.URL)
 	case a.Exec != nil:
-		s.Planned = fmt.Sprint(a.Exec.Command)
+		s.Planned = commandName(a.Exec.Command)
 	case a.SQL != nil:
-		s.Planned = a.SQL.System + ": " + a.SQL.Statement
+		s.Planned = sqlHead(a.SQL)
 	}
 	s.Target = s.Planned
 	return s

@@ -101,6 +101,10 @@ func evaluate(p *plans.Plan, g *plans.Gate, ev Evidence) GateResult {
 			}
 			return r
 		}
+		if len(objectsOf(p, g.Object)) == 0 {
+			r.Observed = "no object of the plan is mapped to the new CRM"
+			return r
+		}
 		low, lowAt, lowObj := 2.0, "", ""
 		for _, d := range ev.Days[len(ev.Days)-days:] {
 			r.Runs = append(r.Runs, d.RunID)
@@ -183,7 +187,12 @@ func evaluate(p *plans.Plan, g *plans.Gate, ev Evidence) GateResult {
 		r.Runs = append(r.Runs, last.RunID)
 		oldest, at := -1, ""
 		for _, o := range objectsOf(p, g.Object) {
-			if od, ok := last.Objects[o]; ok && od.OldestDays > oldest {
+			od, ok := last.Objects[o]
+			if !ok {
+				r.Observed = fmt.Sprintf("no evidence: the last snapshot (%s) has no %s", last.Date, o)
+				return r
+			}
+			if od.OldestDays > oldest {
 				oldest, at = od.OldestDays, o
 			}
 		}

@@ -78,7 +78,7 @@ func TakeSnapshot(ctx context.Context, p *plans.Plan, env crm.Env, dir string, r
 		}
 	}
 	m.Seconds = time.Since(start).Seconds()
-	if err := atomicfile.Write(filepath.Join(dir, "manifest.json"), 0o644, func(w io.Writer) error {
+	if err := atomicfile.Write(filepath.Join(dir, "manifest.json"), 0o600, func(w io.Writer) error {
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
 		return enc.Encode(m)
@@ -90,7 +90,8 @@ func TakeSnapshot(ctx context.Context, p *plans.Plan, env crm.Env, dir string, r
 
 func exportObject(ctx context.Context, p *plans.Plan, env crm.Env, sys *plans.System, obj *plans.Object, dir string) (File, error) {
 	f := File{System: sys.Name, Object: obj.Name, Path: filepath.Join(sys.Name, obj.Name+".csv")}
-	if err := os.MkdirAll(filepath.Join(dir, sys.Name), 0o755); err != nil {
+	// Customer data: readable by its owner only.
+	if err := os.MkdirAll(filepath.Join(dir, sys.Name), 0o700); err != nil {
 		return f, err
 	}
 	src, err := crm.Open(ctx, sys, env)
@@ -103,7 +104,7 @@ func exportObject(ctx context.Context, p *plans.Plan, env crm.Env, sys *plans.Sy
 		return f, err
 	}
 	defer rd.Close()
-	out, err := os.Create(filepath.Join(dir, f.Path))
+	out, err := os.OpenFile(filepath.Join(dir, f.Path), os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
 	if err != nil {
 		return f, err
 	}

@@ -102,7 +102,7 @@ func RenderVerification(w io.Writer, v *cutover.Verification, format string) err
 	if err := fitRows(w, terminalWidth(w), []string{"integration", "owner", "verify", "action", "result", "took"}, rows); err != nil {
 		return err
 	}
-	_, err := fmt.Fprintf(w, "\n%d of %d verified against the new CRM (run %d).\n", len(v.Results)-v.Failed, len(v.Results), v.RunID)
+	_, err := fmt.Fprintf(w, "\n%d of %d verified against the new CRM (run %d).\n", len(v.Results)-v.Failures, len(v.Results), v.RunID)
 	return err
 }
 
@@ -135,6 +135,9 @@ func RenderExecution(w io.Writer, e *cutover.Execution, format string) error {
 	msg := map[string]string{"switched": "Every integration is switched to the new CRM.", "planned": "",
 		"rolled_back": "Stopped and rolled back: every integration switched points at the old CRM again.",
 		"failed":      "Stopped, and a rollback did not go through: fix it by hand."}[e.Result]
+	if e.RollbackOnly && e.Result == "rolled_back" {
+		msg = "Rolled back: these integrations point at the old CRM again."
+	}
 	if e.Forced {
 		msg += " (forced past NO-GO, audited)"
 	}

@@ -90,13 +90,14 @@ func cutoverCommand() *cli.Command {
 						func(ctx context.Context, run *phase.Run) (*cutover.Verification, error) {
 							return parallelrun.VerifyIntegrations(ctx, p, rn.DB, crm.Env{Plan: p, URL: ws.SystemURL}, run.ID, c.String("integration"))
 						})
-					if err != nil {
+					var failed *phase.CheckFailedError // a verify failed: the table says which
+					if err != nil && !errors.As(err, &failed) {
 						return err
 					}
 					if err := reports.RenderVerification(c.App.Writer, v, format); err != nil {
 						return err
 					}
-					if v.Failed > 0 {
+					if v.Failures > 0 {
 						return &ExitCodeError{Code: ExitFailed}
 					}
 					return nil
@@ -130,13 +131,23 @@ func cutoverCommand() *cli.Command {
 						return err
 					}
 					dry, force := c.Bool("dry-run"), c.Bool("force")
-					e, err := phase.Execute(c.Context, rn, phase.Cutover, phase.Options{DryRun: dry, Force: force},
-						func(ctx context.Context, run *phase.Run) (*cutover.Execution, error) {
-							e, _, err := parallelrun.CutoverExecute(ctx, p, rn.DB, crm.Env{Plan: p, URL: ws.SystemURL}, run.ID, dry, force, c.String("plan"))
-							return e, err
-						})
+					env := crm.Env{Plan: p, URL: ws.SystemURL}
+					var e *cutover.Execution
+					if dry { // whatever the verdict: no run, no lock, nothing run
+						e, _, err = parallelrun.CutoverExecute(c.Context, p, rn.DB, env, 0, true, false, c.String("plan"))
+					} else {
+						e, err = phase.Execute(c.Context, rn, phase.Cutover, phase.Options{Force: force},
+							func(ctx context.Context, run *phase.Run) (*cutover.Execution, error) {
+								e, _, err := parallelrun.CutoverExecute(ctx, p, rn.DB, env, run.ID, false, force, c.String("plan"))
+								return e, err
+							})
+					}
 					if errors.Is(err, parallelrun.ErrNoGo) {
 						return &ExitCodeError{Err: err, Code: ExitFailed}
+					}
+					var failed *phase.CheckFailedError // rolled back, or a rollback failed: the table says
+					if errors.As(err, &failed) {
+						err = nil
 					}
 					if e != nil {
 						if rerr := reports.RenderExecution(c.App.Writer, e, format); rerr != nil {
@@ -180,6 +191,10 @@ func cutoverCommand() *cli.Command {
 						func(ctx context.Context, run *phase.Run) (*cutover.Execution, error) {
 							return parallelrun.CutoverRollback(ctx, p, rn.DB, crm.Env{Plan: p, URL: ws.SystemURL}, run.ID, c.Args().Slice())
 						})
+					var failed *phase.CheckFailedError
+					if errors.As(err, &failed) && e != nil && e.Result == "rolled_back" {
+						err = nil // a rollback run's Failed reads "rolled back" as not switched: it is what was asked
+					}
 					if errors.Is(err, parallelrun.ErrUnknownIntegration) {
 						return usageError("%v", err)
 					}
