@@ -401,7 +401,7 @@ func Parity(ctx context.Context, p *plans.Plan, opts ParityOptions) (*ParityRepo
 			if f.Type != plans.TypeMoney {
 				continue
 			}
-			totals, err := opts.DB.MoneyTotals(ctx, p.Name, o.Name, i)
+			totals, err := opts.DB.MoneyTotals(ctx, p.Name, o.Name, i, f.Name)
 			if err != nil {
 				return nil, err
 			}

@@ -566,12 +566,15 @@ type MoneyTotal struct {
 // current staging, per currency. Values that are not canonical amounts (invalid ones kept as
 // they were) are left out. The sums are kept with the staging they were made from and made again
 // when it changes.
-func (db *DB) MoneyTotals(ctx context.Context, plan, object string, field int) ([]MoneyTotal, error) {
+// name is the field's name: sums kept for another field at that position (the plan's fields
+// reordered) are not reused.
+func (db *DB) MoneyTotals(ctx context.Context, plan, object string, field int, name string) ([]MoneyTotal, error) {
 	fail := func(err error) error { return fmt.Errorf("sum %s's money field %d: %w", object, field, err) }
 	stamp, err := db.StagingStamp(ctx, plan)
 	if err != nil {
 		return nil, err
 	}
+	stamp = name + "@" + stamp
 	var kept []byte
 	err = db.Pool.QueryRow(ctx, `SELECT totals FROM crmigrate.money_totals WHERE plan = $1 AND object = $2 AND field = $3 AND stamp = $4`,
 		plan, object, field, stamp).Scan(&kept)

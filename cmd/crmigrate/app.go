@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -135,6 +136,39 @@ func planEnv(c *cli.Context) func(string) (string, bool) {
 		return f
 	}
 	return os.LookupEnv
+}
+
+// openState opens the plan's workspace and its control database, for commands that read or
+// write the control database only; the caller closes the workspace.
+func openState(c *cli.Context) (*workspace.Workspace, *state.DB, error) {
+	ws, err := openWorkspace(c, false)
+	if err != nil {
+		return nil, nil, err
+	}
+	db, err := ws.State(c.Context)
+	if err != nil {
+		ws.Close()
+		return nil, nil, err
+	}
+	return ws, db, nil
+}
+
+// atOf reads a time flag (--at): RFC 3339, or a local time or date in the plan's time zone; now
+// when the flag is not given.
+func atOf(c *cli.Context, name string, p *plans.Plan) (time.Time, error) {
+	s := c.String(name)
+	if s == "" {
+		return time.Now(), nil
+	}
+	loc := p.Location
+	if loc == nil {
+		loc = time.UTC
+	}
+	t, err := parseAsOf(s, loc)
+	if err != nil {
+		return t, usageError("--%s %q: %v", name, s, err)
+	}
+	return t, nil
 }
 
 func openWorkspace(c *cli.Context, keep bool) (*workspace.Workspace, error) {
@@ -376,15 +410,11 @@ func runsCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			ws, err := openWorkspace(c, false)
+			ws, db, err := openState(c)
 			if err != nil {
 				return err
 			}
 			defer ws.Close()
-			db, err := ws.State(c.Context)
-			if err != nil {
-				return err
-			}
 			runs, err := db.Runs(c.Context, ws.Plan.Name, c.String("phase"), c.Int("limit"))
 			if err != nil {
 				return err

@@ -39,15 +39,11 @@ func cutoverCommand() *cli.Command {
 					if err != nil {
 						return err
 					}
-					ws, err := openWorkspace(c, false)
+					ws, db, err := openState(c)
 					if err != nil {
 						return err
 					}
 					defer ws.Close()
-					db, err := ws.State(c.Context)
-					if err != nil {
-						return err
-					}
 					list, err := parallelrun.Signoff(c.Context, ws.Plan, db, c.String("role"), c.String("by"), c.String("note"), c.String("plan"))
 					if errors.Is(err, parallelrun.ErrUnknownRole) {
 						return usageError("%v", err)
@@ -225,22 +221,12 @@ func cutoverCommand() *cli.Command {
 					if err != nil {
 						return err
 					}
-					ws, err := openWorkspace(c, false)
+					ws, db, err := openState(c)
 					if err != nil {
 						return err
 					}
 					defer ws.Close()
-					at := time.Now()
-					if s := c.String("at"); s != "" {
-						loc := ws.Plan.Location
-						if loc == nil {
-							loc = time.UTC
-						}
-						if at, err = parseAsOf(s, loc); err != nil {
-							return usageError("--at %q: %v", s, err)
-						}
-					}
-					db, err := ws.State(c.Context)
+					at, err := atOf(c, "at", ws.Plan)
 					if err != nil {
 						return err
 					}

@@ -59,22 +59,12 @@ func reportCommand() *cli.Command {
 					if err != nil {
 						return err
 					}
-					ws, err := openWorkspace(c, false)
+					ws, db, err := openState(c)
 					if err != nil {
 						return err
 					}
 					defer ws.Close()
-					at := time.Now()
-					if s := c.String("at"); s != "" {
-						loc := ws.Plan.Location
-						if loc == nil {
-							loc = time.UTC
-						}
-						if at, err = parseAsOf(s, loc); err != nil {
-							return usageError("--at %q: %v", s, err)
-						}
-					}
-					db, err := ws.State(c.Context)
+					at, err := atOf(c, "at", ws.Plan)
 					if err != nil {
 						return err
 					}
@@ -111,15 +101,11 @@ func runParityReport(c *cli.Context) error {
 	if c.IsSet("out") && c.IsSet("out-dir") {
 		return usageError("give --out or --out-dir, not both")
 	}
-	ws, err := openWorkspace(c, false)
+	ws, db, err := openState(c)
 	if err != nil {
 		return err
 	}
 	defer ws.Close()
-	db, err := ws.State(c.Context)
-	if err != nil {
-		return err
-	}
 	p := ws.Plan
 	r, err := parallelrun.Parity(c.Context, p, parallelrun.ParityOptions{DB: db, Day: c.Int("day"), Date: c.String("date")})
 	if errors.Is(err, parallelrun.ErrNoSnapshot) {
@@ -210,15 +196,11 @@ func statusCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			ws, err := openWorkspace(c, false)
+			ws, db, err := openState(c)
 			if err != nil {
 				return err
 			}
 			defer ws.Close()
-			db, err := ws.State(c.Context)
-			if err != nil {
-				return err
-			}
 			st, err := parallelrun.StatusOf(c.Context, ws.Plan, db, c.String("plan"), time.Now())
 			if err != nil {
 				return err
@@ -244,15 +226,11 @@ func runReportCommand(name, ph, usage string, formats []string) *cli.Command {
 			if err != nil {
 				return err
 			}
-			ws, err := openWorkspace(c, false)
+			ws, db, err := openState(c)
 			if err != nil {
 				return err
 			}
 			defer ws.Close()
-			db, err := ws.State(c.Context)
-			if err != nil {
-				return err
-			}
 			p := ws.Plan
 			showPII := c.Bool("show-pii")
 			var body any

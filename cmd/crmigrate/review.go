@@ -175,15 +175,11 @@ func decideCommand(name, status string) *cli.Command {
 }
 
 func withReview(c *cli.Context, fn func(*workspace.Workspace, *state.DB) error) error {
-	ws, err := openWorkspace(c, false)
+	ws, db, err := openState(c)
 	if err != nil {
 		return err
 	}
 	defer ws.Close()
-	db, err := ws.State(c.Context)
-	if err != nil {
-		return err
-	}
 	return fn(ws, db)
 }
 
